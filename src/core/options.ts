@@ -1,0 +1,73 @@
+import { RaftError } from '../errors.js';
+import type { RandomSource } from './random.js';
+import type { NodeId } from './types.js';
+
+/** Tuning of the pure core. Time is counted in ticks; the runtime decides how long a tick is. */
+export interface CoreOptions {
+  /** This server's id. */
+  id: NodeId;
+  /** Injected randomness for election timeouts; seed it for reproducible simulations. */
+  random: RandomSource;
+  /** Base election timeout; each wait is drawn from [electionTicks, 2 × electionTicks). Default 10. */
+  electionTicks?: number;
+  /** Ticks between leader heartbeats; must be below `electionTicks`. Default 1. */
+  heartbeatTicks?: number;
+  /** Run a pre-vote round before incrementing the term (thesis §9.6). Default true. */
+  preVote?: boolean;
+  /**
+   * Leaders step down when a quorum has not been heard from within an election timeout, and
+   * followers that recently heard from a leader ignore vote requests (thesis §6.2). Default true.
+   */
+  checkQuorum?: boolean;
+  /** Unacknowledged AppendEntries per follower in the replicate state. Default 256. */
+  maxInflight?: number;
+  /** Entries per AppendEntries. Default 64. */
+  maxEntriesPerMessage?: number;
+  /** Approximate bytes per AppendEntries (one oversized entry is still sent alone). Default 1 MiB. */
+  maxBytesPerMessage?: number;
+  /** Committed entries handed out per Ready, so one Ready never grows unbounded. Default 1024. */
+  maxApplyPerReady?: number;
+}
+
+/** {@link CoreOptions} with every default filled in. */
+export type ResolvedCoreOptions = Required<CoreOptions>;
+
+const positiveIntegers = [
+  'electionTicks',
+  'heartbeatTicks',
+  'maxInflight',
+  'maxEntriesPerMessage',
+  'maxBytesPerMessage',
+  'maxApplyPerReady',
+] as const;
+
+/** Fills in defaults and rejects invalid options with an `INVALID_CONFIG` error naming the field. */
+export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
+  const resolved: ResolvedCoreOptions = {
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: true,
+    checkQuorum: true,
+    maxInflight: 256,
+    maxEntriesPerMessage: 64,
+    maxBytesPerMessage: 1024 * 1024,
+    maxApplyPerReady: 1024,
+    ...options,
+  };
+  if (typeof resolved.id !== 'string' || resolved.id === '') {
+    throw new RaftError('INVALID_CONFIG', 'id: must be a non-empty string');
+  }
+  for (const key of positiveIntegers) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RaftError('INVALID_CONFIG', `${key}: must be a positive integer (got ${value})`);
+    }
+  }
+  if (resolved.heartbeatTicks >= resolved.electionTicks) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `heartbeatTicks: must be below electionTicks (${resolved.heartbeatTicks} >= ${resolved.electionTicks})`,
+    );
+  }
+  return resolved;
+}

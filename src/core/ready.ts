@@ -1,0 +1,39 @@
+import type { Entry, HardState, Message, NodeId, Role, SnapshotMeta } from './types.js';
+
+/** Volatile state worth reporting when it changes: who this server is in the group right now. */
+export interface SoftState {
+  readonly role: Role;
+  readonly leader: NodeId | null;
+}
+
+/** A linearizable read that may be served once the applied index reaches `index` (ReadIndex). */
+export interface ReadState {
+  readonly requestId: number;
+  readonly index: number;
+}
+
+/**
+ * Everything the core needs the runtime to do, in this order:
+ * 1. persist `snapshot` (if any), then `hardState` and `entries` in one synced write. `entries`
+ *    replace every stored entry from `entries[0].index` on;
+ * 2. send `messages` (they may promise what step 1 stored, so never before it);
+ * 3. apply the snapshot (if any), then `committedEntries` in order; serve `readStates`;
+ * 4. call `advance(ready)`.
+ * The core accepts no other input between `ready()` and `advance()`: the runtime queues it.
+ */
+export interface Ready {
+  /** Set when role or leader changed since the last Ready. */
+  readonly softState: SoftState | null;
+  /** Set when term, vote or commit changed since the last Ready. */
+  readonly hardState: HardState | null;
+  /** A snapshot received from the leader, to persist and restore before anything else. */
+  readonly snapshot: SnapshotMeta | null;
+  /** Entries to persist. */
+  readonly entries: readonly Entry[];
+  /** Committed entries to apply, contiguous, continuing from the last applied index. */
+  readonly committedEntries: readonly Entry[];
+  /** Messages to send once the state above is persisted. */
+  readonly messages: readonly Message[];
+  /** Reads that became servable (with the leader's commit index at the time they were asked). */
+  readonly readStates: readonly ReadState[];
+}

@@ -1,0 +1,149 @@
+import type { RaftLog } from './log.js';
+import type { ResolvedCoreOptions } from './options.js';
+import { Progress } from './progress.js';
+import type { AppendResponse, HeartbeatResponse, Message, MessageDraft, NodeId } from './types.js';
+
+/** What the leader's replication needs from the core. */
+export interface ReplicationContext {
+  readonly id: NodeId;
+  readonly options: ResolvedCoreOptions;
+  readonly log: RaftLog;
+  /** The leader's term; a Replication lives for exactly one term. */
+  readonly term: number;
+  readonly send: (m: Message) => void;
+  /** Every server the leader replicates to (voters and non-voters), excluding itself. */
+  readonly peers: () => readonly NodeId[];
+}
+
+/**
+ * The leader's side of log replication (Raft §5.3) with per-follower flow control. Sending is lazy:
+ * proposals and commit changes mark the state dirty and {@link flush} sends once per Ready, so
+ * many proposals between two Readies travel in one AppendEntries.
+ */
+export class Replication {
+  private readonly progress = new Map<NodeId, Progress>();
+  private dirty = true;
+
+  constructor(private readonly ctx: ReplicationContext) {
+    this.syncPeers();
+  }
+
+  /** The highest index known to match the leader on `id` (0 when unknown). */
+  matchOf(id: NodeId): number {
+    return this.progress.get(id)?.match ?? 0;
+  }
+
+  /** The follower's flow-control state, for status and tests. */
+  progressOf(id: NodeId): Progress | undefined {
+    return this.progress.get(id);
+  }
+
+  /** Reads and clears the "heard from recently" flag (check-quorum, thesis §6.2). */
+  takeRecentActive(id: NodeId): boolean {
+    const pr = this.progress.get(id);
+    if (pr === undefined) return false;
+    const active = pr.recentActive;
+    pr.recentActive = false;
+    return active;
+  }
+
+  /** New entries or a new commit index are waiting to be sent. */
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  /** Sends whatever flow control allows to every follower. */
+  flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.syncPeers();
+    for (const id of this.progress.keys()) this.sendAppends(id);
+  }
+
+  broadcastHeartbeat(commit: number, context: number): void {
+    for (const [to, pr] of this.progress) {
+      // Never promise more than the follower is known to hold: its log may still differ above match.
+      this.send({ type: 'heartbeatRequest', to, commit: Math.min(pr.match, commit), context });
+    }
+  }
+
+  handleAppendResponse(m: AppendResponse): void {
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (!m.success) {
+      // Fast backtracking: skip every entry of a term the follower cannot hold.
+      const next =
+        m.hintTerm > 0 ? this.ctx.log.findConflictByTerm(m.hintIndex, m.hintTerm).index + 1 : m.hintIndex + 1;
+      if (pr.maybeDecrease(m.index, next)) this.sendAppends(m.from);
+      return;
+    }
+    // A probe answered at our current match also proves the follower is in step.
+    if (pr.maybeUpdate(m.index) || (pr.state === 'probe' && pr.match === m.index)) {
+      if (pr.state === 'probe') pr.becomeReplicate();
+      else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+        pr.becomeProbe();
+        pr.becomeReplicate();
+      }
+    }
+    this.sendAppends(m.from);
+  }
+
+  handleHeartbeatResponse(m: HeartbeatResponse): void {
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    if (pr.state === 'replicate' && pr.isPaused()) pr.freeFirst();
+    // An empty AppendEntries detects entries lost in flight: the follower rejects it if it lacks them.
+    if (pr.match < this.ctx.log.lastIndex()) this.sendAppend(m.from, pr, true);
+  }
+
+  private syncPeers(): void {
+    const peers = this.ctx.peers();
+    for (const id of peers) {
+      if (!this.progress.has(id)) {
+        const pr = new Progress(this.ctx.log.lastIndex() + 1, this.ctx.options.maxInflight);
+        // A new leader gives everyone one election timeout before check-quorum counts them out.
+        pr.recentActive = true;
+        this.progress.set(id, pr);
+      }
+    }
+    for (const id of this.progress.keys()) if (!peers.includes(id)) this.progress.delete(id);
+  }
+
+  /** Sends as many AppendEntries to `to` as its window allows, or one empty one to carry a new commit. */
+  private sendAppends(to: NodeId): void {
+    const pr = this.progress.get(to);
+    if (pr === undefined) return;
+    let sendIfEmpty = pr.sentCommit < this.ctx.log.committed;
+    while (this.sendAppend(to, pr, sendIfEmpty)) sendIfEmpty = false;
+  }
+
+  /** Sends one AppendEntries; returns false when nothing was sent. */
+  private sendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
+    if (pr.isPaused()) return false;
+    const log = this.ctx.log;
+    const prevIndex = pr.next - 1;
+    const prevTerm = log.term(prevIndex);
+    if (prevTerm === undefined) {
+      // The entries the follower needs are compacted away: it needs a snapshot (not yet supported).
+      return false;
+    }
+    const { maxEntriesPerMessage, maxBytesPerMessage } = this.ctx.options;
+    const entries =
+      pr.next <= log.lastIndex()
+        ? log.slice(pr.next, log.lastIndex() + 1, maxEntriesPerMessage, maxBytesPerMessage)
+        : [];
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    const commit = log.committed;
+    this.send({ type: 'appendRequest', to, prevIndex, prevTerm, entries, commit });
+    pr.sentEntries(entries.length, prevIndex + entries.length);
+    pr.sentCommit = commit;
+    return entries.length > 0;
+  }
+
+  private send(m: MessageDraft): void {
+    this.ctx.send({ ...m, from: this.ctx.id, term: this.ctx.term } as Message);
+  }
+}
