@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { describeFailures, failingSeeds } from './run-seeds.js';
+
+// CI's share of the simulation: 300 seeds of a 5-server cluster under every fault the simulator
+// injects. `npm run sim -- --seeds 2000` runs the long campaign.
+describe('simulation, 5 servers', () => {
+  it('keeps every safety invariant and recovers after healing, for 300 seeds', () => {
+    const { failures } = failingSeeds(300, { nodes: 5 });
+    expect(failures.length, describeFailures(failures)).toBe(0);
+  });
+});
