@@ -12,6 +12,7 @@ export type RaftErrorCode =
   | 'CORRUPTION'
   | 'TRANSFER_IN_PROGRESS'
   | 'CONFIG_CHANGE_IN_PROGRESS'
+  | 'CONFIGURATION_CHANGED'
   | 'UNSUPPORTED';
 
 /** Options that qualify a {@link RaftError}. */

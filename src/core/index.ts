@@ -1,7 +1,9 @@
 export * from './configuration.js';
+export type { ProposeResult } from './leader.js';
+export type { ConfChange } from './membership.js';
 export type { CoreOptions, ResolvedCoreOptions } from './options.js';
 export { resolveCoreOptions } from './options.js';
-export type { CoreInitialState, CoreStatus, ProposeResult } from './raft.js';
+export type { CoreInitialState, CoreStatus } from './raft.js';
 export { RaftCore } from './raft.js';
 export type { RandomSource } from './random.js';
 export { seededRandom } from './random.js';

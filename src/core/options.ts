@@ -27,6 +27,10 @@ export interface CoreOptions {
   maxBytesPerMessage?: number;
   /** Committed entries handed out per Ready, so one Ready never grows unbounded. Default 1024. */
   maxApplyPerReady?: number;
+  /** Entries kept in the log behind a snapshot, so slightly slow followers avoid a snapshot. Default 10240. */
+  trailingEntries?: number;
+  /** A staging server is promoted to voter once it is at most this many entries behind. Default 64. */
+  maxPromotionLag?: number;
 }
 
 /** {@link CoreOptions} with every default filled in. */
@@ -52,6 +56,8 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     maxEntriesPerMessage: 64,
     maxBytesPerMessage: 1024 * 1024,
     maxApplyPerReady: 1024,
+    trailingEntries: 10240,
+    maxPromotionLag: 64,
     ...options,
   };
   if (typeof resolved.id !== 'string' || resolved.id === '') {
@@ -61,6 +67,12 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     const value = resolved[key];
     if (!Number.isInteger(value) || value < 1) {
       throw new RaftError('INVALID_CONFIG', `${key}: must be a positive integer (got ${value})`);
+    }
+  }
+  for (const key of ['trailingEntries', 'maxPromotionLag'] as const) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value < 0) {
+      throw new RaftError('INVALID_CONFIG', `${key}: must be a non-negative integer (got ${value})`);
     }
   }
   if (resolved.heartbeatTicks >= resolved.electionTicks) {

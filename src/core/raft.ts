@@ -1,16 +1,17 @@
-import { decodeConfiguration, isVoter, votersOf } from './configuration.js';
+import { ConfigTracker } from './config-tracker.js';
+import { isVoter, votersOf } from './configuration.js';
+import { handleAppend, handleSnapshot } from './follower.js';
+import { Leader, type ProposeResult } from './leader.js';
 import { RaftLog } from './log.js';
+import type { ConfChange } from './membership.js';
 import { type CoreOptions, type ResolvedCoreOptions, resolveCoreOptions } from './options.js';
-import { hasQuorum, quorumMatchIndex, tallyVotes } from './quorum.js';
-import type { Ready, SoftState } from './ready.js';
-import { Replication } from './replication.js';
+import { tallyVotes } from './quorum.js';
+import type { ReadState, Ready, SoftState } from './ready.js';
 import type {
-  AppendRequest,
   Configuration,
   Entry,
   EntryType,
   HardState,
-  HeartbeatRequest,
   Message,
   MessageDraft,
   NodeId,
@@ -23,16 +24,11 @@ import type {
 /** What a server starts from: everything its stable storage holds. */
 export interface CoreInitialState {
   readonly hardState: HardState;
-  /** The snapshot the log starts after; index 0 with the bootstrap configuration for a fresh log. */
+  /** The latest snapshot; index 0 with the bootstrap configuration for a fresh log. */
   readonly snapshot: SnapshotMeta;
-  /** Every persisted entry after the snapshot, in order. */
+  /** Persisted entries, in order; those the snapshot covers are ignored. */
   readonly entries: readonly Entry[];
 }
-
-/** The answer to a proposal: where the entry will live if it commits, or why it was refused. */
-export type ProposeResult =
-  | { readonly accepted: true; readonly index: number; readonly term: number }
-  | { readonly accepted: false; readonly code: 'NOT_LEADER'; readonly leader: NodeId | null };
 
 /** A read-only picture of the core for status pages and tests. */
 export interface CoreStatus {
@@ -48,49 +44,53 @@ export interface CoreStatus {
   readonly lastTerm: number;
   readonly persistedIndex: number;
   readonly configuration: Configuration;
+  readonly configurationIndex: number;
+  readonly snapshotIndex: number;
+  /** The target of a leadership transfer in progress, or null. */
+  readonly transferTarget: NodeId | null;
 }
 
 /**
  * The pure Raft state machine. Input arrives through {@link step} (messages), {@link tick} (time)
- * and {@link propose}; output leaves through {@link ready}. It performs no I/O and reads no clock,
- * so a whole cluster of them can run deterministically in one process.
+ * and the proposal methods; output leaves through {@link ready}. It performs no I/O and reads no
+ * clock, so a whole cluster of them can run deterministically in one process.
  */
 export class RaftCore {
   readonly id: NodeId;
   protected readonly options: ResolvedCoreOptions;
   protected readonly log: RaftLog;
+  private readonly config: ConfigTracker;
+  private snapshot: SnapshotMeta;
   private termValue: number;
   private voteValue: NodeId | null;
   private roleValue: Role = 'follower';
   private leaderValue: NodeId | null = null;
-  private config: Configuration;
-  private configIndex: number;
-  /** The configuration carried by the snapshot the log starts after, for when no config entry follows. */
-  private snapshotConfig: { config: Configuration; index: number };
-  /** Ticks since the last valid message from a leader (followers) or since the last quorum check (leaders). */
+  /** Ticks since a valid message from the leader, or since the election began. */
   private electionElapsed = 0;
-  private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private readonly votes = new Map<NodeId, boolean>();
-  private replication: Replication | null = null;
+  private leaderState: Leader | null = null;
+  /** Reads forwarded to the leader, waiting for its answer. */
+  private readonly forwardedReads = new Set<number>();
   private outbox: Message[] = [];
-  private lastSoft: SoftState;
+  private readStates: ReadState[] = [];
+  private installedSnapshot: SnapshotMeta | null = null;
+  private lastSoft: SoftState = { role: 'follower', leader: null };
   private lastHard: HardState;
   private pendingReady: Ready | null = null;
 
   constructor(options: CoreOptions, initial: CoreInitialState) {
     this.options = resolveCoreOptions(options);
     this.id = this.options.id;
-    const { hardState, snapshot, entries } = initial;
+    const { hardState, snapshot } = initial;
     this.termValue = hardState.term;
     this.voteValue = hardState.vote;
+    this.snapshot = snapshot;
+    const entries = initial.entries.filter((e) => e.index > snapshot.index);
     this.log = new RaftLog(snapshot.index, snapshot.term, entries, hardState);
-    this.snapshotConfig = { config: snapshot.config, index: snapshot.configIndex };
-    this.config = snapshot.config;
-    this.configIndex = snapshot.configIndex;
-    this.refreshConfiguration();
+    this.config = new ConfigTracker(snapshot);
+    this.config.refresh(this.log);
     this.lastHard = hardState;
-    this.lastSoft = { role: 'follower', leader: null };
     this.resetElectionTimer();
   }
 
@@ -108,35 +108,39 @@ export class RaftCore {
 
   /** The latest configuration in the log, in effect from the moment it was appended (thesis §4.1). */
   get configuration(): Configuration {
-    return this.config;
+    return this.config.config;
   }
 
   status(): CoreStatus {
+    const log = this.log;
     return {
       id: this.id,
       role: this.roleValue,
       term: this.termValue,
       vote: this.voteValue,
       leader: this.leaderValue,
-      commitIndex: this.log.committed,
-      appliedIndex: this.log.applied,
-      firstIndex: this.log.firstIndex(),
-      lastIndex: this.log.lastIndex(),
-      lastTerm: this.log.lastTerm(),
-      persistedIndex: this.log.persisted,
-      configuration: this.config,
+      commitIndex: log.committed,
+      appliedIndex: log.applied,
+      firstIndex: log.firstIndex(),
+      lastIndex: log.lastIndex(),
+      lastTerm: log.lastTerm(),
+      persistedIndex: log.persisted,
+      configuration: this.config.config,
+      configurationIndex: this.config.index,
+      snapshotIndex: this.snapshot.index,
+      transferTarget: this.leaderState?.transferTarget ?? null,
     };
   }
 
   /** Advances logical time by one tick: election timeouts, heartbeats and quorum checks. */
   tick(): void {
     this.assertNoPendingReady();
-    this.electionElapsed++;
-    if (this.roleValue === 'leader') {
-      this.tickLeader();
-    } else if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) {
-      this.campaign();
+    if (this.leaderState !== null) {
+      this.leaderState.tick();
+      return;
     }
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) this.campaign();
   }
 
   /** Starts an election now, as if the election timeout had fired. No effect for non-voters and leaders. */
@@ -144,18 +148,67 @@ export class RaftCore {
     this.assertNoPendingReady();
     if (this.roleValue === 'leader' || !this.promotable()) return;
     if (this.options.preVote) this.becomePreCandidate();
-    else this.becomeCandidate();
+    else this.becomeCandidate(false);
   }
 
   /** Proposes a new entry. Only a leader accepts; others name the leader they know. */
-  propose(data: Uint8Array, type: EntryType = 'command'): ProposeResult {
+  propose(data: Uint8Array, type: Exclude<EntryType, 'config'> = 'command'): ProposeResult {
     this.assertNoPendingReady();
-    if (this.roleValue !== 'leader' || this.replication === null) {
-      return { accepted: false, code: 'NOT_LEADER', leader: this.leaderValue };
+    return this.leaderState?.propose(data, type) ?? this.notLeader();
+  }
+
+  /** Proposes a membership change (see {@link ConfChange}). */
+  proposeConfChange(change: ConfChange): ProposeResult {
+    this.assertNoPendingReady();
+    return this.leaderState?.proposeConfChange(change) ?? this.notLeader();
+  }
+
+  /** Hands leadership to `target`, or to the most up-to-date voter when omitted (thesis §3.10). */
+  transferLeadership(target?: NodeId): ProposeResult {
+    this.assertNoPendingReady();
+    return this.leaderState?.transferLeadership(target) ?? this.notLeader();
+  }
+
+  /**
+   * Asks for a linearizable read (ReadIndex, thesis §6.4). The outcome arrives as a
+   * {@link ReadState} with this `requestId` in a later Ready; followers ask the leader.
+   */
+  readIndex(requestId: number): void {
+    this.assertNoPendingReady();
+    if (this.leaderState !== null) {
+      this.leaderState.readIndex(requestId, this.id);
+    } else if (this.leaderValue !== null) {
+      this.forwardedReads.add(requestId);
+      this.send({ type: 'readIndexRequest', to: this.leaderValue, requestId });
+    } else {
+      this.readStates.push({ requestId, index: 0, ok: false });
     }
-    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.termValue, type, data };
-    this.appendAsLeader(entry);
-    return { accepted: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * The application saved a snapshot of its state at `index` (which it has applied). The core
+   * compacts its log, keeping `trailingEntries`; the runtime may then delete entries up to the
+   * returned `compactedTo` once the snapshot is durable.
+   */
+  snapshotTaken(index: number): { snapshot: SnapshotMeta; compactedTo: number } {
+    this.assertNoPendingReady();
+    const log = this.log;
+    if (index > log.applied || index < log.snapshotIndex) {
+      throw new Error(`snapshot index ${index} outside [${log.snapshotIndex}, applied ${log.applied}]`);
+    }
+    if (index > this.snapshot.index) {
+      const { config, index: configIndex } = this.config.at(log, index);
+      this.snapshot = { index, term: log.term(index) as number, config, configIndex };
+    }
+    const compactTo = Math.max(log.snapshotIndex, index - this.options.trailingEntries);
+    this.config.compacted(log, compactTo);
+    log.compact(compactTo);
+    return { snapshot: this.snapshot, compactedTo: compactTo };
+  }
+
+  /** The runtime could not deliver a snapshot to `id`; the leader retries it. */
+  reportSnapshotFailure(id: NodeId): void {
+    this.leaderState?.snapshotFailed(id);
   }
 
   /** Feeds one message from a peer into the state machine. */
@@ -177,20 +230,28 @@ export class RaftCore {
         return;
       case 'appendRequest':
       case 'heartbeatRequest':
+      case 'snapshotRequest':
         this.handleLeaderMessage(m);
         return;
       case 'appendResponse':
-        this.replication?.handleAppendResponse(m);
-        this.afterReplicationProgress();
+        this.leaderState?.handleAppendResponse(m);
         return;
       case 'heartbeatResponse':
-        this.replication?.handleHeartbeatResponse(m);
+        this.leaderState?.handleHeartbeatResponse(m);
         return;
-      case 'snapshotRequest':
       case 'timeoutNow':
+        // Thesis §3.10: the leader chose us; campaign now, without pre-vote, past voters' leases.
+        if (this.roleValue !== 'leader' && this.promotable()) this.becomeCandidate(true);
+        return;
       case 'readIndexRequest':
+        if (this.leaderState !== null) this.leaderState.readIndex(m.requestId, m.from);
+        else
+          this.send({ type: 'readIndexResponse', to: m.from, requestId: m.requestId, ok: false, index: 0 });
+        return;
       case 'readIndexResponse':
-        // Introduced with snapshots, transfers and reads; ignored until then.
+        if (this.forwardedReads.delete(m.requestId)) {
+          this.readStates.push({ requestId: m.requestId, index: m.index, ok: m.ok });
+        }
         return;
     }
   }
@@ -198,9 +259,11 @@ export class RaftCore {
   /** True when {@link ready} has something for the runtime to do. */
   hasReady(): boolean {
     if (this.pendingReady !== null) return false;
-    this.replication?.flush();
+    this.leaderState?.replication.flush();
     return (
       this.outbox.length > 0 ||
+      this.readStates.length > 0 ||
+      this.installedSnapshot !== null ||
       this.log.unpersisted().length > 0 ||
       this.log.applied < this.log.committed ||
       this.softChanged() ||
@@ -211,19 +274,21 @@ export class RaftCore {
   /** Collects the work for the runtime (see {@link Ready} for the order it must be done in). */
   ready(): Ready {
     this.assertNoPendingReady();
-    this.replication?.flush();
-    const hard = this.hardState();
-    const soft = this.softState();
+    this.leaderState?.replication.flush();
     const ready: Ready = {
-      softState: this.softChanged() ? soft : null,
-      hardState: this.hardChanged() ? hard : null,
-      snapshot: null,
+      softState: this.softChanged() ? { role: this.roleValue, leader: this.leaderValue } : null,
+      hardState: this.hardChanged()
+        ? { term: this.termValue, vote: this.voteValue, commit: this.log.committed }
+        : null,
+      snapshot: this.installedSnapshot,
       entries: this.log.unpersisted(),
       committedEntries: this.log.toApply(this.options.maxApplyPerReady),
       messages: this.outbox,
-      readStates: [],
+      readStates: this.readStates,
     };
     this.outbox = [];
+    this.readStates = [];
+    this.installedSnapshot = null;
     this.pendingReady = ready;
     return ready;
   }
@@ -234,12 +299,13 @@ export class RaftCore {
     this.pendingReady = null;
     if (ready.hardState !== null) this.lastHard = ready.hardState;
     if (ready.softState !== null) this.lastSoft = ready.softState;
+    if (ready.snapshot !== null && ready.snapshot.index > this.snapshot.index) this.snapshot = ready.snapshot;
     const lastEntry = ready.entries.at(-1);
     if (lastEntry !== undefined) this.log.persistedTo(lastEntry.index, lastEntry.term);
     const lastApplied = ready.committedEntries.at(-1);
     if (lastApplied !== undefined) this.log.applied = Math.max(this.log.applied, lastApplied.index);
     // The leader's own entries count towards commitment only once persisted.
-    if (this.roleValue === 'leader') this.afterReplicationProgress();
+    this.leaderState?.maybeCommit();
   }
 
   /**
@@ -251,7 +317,7 @@ export class RaftCore {
     return this.log.term(index) === this.termValue;
   }
 
-  // --- term handling --------------------------------------------------------------------------
+  // --- terms -----------------------------------------------------------------------------------
 
   /** Returns false when the message must be dropped without changing our term. */
   private acceptHigherTerm(m: Message): boolean {
@@ -262,9 +328,9 @@ export class RaftCore {
       if (m.preVote) return true; // a pre-vote never changes our term
     }
     if (m.type === 'voteResponse' && m.preVote && m.granted) return true;
-    const leader =
+    const fromLeader =
       m.type === 'appendRequest' || m.type === 'heartbeatRequest' || m.type === 'snapshotRequest';
-    this.becomeFollower(m.term, leader ? m.from : null);
+    this.becomeFollower(m.term, fromLeader ? m.from : null);
     return true;
   }
 
@@ -279,12 +345,8 @@ export class RaftCore {
   }
 
   private inLeaderLease(): boolean {
-    return (
-      this.options.checkQuorum &&
-      this.leaderValue !== null &&
-      this.roleValue !== 'leader' &&
-      this.electionElapsed < this.options.electionTicks
-    );
+    if (!this.options.checkQuorum || this.leaderValue === null) return false;
+    return this.roleValue === 'leader' || this.electionElapsed < this.options.electionTicks;
   }
 
   // --- elections (Raft §5.2) -------------------------------------------------------------------
@@ -310,9 +372,9 @@ export class RaftCore {
     const expected = this.roleValue === 'preCandidate' ? true : this.roleValue === 'candidate' ? false : null;
     if (expected === null || m.preVote !== expected) return;
     this.votes.set(m.from, m.granted);
-    const outcome = tallyVotes(votersOf(this.config), this.votes);
+    const outcome = tallyVotes(votersOf(this.config.config), this.votes);
     if (outcome === 'won') {
-      if (this.roleValue === 'preCandidate') this.becomeCandidate();
+      if (this.roleValue === 'preCandidate') this.becomeCandidate(false);
       else this.becomeLeader();
     } else if (outcome === 'lost') {
       this.becomeFollower(this.termValue, null);
@@ -324,53 +386,50 @@ export class RaftCore {
       this.termValue = term;
       this.voteValue = null;
     }
+    this.leaderState?.abandonReads();
+    this.leaderState = null;
+    if (leader !== this.leaderValue) this.failForwardedReads();
     this.roleValue = 'follower';
     this.leaderValue = leader;
-    this.replication = null;
     this.votes.clear();
     this.electionElapsed = 0;
     this.resetElectionTimer();
   }
 
   private becomePreCandidate(): void {
+    this.failForwardedReads();
     this.roleValue = 'preCandidate';
     this.leaderValue = null;
     this.electionElapsed = 0;
     this.resetElectionTimer();
-    this.requestVotes(true);
+    this.requestVotes(true, false);
   }
 
-  private becomeCandidate(): void {
+  private becomeCandidate(transfer: boolean): void {
+    this.failForwardedReads();
     this.termValue++;
     this.voteValue = this.id;
     this.roleValue = 'candidate';
     this.leaderValue = null;
     this.electionElapsed = 0;
     this.resetElectionTimer();
-    this.requestVotes(false);
+    this.requestVotes(false, transfer);
   }
 
-  private requestVotes(preVote: boolean): void {
+  private requestVotes(preVote: boolean, transfer: boolean): void {
     this.votes.clear();
     this.votes.set(this.id, true);
+    const voters = votersOf(this.config.config);
     const term = preVote ? this.termValue + 1 : this.termValue;
-    for (const to of votersOf(this.config)) {
-      if (to === this.id) continue;
-      this.send(
-        {
-          type: 'voteRequest',
-          to,
-          preVote,
-          lastLogIndex: this.log.lastIndex(),
-          lastLogTerm: this.log.lastTerm(),
-          transfer: false,
-        },
-        term,
-      );
+    const lastLogIndex = this.log.lastIndex();
+    const lastLogTerm = this.log.lastTerm();
+    for (const to of voters) {
+      if (to !== this.id)
+        this.send({ type: 'voteRequest', to, preVote, lastLogIndex, lastLogTerm, transfer }, term);
     }
     // A single voter wins at once.
-    if (tallyVotes(votersOf(this.config), this.votes) === 'won') {
-      if (preVote) this.becomeCandidate();
+    if (tallyVotes(voters, this.votes) === 'won') {
+      if (preVote) this.becomeCandidate(false);
       else this.becomeLeader();
     }
   }
@@ -379,28 +438,22 @@ export class RaftCore {
     this.roleValue = 'leader';
     this.leaderValue = this.id;
     this.votes.clear();
-    this.electionElapsed = 0;
-    this.heartbeatElapsed = 0;
-    this.replication = new Replication({
+    this.leaderState = new Leader({
       id: this.id,
+      term: this.termValue,
       options: this.options,
       log: this.log,
-      term: this.termValue,
-      send: (m) => this.outbox.push(m),
-      peers: () => this.config.servers.map((s) => s.id).filter((id) => id !== this.id),
-    });
-    // Raft §8: a new leader commits an entry of its own term at once, which also commits
-    // everything before it and tells the leader what is committed.
-    this.appendAsLeader({
-      index: this.log.lastIndex() + 1,
-      term: this.termValue,
-      type: 'noop',
-      data: new Uint8Array(),
+      config: this.config,
+      send: (m) => this.send(m),
+      readState: (r) => this.readStates.push(r),
+      snapshot: () => this.snapshot,
+      stepDown: () => this.becomeFollower(this.termValue, null),
+      canCommitAt: (index) => this.canCommitAt(index),
     });
   }
 
   private promotable(): boolean {
-    return isVoter(this.config, this.id);
+    return isVoter(this.config.config, this.id);
   }
 
   private resetElectionTimer(): void {
@@ -408,138 +461,47 @@ export class RaftCore {
     this.randomizedElectionTimeout = base + this.options.random.int(base);
   }
 
-  // --- leader ---------------------------------------------------------------------------------
-
-  private tickLeader(): void {
-    this.heartbeatElapsed++;
-    if (this.electionElapsed >= this.options.electionTicks) {
-      this.electionElapsed = 0;
-      const replication = this.replication as Replication;
-      if (this.options.checkQuorum) {
-        const active = (id: NodeId) => id === this.id || replication.takeRecentActive(id);
-        if (!hasQuorum(votersOf(this.config), active)) {
-          // Thesis §6.2: a leader that cannot reach a quorum steps down, so clients look elsewhere.
-          this.becomeFollower(this.termValue, null);
-          return;
-        }
-      }
-    }
-    if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      this.replication?.broadcastHeartbeat(this.log.committed, 0);
-    }
-  }
-
-  private appendAsLeader(entry: Entry): void {
-    this.log.append(entry);
-    if (entry.type === 'config') this.applyConfigEntry(entry);
-    this.replication?.markDirty();
-  }
-
-  /** Commits what a quorum (counting our own persisted entries) has, then spreads the news. */
-  private afterReplicationProgress(): void {
-    const replication = this.replication;
-    if (replication === null) return;
-    const index = quorumMatchIndex(votersOf(this.config), (id) =>
-      id === this.id ? this.log.persisted : replication.matchOf(id),
-    );
-    if (index > this.log.committed && this.canCommitAt(index)) {
-      this.log.commitTo(index);
-      replication.markDirty();
-    }
-  }
-
   // --- followers ------------------------------------------------------------------------------
 
-  private handleLeaderMessage(m: AppendRequest | HeartbeatRequest): void {
-    if (this.roleValue === 'leader') {
+  private handleLeaderMessage(
+    m: Message & { type: 'appendRequest' | 'heartbeatRequest' | 'snapshotRequest' },
+  ): void {
+    if (this.roleValue === 'leader')
       throw new Error(`two leaders in term ${this.termValue}: ${this.id} and ${m.from}`);
-    }
     if (this.roleValue !== 'follower' || this.leaderValue !== m.from) this.becomeFollower(m.term, m.from);
     this.electionElapsed = 0;
     if (m.type === 'heartbeatRequest') {
       // The leader sends min(match, commit), so every index up to it matches the leader's log.
       this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
       this.send({ type: 'heartbeatResponse', to: m.from, context: m.context });
-      return;
+    } else if (m.type === 'appendRequest') {
+      this.send(handleAppend(this.log, this.config, m));
+    } else {
+      const { response, installed } = handleSnapshot(this.log, this.config, m);
+      if (installed !== null) this.installedSnapshot = installed;
+      this.send(response);
     }
-    this.handleAppend(m);
   }
 
-  private handleAppend(m: AppendRequest): void {
-    const log = this.log;
-    if (m.prevIndex < log.committed) {
-      // Everything up to our commit index matches any current leader (Leader Completeness).
-      this.send({
-        type: 'appendResponse',
-        to: m.from,
-        success: true,
-        index: log.committed,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
-      return;
-    }
-    const truncatesConfig = m.entries.some(
-      (e) => e.index <= this.configIndex && log.term(e.index) !== e.term,
-    );
-    const lastNew = log.tryAppend(m.prevIndex, m.prevTerm, m.entries);
-    if (lastNew === undefined) {
-      const hint = log.findConflictByTerm(Math.min(m.prevIndex, log.lastIndex()), m.prevTerm);
-      this.send({
-        type: 'appendResponse',
-        to: m.from,
-        success: false,
-        index: m.prevIndex,
-        hintIndex: hint.index,
-        hintTerm: hint.term,
-      });
-      return;
-    }
-    if (truncatesConfig || m.entries.some((e) => e.type === 'config')) this.refreshConfiguration();
-    log.commitTo(Math.min(m.commit, lastNew));
-    this.send({
-      type: 'appendResponse',
-      to: m.from,
-      success: true,
-      index: lastNew,
-      hintIndex: 0,
-      hintTerm: 0,
-    });
-  }
-
-  // --- configuration --------------------------------------------------------------------------
-
-  private applyConfigEntry(entry: Entry): void {
-    this.config = decodeConfiguration(entry.data);
-    this.configIndex = entry.index;
-  }
-
-  /** Re-derives the configuration from the newest config entry in the log, after appends or truncation. */
-  private refreshConfiguration(): void {
-    for (let i = this.log.lastIndex(); i > this.log.snapshotIndex; i--) {
-      const entry = this.log.entry(i) as Entry;
-      if (entry.type === 'config') {
-        this.applyConfigEntry(entry);
-        return;
-      }
-    }
-    this.config = this.snapshotConfig.config;
-    this.configIndex = this.snapshotConfig.index;
+  private failForwardedReads(): void {
+    for (const requestId of this.forwardedReads) this.readStates.push({ requestId, index: 0, ok: false });
+    this.forwardedReads.clear();
   }
 
   // --- output ---------------------------------------------------------------------------------
 
+  private notLeader(): ProposeResult {
+    const leader = this.leaderValue;
+    return {
+      accepted: false,
+      code: 'NOT_LEADER',
+      message: leader === null ? 'no leader is known' : `the leader is ${leader}`,
+      leader,
+    };
+  }
+
   private send(m: MessageDraft, term = this.termValue): void {
     this.outbox.push({ ...m, from: this.id, term } as Message);
-  }
-
-  private hardState(): HardState {
-    return { term: this.termValue, vote: this.voteValue, commit: this.log.committed };
-  }
-
-  private softState(): SoftState {
-    return { role: this.roleValue, leader: this.leaderValue };
   }
 
   private hardChanged(): boolean {

@@ -6,16 +6,20 @@ export interface SoftState {
   readonly leader: NodeId | null;
 }
 
-/** A linearizable read that may be served once the applied index reaches `index` (ReadIndex). */
+/**
+ * The outcome of a ReadIndex request. When `ok`, the read may be served once the applied index
+ * reaches `index`; otherwise leadership could not be confirmed and the read must be retried.
+ */
 export interface ReadState {
   readonly requestId: number;
   readonly index: number;
+  readonly ok: boolean;
 }
 
 /**
  * Everything the core needs the runtime to do, in this order:
- * 1. persist `snapshot` (if any), then `hardState` and `entries` in one synced write. `entries`
- *    replace every stored entry from `entries[0].index` on;
+ * 1. persist `snapshot` (if any: it replaces the whole stored log), then `hardState` and `entries`
+ *    in one synced write. `entries` replace every stored entry from `entries[0].index` on;
  * 2. send `messages` (they may promise what step 1 stored, so never before it);
  * 3. apply the snapshot (if any), then `committedEntries` in order; serve `readStates`;
  * 4. call `advance(ready)`.

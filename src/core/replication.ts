@@ -1,18 +1,18 @@
 import type { RaftLog } from './log.js';
 import type { ResolvedCoreOptions } from './options.js';
 import { Progress } from './progress.js';
-import type { AppendResponse, HeartbeatResponse, Message, MessageDraft, NodeId } from './types.js';
+import type { AppendResponse, HeartbeatResponse, MessageDraft, NodeId, SnapshotMeta } from './types.js';
 
 /** What the leader's replication needs from the core. */
 export interface ReplicationContext {
   readonly id: NodeId;
   readonly options: ResolvedCoreOptions;
   readonly log: RaftLog;
-  /** The leader's term; a Replication lives for exactly one term. */
-  readonly term: number;
-  readonly send: (m: Message) => void;
+  readonly send: (m: MessageDraft) => void;
   /** Every server the leader replicates to (voters and non-voters), excluding itself. */
   readonly peers: () => readonly NodeId[];
+  /** The latest snapshot, for followers that need entries the log no longer holds. */
+  readonly snapshot: () => SnapshotMeta;
 }
 
 /**
@@ -127,7 +127,10 @@ export class Replication {
     const prevIndex = pr.next - 1;
     const prevTerm = log.term(prevIndex);
     if (prevTerm === undefined) {
-      // The entries the follower needs are compacted away: it needs a snapshot (not yet supported).
+      // The entries the follower needs are compacted away: send the snapshot instead.
+      const snapshot = this.ctx.snapshot();
+      this.send({ type: 'snapshotRequest', to, snapshot });
+      pr.becomeSnapshot(snapshot.index);
       return false;
     }
     const { maxEntriesPerMessage, maxBytesPerMessage } = this.ctx.options;
@@ -143,7 +146,25 @@ export class Replication {
     return entries.length > 0;
   }
 
+  /** Retries snapshots that went unanswered for two election timeouts (lost, or the follower crashed). */
+  tickSnapshots(): void {
+    for (const pr of this.progress.values()) {
+      if (pr.state === 'snapshot' && ++pr.snapshotTicks >= 2 * this.ctx.options.electionTicks) {
+        pr.becomeProbe();
+        this.markDirty();
+      }
+    }
+  }
+
+  /** The runtime failed to deliver a snapshot to `id`. */
+  snapshotFailed(id: NodeId): void {
+    const pr = this.progress.get(id);
+    if (pr?.state !== 'snapshot') return;
+    pr.becomeProbe();
+    this.markDirty();
+  }
+
   private send(m: MessageDraft): void {
-    this.ctx.send({ ...m, from: this.ctx.id, term: this.ctx.term } as Message);
+    this.ctx.send(m);
   }
 }

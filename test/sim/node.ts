@@ -1,5 +1,6 @@
-import type { Configuration, Message, RaftCore, Ready } from '../../src/core/index.js';
+import type { Configuration, Message, RaftCore, Ready, SnapshotMeta } from '../../src/core/index.js';
 import { MemStorage } from '../support/storage.js';
+import { chainHash, GENESIS } from './hash.js';
 
 /** Builds a core for a server from what its storage holds (the simulation's crash/restart hook). */
 export type CoreFactory = (id: string, storage: MemStorage, restarts: number) => RaftCore;
@@ -7,29 +8,54 @@ export type CoreFactory = (id: string, storage: MemStorage, restarts: number) =>
 /** Where a crash interrupts the handling of a Ready. */
 export type CrashPoint = 'beforePersist' | 'beforeSend' | 'beforeApply';
 
+/**
+ * Snapshot contents by (index, term). The core passes snapshots by reference; here every server's
+ * snapshot store is one shared map, as if followers streamed the data from the leader.
+ */
+export class SnapshotLibrary {
+  private readonly data = new Map<string, string>();
+
+  put(meta: SnapshotMeta, stateHash: string): void {
+    this.data.set(`${meta.index}/${meta.term}`, stateHash);
+  }
+
+  get(meta: SnapshotMeta): string {
+    if (meta.index === 0) return GENESIS;
+    const state = this.data.get(`${meta.index}/${meta.term}`);
+    if (state === undefined) throw new Error(`no snapshot data for ${meta.index}/${meta.term}`);
+    return state;
+  }
+}
+
 /** What handling one Ready produced, for the simulation to route and check. */
 export interface ReadyOutcome {
   readonly ready: Ready;
   /** Messages to send (empty when a crash came first). */
   readonly messages: readonly Message[];
-  /** Whether the storage took the Ready's state. */
   readonly persisted: boolean;
-  /** Whether the committed entries were applied. */
+  /** Whether the snapshot and committed entries were applied. */
   readonly applied: boolean;
 }
 
-/** A simulated server process: a core that a crash discards, over storage that survives it. */
+/**
+ * A simulated server process: a core that a crash discards, over storage that survives it, and a
+ * state machine whose whole state is a chained hash of every entry it applied.
+ */
 export class SimNode {
   core: RaftCore | null;
   readonly storage: MemStorage;
   restarts = 0;
   /** The tick at which a crashed node comes back. */
   restartAt = 0;
+  /** The state machine: equal hashes at equal indexes mean equal histories. */
+  stateHash = GENESIS;
+  appliedIndex = 0;
 
   constructor(
     readonly id: string,
     config: Configuration,
     private readonly makeCore: CoreFactory,
+    private readonly library: SnapshotLibrary,
   ) {
     this.storage = new MemStorage({ index: 0, term: 0, config, configIndex: 0 });
     this.core = makeCore(id, this.storage, 0);
@@ -44,14 +70,17 @@ export class SimNode {
     this.restartAt = restartAt;
   }
 
+  /** Restarts from storage: the state machine comes back from the persisted snapshot. */
   restart(): void {
     this.restarts++;
     this.core = this.makeCore(this.id, this.storage, this.restarts);
+    this.stateHash = this.library.get(this.storage.snapshot);
+    this.appliedIndex = this.storage.snapshot.index;
   }
 
   /**
-   * Handles one Ready in the contract's order: persist, send, apply, advance. A crash point stops
-   * it part way, exactly as a process dying there would.
+   * Handles one Ready in the contract's order: persist, send, restore and apply, advance. A crash
+   * point stops it part way, exactly as a process dying there would.
    */
   processReady(crashAt: CrashPoint | null): ReadyOutcome | null {
     const core = this.core;
@@ -62,7 +91,32 @@ export class SimNode {
     if (crashAt === 'beforeSend') return { ready, messages: [], persisted: true, applied: false };
     if (crashAt === 'beforeApply')
       return { ready, messages: ready.messages, persisted: true, applied: false };
+    if (ready.snapshot !== null) {
+      this.stateHash = this.library.get(ready.snapshot);
+      this.appliedIndex = ready.snapshot.index;
+    }
+    for (const entry of ready.committedEntries) {
+      if (entry.index !== this.appliedIndex + 1)
+        throw new Error(`${this.id} applies ${entry.index} after ${this.appliedIndex}`);
+      this.stateHash = chainHash(this.stateHash, entry);
+      this.appliedIndex = entry.index;
+    }
     core.advance(ready);
     return { ready, messages: ready.messages, persisted: true, applied: true };
+  }
+
+  /** The state a snapshot holds. */
+  stateHashOf(meta: SnapshotMeta): string {
+    return this.library.get(meta);
+  }
+
+  /** Takes a snapshot when `threshold` entries were applied since the last one (log compaction). */
+  maybeSnapshot(threshold: number): SnapshotMeta | null {
+    const core = this.core;
+    if (core === null || this.appliedIndex - this.storage.snapshot.index < threshold) return null;
+    const { snapshot, compactedTo } = core.snapshotTaken(this.appliedIndex);
+    this.library.put(snapshot, this.stateHash);
+    this.storage.saveSnapshot(snapshot, compactedTo);
+    return snapshot;
   }
 }

@@ -9,7 +9,7 @@ describe('the simulation itself', () => {
     const b = runSimulation({ seed: 42, nodes: 5 });
     expect(b.stats).toEqual(a.stats);
     expect(a.stats.leadersElected).toBeGreaterThan(1);
-    expect(a.stats.accepted).toBeGreaterThan(0);
+    expect(a.stats.workload.accepted).toBeGreaterThan(0);
   });
 
   it('exercises every fault it claims to inject', () => {
@@ -29,12 +29,17 @@ describe('the simulation itself', () => {
 
   // The simulation must be able to fail: a core that commits entries of earlier terms by counting
   // replicas (Raft §5.4.2, Figure 8) has to be caught. Sending one entry per message with one
-  // message in flight makes the window in which the mistake shows up wide enough to hit often.
+  // message in flight widens the window in which the mistake shows; leaving out membership
+  // changes, snapshots, transfers and reads keeps these runs about the commit rule alone.
   it.each([3, 5])(
     'catches a core that commits earlier-term entries by counting replicas (%i servers)',
     (nodes) => {
       const { failures } = failingSeeds(150, {
         nodes,
+        membership: false,
+        snapshots: false,
+        transfers: false,
+        reads: false,
         coreOverrides: { maxEntriesPerMessage: 1, maxInflight: 1 },
         coreFactory: (options, storage) => new CommitsEarlierTermsCore(options, storage.initialState()),
       });

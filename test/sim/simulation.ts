@@ -1,10 +1,19 @@
-import { type CoreOptions, type Message, RaftCore, seededRandom } from '../../src/core/index.js';
+import {
+  type CoreOptions,
+  decodeConfiguration,
+  type Message,
+  RaftCore,
+  sameConfiguration,
+  seededRandom,
+  votersOf,
+} from '../../src/core/index.js';
 import type { MemStorage } from '../support/storage.js';
 import { FaultInjector, type FaultRates } from './faults.js';
 import { InvariantMonitor, type Violation } from './monitor.js';
 import { SimNetwork } from './network.js';
-import { type CoreFactory, type CrashPoint, SimNode } from './node.js';
+import { type CoreFactory, type CrashPoint, SimNode, SnapshotLibrary } from './node.js';
 import { Trace } from './trace.js';
+import { type AcceptedProposal, Workload, type WorkloadCounts } from './workload.js';
 
 /** Builds a core; tests substitute deliberately broken cores to prove the simulation catches them. */
 export type SimCoreFactory = (options: CoreOptions, storage: MemStorage) => RaftCore;
@@ -12,14 +21,23 @@ export type SimCoreFactory = (options: CoreOptions, storage: MemStorage) => Raft
 /** What one simulated run does. */
 export interface SimOptions {
   readonly seed: number;
+  /** Voters of the initial configuration. */
   readonly nodes: number;
-  /** Ticks of random faults and proposals before everything heals. Default 1500. */
+  /** Ticks of random faults and client operations before everything heals. Default 1500. */
   readonly faultTicks?: number;
   /**
    * The liveness bound: after the heal, within this many ticks a leader must be elected and an
-   * entry it proposes must be applied on every server. Default 40 election timeouts.
+   * entry it proposes must be applied on every member. Default 40 election timeouts.
    */
   readonly livenessTicks?: number;
+  /** Membership changes, with two spare servers to add. Default true. */
+  readonly membership?: boolean;
+  /** Snapshots with a tiny threshold, so followers constantly install them. Default true. */
+  readonly snapshots?: boolean;
+  /** Leadership transfers. Default true. */
+  readonly transfers?: boolean;
+  /** ReadIndex reads. Default true. */
+  readonly reads?: boolean;
   readonly coreFactory?: SimCoreFactory;
   /** Core options that replace the seed's random choice (for targeted runs). */
   readonly coreOverrides?: Partial<Omit<CoreOptions, 'id' | 'random'>>;
@@ -28,13 +46,14 @@ export interface SimOptions {
 /** Counters of what the run did, so a report can say how often each fault fired. */
 export interface SimStats {
   ticks: number;
-  proposals: number;
-  accepted: number;
-  committedProposals: number;
   leadersElected: number;
+  committedProposals: number;
   crashes: number;
   crashPoints: Record<CrashPoint, number>;
   partitions: Record<string, number>;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  workload: WorkloadCounts;
   messagesSent: number;
   messagesDropped: number;
   messagesDuplicated: number;
@@ -55,41 +74,46 @@ export interface SimResult {
 const ELECTION_TICKS = 10;
 const encoder = new TextEncoder();
 
-interface Proposal {
-  readonly index: number;
-  readonly term: number;
-  readonly identity: string;
+/** Per-tick probabilities of the client operations of one run. */
+interface OperationRates {
+  propose: number;
+  membership: number;
+  transfer: number;
+  read: number;
 }
 
 /**
  * One deterministic run of a simulated cluster: a fault phase (seeded network faults, partitions,
- * crashes at arbitrary points of the Ready cycle, random proposals) followed by a heal phase that
- * checks liveness. Every observable step is checked by the {@link InvariantMonitor}.
+ * crashes at arbitrary points of the Ready cycle, proposals, membership changes, transfers, reads
+ * and snapshots) followed by a heal phase that checks liveness. Every observable step is checked
+ * by the {@link InvariantMonitor}.
  */
 export class Simulation {
   private readonly random;
-  private readonly ids: string[];
   private readonly nodes: SimNode[];
   private readonly network: SimNetwork;
   private readonly monitor: InvariantMonitor;
   private readonly faults: FaultInjector;
+  private readonly workload: Workload;
   private readonly trace = new Trace(80);
-  private readonly proposals: Proposal[] = [];
   private readonly stats: SimStats;
   private readonly faultTicks: number;
   private readonly livenessTicks: number;
-  private readonly proposeRate: number;
+  private readonly rates: OperationRates;
+  private readonly snapshotThreshold: number;
+  private readonly allowShrink: boolean;
   private now = 0;
-  private proposalSeq = 0;
-  private marker: Proposal | null = null;
+  private marker: AcceptedProposal | null = null;
 
   constructor(private readonly options: SimOptions) {
-    this.random = seededRandom(options.seed);
+    const r = seededRandom(options.seed);
+    this.random = r;
     this.faultTicks = options.faultTicks ?? 1500;
     this.livenessTicks = options.livenessTicks ?? 40 * ELECTION_TICKS;
-    this.ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
-    const r = this.random;
-    const rates: FaultRates = {
+    const members = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    const spares = options.membership === false ? [] : ['s1', 's2'];
+    const ids = [...members, ...spares];
+    const faultRates: FaultRates = {
       crash: 0.001 + r.float() * 0.006,
       crashPoint: 0.0005 + r.float() * 0.003,
       partition: 0.003 + r.float() * 0.012,
@@ -99,55 +123,61 @@ export class Simulation {
       duplicateRate: r.float() < 0.3 ? 0 : r.float() * 0.2,
       maxDelay: 1 + r.int(5),
     });
-    this.proposeRate = 0.05 + r.float() * 0.5;
-    const preVote = r.float() < 0.85;
-    const checkQuorum = r.float() < 0.85;
-    const maxInflight = 1 + r.int(8);
-    const maxEntriesPerMessage = 1 + r.int(8);
-    this.faults = new FaultInjector(r, this.ids, this.network, rates);
-    this.monitor = new InvariantMonitor(this.ids);
-    this.stats = {
-      ticks: 0,
-      proposals: 0,
-      accepted: 0,
-      committedProposals: 0,
-      leadersElected: 0,
-      crashes: 0,
-      crashPoints: { beforePersist: 0, beforeSend: 0, beforeApply: 0 },
-      partitions: this.faults.counts,
-      messagesSent: 0,
-      messagesDropped: 0,
-      messagesDuplicated: 0,
-      messagesBlocked: 0,
-      recoveryTicks: -1,
+    this.rates = {
+      propose: 0.05 + r.float() * 0.5,
+      membership: options.membership === false ? 0 : 0.002 + r.float() * 0.01,
+      transfer: options.transfers === false ? 0 : r.float() * 0.006,
+      read: options.reads === false ? 0 : r.float() * 0.1,
     };
-    const config = { servers: this.ids.map((id) => ({ id, suffrage: 'voter' as const })) };
+    this.snapshotThreshold = options.snapshots === false ? Number.POSITIVE_INFINITY : 2 + r.int(20);
+    const coreOptions = {
+      electionTicks: ELECTION_TICKS,
+      heartbeatTicks: 1,
+      preVote: r.float() < 0.85,
+      checkQuorum: r.float() < 0.85,
+      maxInflight: 1 + r.int(8),
+      maxEntriesPerMessage: 1 + r.int(8),
+      trailingEntries: r.int(5),
+      maxPromotionLag: r.int(4),
+      ...options.coreOverrides,
+    };
+    this.allowShrink = coreOptions.preVote || coreOptions.checkQuorum;
+    this.faults = new FaultInjector(r, ids, this.network, faultRates);
+    this.monitor = new InvariantMonitor(ids, members);
     const build =
       options.coreFactory ?? ((o: CoreOptions, s: MemStorage) => new RaftCore(o, s.initialState()));
     const makeCore: CoreFactory = (id, storage, restarts) =>
       build(
         {
           id,
-          random: seededRandom(options.seed * 7919 + this.ids.indexOf(id) * 104729 + restarts),
-          electionTicks: ELECTION_TICKS,
-          heartbeatTicks: 1,
-          preVote,
-          checkQuorum,
-          maxInflight,
-          maxEntriesPerMessage,
-          ...options.coreOverrides,
+          random: seededRandom(options.seed * 7919 + ids.indexOf(id) * 104729 + restarts),
+          ...coreOptions,
         },
         storage,
       );
-    this.nodes = this.ids.map((id) => new SimNode(id, config, makeCore));
-    this.trace.add(0, 'config', {
-      preVote,
-      checkQuorum,
-      maxInflight,
-      maxEntriesPerMessage,
-      ...this.network.faults,
-      rates,
-    });
+    const library = new SnapshotLibrary();
+    const initial = { servers: members.map((id) => ({ id, suffrage: 'voter' as const })) };
+    this.nodes = ids.map(
+      (id) => new SimNode(id, members.includes(id) ? initial : { servers: [] }, makeCore, library),
+    );
+    this.workload = new Workload(r, this.nodes, this.monitor);
+    this.stats = {
+      ticks: 0,
+      leadersElected: 0,
+      committedProposals: 0,
+      crashes: 0,
+      crashPoints: { beforePersist: 0, beforeSend: 0, beforeApply: 0 },
+      partitions: this.faults.counts,
+      snapshotsTaken: 0,
+      snapshotsInstalled: 0,
+      workload: this.workload.counts,
+      messagesSent: 0,
+      messagesDropped: 0,
+      messagesDuplicated: 0,
+      messagesBlocked: 0,
+      recoveryTicks: -1,
+    };
+    this.trace.add(0, 'config', { ...coreOptions, ...this.network.faults, faultRates, rates: this.rates });
   }
 
   run(): SimResult {
@@ -164,7 +194,7 @@ export class Simulation {
       this.restartDueNodes();
       this.deliverMessages();
       for (const node of this.nodes) node.core?.tick();
-      if (this.now < this.faultTicks && this.random.float() < this.proposeRate) this.proposeAnywhere();
+      if (this.now < this.faultTicks) this.runClients();
       this.processReadies();
       if (healed && this.checkLiveness()) break;
     }
@@ -194,6 +224,18 @@ export class Simulation {
     }
   }
 
+  private runClients(): void {
+    const r = this.random;
+    if (r.float() < this.rates.propose) this.workload.propose();
+    if (r.float() < this.rates.read) this.workload.read();
+    if (r.float() < this.rates.membership) this.traceOp(this.workload.changeMembership(this.allowShrink));
+    if (r.float() < this.rates.transfer) this.traceOp(this.workload.transfer());
+  }
+
+  private traceOp(description: string | null): void {
+    if (description !== null) this.trace.add(this.now, 'op', { description });
+  }
+
   private heal(): void {
     this.network.healAll();
     this.network.faults = { dropRate: 0, duplicateRate: 0, maxDelay: 2 };
@@ -204,6 +246,7 @@ export class Simulation {
   private crash(node: SimNode, why: string): void {
     node.crash(this.now + 1 + this.random.int(10 * ELECTION_TICKS));
     this.network.dropTo(node.id);
+    this.workload.forgetReadsOf(node.id);
     this.stats.crashes++;
     this.trace.add(this.now, 'crash', { node: node.id, why });
   }
@@ -213,63 +256,95 @@ export class Simulation {
       if (node.up || node.restartAt > this.now) continue;
       node.restart();
       this.monitor.onRestart(node.id, node.storage.snapshot.index);
+      this.checkConfiguration(node);
       this.trace.add(this.now, 'restart', { node: node.id });
     }
   }
 
   private deliverMessages(): void {
     for (const m of this.network.due(this.now)) {
-      const target = this.nodes[this.ids.indexOf(m.to)];
+      const target = this.nodes.find((n) => n.id === m.to);
       if (target?.core == null) continue;
       this.trace.add(this.now, 'deliver', m);
       target.core.step(m);
     }
   }
 
-  private proposeAnywhere(): void {
-    const up = this.nodes.filter((n) => n.up);
-    const node = up[this.random.int(up.length)];
-    if (node?.core == null) return;
-    this.stats.proposals++;
-    const data = `${node.id}#${++this.proposalSeq}`;
-    let result = node.core.propose(encoder.encode(data));
-    // Half the clients forward to the leader the server named, as the runtime's forwarding does.
-    const hinted = result.accepted ? undefined : this.nodes[this.ids.indexOf(result.leader ?? '')];
-    if (hinted?.core != null && this.random.float() < 0.5) result = hinted.core.propose(encoder.encode(data));
-    if (result.accepted) {
-      this.stats.accepted++;
-      this.proposals.push({
-        index: result.index,
-        term: result.term,
-        identity: `${result.term}/command/${data}`,
-      });
-    }
-  }
-
   private processReadies(): void {
     for (const node of this.nodes) {
       for (let round = 0; round < 3 && node.up; round++) {
-        const crashAt = this.pickCrashPoint();
-        const outcome = node.processReady(crashAt);
-        if (outcome === null) break;
-        const { ready } = outcome;
-        if (outcome.persisted) {
-          this.monitor.onPersist(node.id, ready.hardState, ready.entries);
-          if (ready.hardState !== null) this.monitor.onCommit(node.id, ready.hardState.commit);
-          if (ready.softState?.role === 'leader') {
-            this.stats.leadersElected++;
-            this.monitor.onLeader(node.id, node.core?.term ?? -1);
-            this.trace.add(this.now, 'leader', { node: node.id, term: node.core?.term });
-          }
-        }
-        for (const m of outcome.messages) this.network.send(m as Message, this.now);
-        if (outcome.applied) this.monitor.onApply(node.id, ready.committedEntries);
-        if (crashAt !== null) {
-          this.stats.crashPoints[crashAt]++;
-          this.crash(node, crashAt);
-        }
+        if (!this.processReady(node)) break;
       }
     }
+  }
+
+  /** Runs one Ready of `node` and reports everything observable to the monitor. */
+  private processReady(node: SimNode): boolean {
+    const crashAt = this.pickCrashPoint();
+    const outcome = node.processReady(crashAt);
+    if (outcome === null) return false;
+    const { ready } = outcome;
+    const monitor = this.monitor;
+    if (outcome.persisted) {
+      if (ready.snapshot !== null) {
+        this.stats.snapshotsInstalled++;
+        monitor.onSnapshotInstalled(node.id, ready.snapshot, node.stateHashOf(ready.snapshot));
+      }
+      monitor.onPersist(
+        node.id,
+        ready.hardState,
+        ready.entries,
+        votersOf(node.core?.configuration ?? { servers: [] }),
+      );
+      if (ready.hardState !== null) monitor.onCommit(node.id, ready.hardState.commit);
+      if (ready.softState?.role === 'leader') {
+        this.stats.leadersElected++;
+        monitor.onLeader(node.id, node.core?.term ?? -1);
+        this.trace.add(this.now, 'leader', { node: node.id, term: node.core?.term });
+      }
+    }
+    for (const m of outcome.messages) this.network.send(m as Message, this.now);
+    if (crashAt !== null) {
+      this.stats.crashPoints[crashAt]++;
+      this.crash(node, crashAt);
+      return false;
+    }
+    monitor.onApply(node.id, ready.committedEntries);
+    monitor.onStateReached(node.id, node.appliedIndex, node.stateHash);
+    this.workload.readsAnswered(node.id, ready.readStates);
+    this.checkConfiguration(node);
+    if (node.maybeSnapshot(this.snapshotThreshold) !== null) this.stats.snapshotsTaken++;
+    return true;
+  }
+
+  /**
+   * A server's configuration is the newest one in its persisted log, or its snapshot's; and a
+   * leader never has more than one configuration change uncommitted (thesis §4.1).
+   */
+  private checkConfiguration(node: SimNode): void {
+    const core = node.core;
+    if (core === null) return;
+    const { snapshot, entries } = node.storage;
+    let implied = snapshot.config;
+    let uncommitted = 0;
+    for (const e of entries) {
+      if (e.type !== 'config' || e.index <= snapshot.index) continue;
+      implied = decodeConfiguration(e.data);
+      if (e.index > core.status().commitIndex) uncommitted++;
+    }
+    if (!sameConfiguration(implied, core.configuration)) {
+      this.monitor.fail(
+        'configuration matches log',
+        `${node.id} runs a configuration its log and snapshot do not imply`,
+      );
+    }
+    if (core.role === 'leader' && uncommitted > 1) {
+      this.monitor.fail(
+        'one configuration change at a time',
+        `leader ${node.id} has ${uncommitted} uncommitted changes`,
+      );
+    }
+    this.monitor.onConfiguration(node.id, votersOf(core.configuration));
   }
 
   private pickCrashPoint(): CrashPoint | null {
@@ -279,13 +354,13 @@ export class Simulation {
   }
 
   /**
-   * After the heal: once there is a leader, it proposes a marker; the check passes when the marker
-   * is applied on every server and every proposal accepted in the leader's term is committed.
+   * After the heal: once there is a leader, it proposes a marker; the check passes when every
+   * member of its configuration has applied the marker and every proposal accepted in the
+   * leader's term is committed.
    */
   private checkLiveness(): boolean {
-    const leader = this.nodes.find((n) => n.core?.role === 'leader');
-    const core = leader?.core;
-    if (core == null) return false;
+    const core = this.workload.leader();
+    if (core === null) return false;
     if (this.marker === null || this.marker.term !== core.term) {
       const data = `marker@${core.term}`;
       const result = core.propose(encoder.encode(data));
@@ -295,12 +370,13 @@ export class Simulation {
     }
     const marker = this.marker;
     if (this.monitor.committedAt(marker.index) !== marker.identity) return false;
-    const everywhere = this.nodes.every(
-      (n) => n.core !== null && n.core.status().appliedIndex >= marker.index,
-    );
+    const members = core.configuration.servers.map((s) => s.id);
+    const everywhere = this.nodes
+      .filter((n) => members.includes(n.id))
+      .every((n) => n.core !== null && n.appliedIndex >= marker.index);
     if (!everywhere) return false;
     this.stats.recoveryTicks = this.now - this.faultTicks;
-    for (const p of this.proposals) {
+    for (const p of this.workload.accepted) {
       if (p.term === core.term && this.monitor.committedAt(p.index) !== p.identity) {
         this.monitor.fail(
           'liveness',
@@ -317,7 +393,7 @@ export class Simulation {
     this.stats.messagesDropped = net.dropped;
     this.stats.messagesDuplicated = net.duplicated;
     this.stats.messagesBlocked = net.blocked;
-    this.stats.committedProposals = this.proposals.filter(
+    this.stats.committedProposals = this.workload.accepted.filter(
       (p) => this.monitor.committedAt(p.index) === p.identity,
     ).length;
   }
@@ -328,7 +404,7 @@ export class Simulation {
         const s = n.core?.status();
         return s === undefined
           ? `${n.id}:down`
-          : `${n.id}:${s.role}@${s.term} commit=${s.commitIndex} last=${s.lastIndex}`;
+          : `${n.id}:${s.role}@${s.term} commit=${s.commitIndex} last=${s.lastIndex} voters=${votersOf(s.configuration).join(',')}`;
       })
       .join(' ');
   }

@@ -1,26 +1,37 @@
 import type { SimResult } from './simulation.js';
 
-/** One line per cluster size: how many runs, violations, and how often each fault fired. */
+/** Adds up the numeric fields of records. */
+function total(records: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** One line per cluster size: how many runs, violations, and how often each fault and operation fired. */
 export function summarize(nodes: number, results: readonly SimResult[]): string {
   const sum = (f: (r: SimResult) => number) => results.reduce((acc, r) => acc + f(r), 0);
-  const partitions: Record<string, number> = {};
-  for (const r of results) {
-    for (const [k, v] of Object.entries(r.stats.partitions)) partitions[k] = (partitions[k] ?? 0) + v;
-  }
   const recovery = results.map((r) => r.stats.recoveryTicks).filter((t) => t >= 0);
-  const fields = {
+  const fields: Record<string, number> = {
     runs: results.length,
     violations: sum((r) => r.violations.length),
     ticks: sum((r) => r.stats.ticks),
     leadersElected: sum((r) => r.stats.leadersElected),
-    proposals: sum((r) => r.stats.proposals),
-    accepted: sum((r) => r.stats.accepted),
-    committed: sum((r) => r.stats.committedProposals),
+    ...total(
+      results.map(
+        ({
+          stats: {
+            workload: { confChanges: _c, ...rest },
+          },
+        }) => rest,
+      ),
+    ),
+    ...total(results.map((r) => r.stats.workload.confChanges)),
+    committedProposals: sum((r) => r.stats.committedProposals),
+    snapshotsTaken: sum((r) => r.stats.snapshotsTaken),
+    snapshotsInstalled: sum((r) => r.stats.snapshotsInstalled),
     crashes: sum((r) => r.stats.crashes),
-    crashBeforePersist: sum((r) => r.stats.crashPoints.beforePersist),
-    crashBeforeSend: sum((r) => r.stats.crashPoints.beforeSend),
-    crashBeforeApply: sum((r) => r.stats.crashPoints.beforeApply),
-    ...partitions,
+    ...total(results.map((r) => r.stats.crashPoints)),
+    ...total(results.map((r) => r.stats.partitions)),
     messagesSent: sum((r) => r.stats.messagesSent),
     dropped: sum((r) => r.stats.messagesDropped),
     duplicated: sum((r) => r.stats.messagesDuplicated),

@@ -37,7 +37,8 @@ export class TestNode {
   /** Loses everything not persisted and starts a fresh core from storage. */
   restart(): void {
     this.core = this.makeCore(this.storage);
-    this.applied = this.applied.filter((e) => e.index <= this.storage.hardState.commit);
+    // The restarted state machine is rebuilt from the snapshot; the core re-applies what follows it.
+    this.applied = this.applied.filter((e) => e.index <= this.storage.snapshot.index);
   }
 }
 

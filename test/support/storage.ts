@@ -16,12 +16,10 @@ export class MemStorage {
   /** Persists a Ready's snapshot, hard state and entries, following the Ready contract. */
   persist(ready: Ready): void {
     if (ready.snapshot !== null) {
+      // An installed snapshot replaces the whole log: the core only installs one that its log
+      // does not already contain.
       this.snapshot = ready.snapshot;
-      const index = ready.snapshot.index;
-      const kept = this.entries.filter((e) => e.index > index);
-      const first = kept[0];
-      // Keep the suffix only when it continues the snapshot; otherwise the log restarts after it.
-      this.entries = first !== undefined && first.index === index + 1 ? kept : [];
+      this.entries = [];
     }
     if (ready.hardState !== null) this.hardState = ready.hardState;
     const first = ready.entries[0];
@@ -31,10 +29,10 @@ export class MemStorage {
     }
   }
 
-  /** Drops entries up to `index` after a local snapshot (log compaction). */
-  compact(snapshot: SnapshotMeta): void {
-    this.snapshot = snapshot;
-    this.entries = this.entries.filter((e) => e.index > snapshot.index);
+  /** Records a local snapshot and drops the entries up to `compactedTo` (log compaction). */
+  saveSnapshot(snapshot: SnapshotMeta, compactedTo: number): void {
+    if (snapshot.index > this.snapshot.index) this.snapshot = snapshot;
+    this.entries = this.entries.filter((e) => e.index > compactedTo);
   }
 
   /** What a restarted core starts from. */
