@@ -15,8 +15,9 @@ export interface CoreOptions {
   /** Run a pre-vote round before incrementing the term (thesis §9.6). Default true. */
   preVote?: boolean;
   /**
-   * Leaders step down when a quorum has not been heard from within an election timeout, and
-   * followers that recently heard from a leader ignore vote requests (thesis §6.2). Default true.
+   * Leaders step down when a quorum has not been heard from within an election timeout, and a
+   * leader, or a follower that recently heard from one, ignores vote requests of higher terms
+   * (thesis §6.2, §4.2.3), so a partitioned or removed server cannot depose it. Default true.
    */
   checkQuorum?: boolean;
   /** Unacknowledged AppendEntries per follower in the replicate state. Default 256. */

@@ -339,8 +339,10 @@ export class RaftCore {
       // A deposed leader learns of the newer term from this answer. Without it, a leader cut off by
       // check-quorum or pre-vote could keep sending forever.
       this.send({ type: 'appendResponse', to: m.from, success: false, index: 0, hintIndex: 0, hintTerm: 0 });
-    } else if (m.type === 'voteRequest' && m.preVote) {
-      this.send({ type: 'voteResponse', to: m.from, preVote: true, granted: false });
+    } else if (m.type === 'voteRequest') {
+      // Raft Figure 2: the refusal carries our term, so a candidate that fell behind in terms
+      // catches up instead of campaigning, unheard, one term at a time forever.
+      this.send({ type: 'voteResponse', to: m.from, preVote: m.preVote, granted: false });
     }
   }
 

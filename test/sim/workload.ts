@@ -25,6 +25,8 @@ export interface WorkloadCounts {
   accepted: number;
   confChanges: Record<ConfChange['type'], number>;
   confChangesAccepted: number;
+  /** Removals or demotions of the leader itself. */
+  leaderRemovals: number;
   transfers: number;
   transfersAccepted: number;
   reads: number;
@@ -44,6 +46,7 @@ export class Workload {
     accepted: 0,
     confChanges: { addVoter: 0, addNonvoter: 0, demoteVoter: 0, removeServer: 0 },
     confChangesAccepted: 0,
+    leaderRemovals: 0,
     transfers: 0,
     transfersAccepted: 0,
     reads: 0,
@@ -105,7 +108,10 @@ export class Workload {
     const guarded =
       this.random.float() < 0.3 ? { ...change, prevIndex: leader.status().configurationIndex } : change;
     const result = leader.proposeConfChange(guarded);
-    if (result.accepted) this.counts.confChangesAccepted++;
+    if (result.accepted) {
+      this.counts.confChangesAccepted++;
+      if (change.id === leader.id && change.type !== 'addVoter') this.counts.leaderRemovals++;
+    }
     return `${change.type} ${change.id} on ${leader.id}: ${result.accepted ? `index ${result.index}` : result.code}`;
   }
 
