@@ -1,0 +1,26 @@
+import type { Entry } from './core/types.js';
+import type { SnapshotSink } from './storage/types.js';
+
+/**
+ * A point-in-time copy of the FSM's state, taken by {@link Fsm.snapshot}. `persist` may run while
+ * the FSM keeps applying new entries, so it must not read live state.
+ */
+export interface FsmSnapshot {
+  /** Writes the state into `sink` in chunks. Do not close or cancel the sink; the node does. */
+  persist(sink: SnapshotSink): Promise<void>;
+  /** Frees resources; called after persist, whether it succeeded or not. */
+  release?(): void;
+}
+
+/**
+ * The replicated state machine. The node calls these one at a time, never concurrently, in log
+ * order. `apply` sees only committed `command` entries; its result resolves the `apply()` promise
+ * of the proposer on the leader. Apply must not wait on observers: anything that could block
+ * consensus belongs in a queue of its own.
+ */
+export interface Fsm {
+  apply(entry: Entry): unknown | Promise<unknown>;
+  snapshot(): FsmSnapshot | Promise<FsmSnapshot>;
+  /** Replaces the whole state with a snapshot's data. */
+  restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
+}
