@@ -57,6 +57,8 @@ export class Leader {
   /** Reads received before this leader committed an entry of its own term (thesis §6.4 step 1). */
   private readsBeforeCommit: Array<{ requestId: number; requester: NodeId }> = [];
   private transferee: NodeId | null = null;
+  /** False once this leader stepped down; a retired leader must not touch the log again. */
+  private active = true;
   private transferElapsed = 0;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
@@ -169,18 +171,20 @@ export class Leader {
       // The target did not take over within an election timeout: resume normal service.
       this.transferee = null;
     }
-    if (this.electionElapsed >= ctx.options.electionTicks) {
+    if (this.electionElapsed >= ctx.options.leaderLeaseTicks) {
       this.electionElapsed = 0;
       if (ctx.options.checkQuorum && !this.quorumActive()) {
         // Thesis §6.2: a leader that cannot reach a quorum steps down, so clients look elsewhere.
-        ctx.stepDown();
+        this.retire();
         return false;
       }
     }
     this.replication.tickSnapshots();
     if (this.heartbeatElapsed >= ctx.options.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.replication.broadcastHeartbeat(ctx.log.committed, 0);
+      // Carrying the newest pending read round lets any later heartbeat confirm reads whose own
+      // round was lost, instead of leaving them waiting for the next read.
+      this.replication.broadcastHeartbeat(ctx.log.committed, this.reads.lastRound());
     }
     this.maybePromote();
     return true;
@@ -189,6 +193,7 @@ export class Leader {
   handleAppendResponse(m: AppendResponse): void {
     this.replication.handleAppendResponse(m);
     this.maybeCommit();
+    if (!this.active) return;
     if (m.from === this.transferee) this.maybeSendTimeoutNow();
     this.maybePromote();
   }
@@ -209,6 +214,7 @@ export class Leader {
   /** Commits what a quorum of voters has persisted, counting our own entries only once persisted. */
   maybeCommit(): void {
     const ctx = this.ctx;
+    if (!this.active) return;
     const index = quorumMatchIndex(votersOf(ctx.config.config), (id) =>
       id === ctx.id ? ctx.log.persisted : this.replication.matchOf(id),
     );
@@ -229,8 +235,13 @@ export class Leader {
       if (heir !== undefined && this.replication.matchOf(heir) === ctx.log.lastIndex()) {
         ctx.send({ type: 'timeoutNow', to: heir });
       }
-      ctx.stepDown();
+      this.retire();
     }
+  }
+
+  private retire(): void {
+    this.active = false;
+    this.ctx.stepDown();
   }
 
   private append(type: EntryType, data: Uint8Array): ProposeResult {

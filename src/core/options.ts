@@ -32,6 +32,11 @@ export interface CoreOptions {
   trailingEntries?: number;
   /** A staging server is promoted to voter once it is at most this many entries behind. Default 64. */
   maxPromotionLag?: number;
+  /**
+   * How often a leader checks that it heard from a quorum (check-quorum). Defaults to
+   * `electionTicks`; the node sets it from hashicorp's leader lease.
+   */
+  leaderLeaseTicks?: number;
 }
 
 /** {@link CoreOptions} with every default filled in. */
@@ -44,6 +49,7 @@ const positiveIntegers = [
   'maxEntriesPerMessage',
   'maxBytesPerMessage',
   'maxApplyPerReady',
+  'leaderLeaseTicks',
 ] as const;
 
 /** Fills in defaults and rejects invalid options with an `INVALID_CONFIG` error naming the field. */
@@ -60,6 +66,7 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     trailingEntries: 10240,
     maxPromotionLag: 64,
     ...options,
+    leaderLeaseTicks: options.leaderLeaseTicks ?? options.electionTicks ?? 10,
   };
   if (typeof resolved.id !== 'string' || resolved.id === '') {
     throw new RaftError('INVALID_CONFIG', 'id: must be a non-empty string');

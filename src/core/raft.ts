@@ -186,6 +186,20 @@ export class RaftCore {
   }
 
   /**
+   * Describes a snapshot of the state at applied `index`: its term and the configuration in force
+   * there. The runtime writes the snapshot under this description, then calls {@link snapshotTaken}.
+   */
+  snapshotMetaAt(index: number): SnapshotMeta {
+    const log = this.log;
+    if (index === this.snapshot.index) return this.snapshot;
+    if (index > log.applied || index < log.snapshotIndex) {
+      throw new Error(`snapshot index ${index} outside [${log.snapshotIndex}, applied ${log.applied}]`);
+    }
+    const { config, index: configIndex } = this.config.at(log, index);
+    return { index, term: log.term(index) as number, config, configIndex };
+  }
+
+  /**
    * The application saved a snapshot of its state at `index` (which it has applied). The core
    * compacts its log, keeping `trailingEntries`; the runtime may then delete entries up to the
    * returned `compactedTo` once the snapshot is durable.
@@ -196,10 +210,7 @@ export class RaftCore {
     if (index > log.applied || index < log.snapshotIndex) {
       throw new Error(`snapshot index ${index} outside [${log.snapshotIndex}, applied ${log.applied}]`);
     }
-    if (index > this.snapshot.index) {
-      const { config, index: configIndex } = this.config.at(log, index);
-      this.snapshot = { index, term: log.term(index) as number, config, configIndex };
-    }
+    if (index > this.snapshot.index) this.snapshot = this.snapshotMetaAt(index);
     const compactTo = Math.max(log.snapshotIndex, index - this.options.trailingEntries);
     this.config.compacted(log, compactTo);
     log.compact(compactTo);

@@ -56,6 +56,11 @@ export class ReadOnlyQueue {
     return all;
   }
 
+  /** The newest round with reads still waiting, or 0 when none are. */
+  lastRound(): number {
+    return this.pending.at(-1)?.round ?? 0;
+  }
+
   size(): number {
     return this.pending.length;
   }

@@ -120,7 +120,8 @@ export class TestCluster {
     for (let round = 0; round < maxRounds; round++) {
       const out: Message[] = [];
       for (const n of this.nodes.values()) out.push(...n.processReady());
-      if (out.length === 0) return;
+      // Done when nothing is in flight and no core has work left (advance() can commit more).
+      if (out.length === 0 && ![...this.nodes.values()].some((n) => n.core.hasReady())) return;
       this.deliver(out);
     }
     throw new Error('cluster did not stabilize');
