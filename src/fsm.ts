@@ -20,6 +20,11 @@ export interface FsmSnapshot {
  */
 export interface Fsm {
   apply(entry: Entry): unknown | Promise<unknown>;
+  /**
+   * Captures the current state. The node calls it between two applies and goes on applying at
+   * once, so the capture must reflect the state at the moment of the call (copy it, or switch to
+   * copy-on-write, before returning or awaiting anything).
+   */
   snapshot(): FsmSnapshot | Promise<FsmSnapshot>;
   /** Replaces the whole state with a snapshot's data. */
   restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;

@@ -1,6 +1,10 @@
 /**
- * mqtt-raft: Raft consensus for TypeScript. This entry point grows with the library; today it
- * exports the pure Raft core and the error type.
+ * mqtt-raft: Raft consensus for TypeScript. This entry point grows with the library: the pure
+ * Raft core, the Raft node, its stores and transports, and the error type.
  */
 export * from './core/index.js';
 export { isRaftError, RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.js';
+export type { Fsm, FsmSnapshot } from './fsm.js';
+export * from './node/index.js';
+export * from './storage/index.js';
+export * from './transport/index.js';

@@ -28,7 +28,11 @@ export interface Transport {
    * Sends a snapshot request with its data, streamed from `chunks`. Resolves once the receiver has
    * stored it and stepped the request; rejects (with a `RaftError`) when that cannot be confirmed.
    */
-  sendSnapshot(request: SnapshotRequest, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
+  sendSnapshot(
+    request: SnapshotRequest,
+    chunks: AsyncIterable<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Stops sending and receiving. */
   close(): Promise<void>;
 }

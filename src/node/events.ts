@@ -1,0 +1,49 @@
+import { EventEmitter } from 'node:events';
+import type { Configuration, NodeId, Role } from '../core/types.js';
+
+/** Events a {@link Raft} node emits, with their payloads. */
+export interface RaftEvents {
+  /** The node's role changed. */
+  stateChange: { previous: Role; current: Role; term: number };
+  /** The node learned of a new leader, or lost track of one (`leader: null`). */
+  leaderChange: { leader: NodeId | null; term: number };
+  /** The configuration in force changed (it takes effect when appended, before it commits). */
+  peerChange: { configuration: Configuration; index: number };
+  /** As leader, a peer has not answered for a heartbeat timeout. */
+  heartbeatFailed: { peer: NodeId; lastContact: number };
+  /** As leader, a peer that had failed answers again. */
+  heartbeatResumed: { peer: NodeId };
+}
+
+/** An EventEmitter whose event names and payloads are checked by the compiler. */
+export class TypedEmitter<Events extends object> {
+  private readonly emitter = new EventEmitter();
+
+  on<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  off<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  once<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): this {
+    this.emitter.once(event, listener);
+    return this;
+  }
+
+  /** Delivers `payload` to listeners; a throwing listener is reported, never allowed to break the node. */
+  protected emit<K extends keyof Events & string>(event: K, payload: Events[K]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as (p: Events[K]) => void)(payload);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}

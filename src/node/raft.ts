@@ -1,0 +1,524 @@
+import { randomInt } from 'node:crypto';
+import type { ConfChange } from '../core/membership.js';
+import { type CoreInitialState, RaftCore } from '../core/raft.js';
+import type { RandomSource } from '../core/random.js';
+import type { Ready } from '../core/ready.js';
+import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
+import { RaftError } from '../errors.js';
+import type { Fsm } from '../fsm.js';
+import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
+import type { Transport } from '../transport/types.js';
+import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
+import { type CallOptions, withDeadline } from './deadline.js';
+import { type RaftEvents, TypedEmitter } from './events.js';
+import { PeerHealth } from './peer-health.js';
+import { PendingProposals } from './pending.js';
+import { ReadWaiters } from './reads.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
+import { restoreSnapshot, storeReceivedSnapshot } from './snapshots.js';
+import { bootstrapStorage, hasExistingState, loadState, recoverStorage } from './state.js';
+import { WorkLoop } from './work-loop.js';
+
+/** What a node is built from. */
+export interface RaftOptions {
+  readonly config: RaftConfigInput;
+  readonly fsm: Fsm;
+  readonly storage: RaftStorage;
+  readonly transport: Transport;
+  /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
+  readonly random?: RandomSource;
+}
+
+/** Options of a membership change. */
+export interface ChangeOptions extends CallOptions {
+  /** Apply only if the configuration in force is still the one at this index (hashicorp's prevIndex). */
+  prevIndex?: number;
+}
+
+/** A snapshot of the node's counters and positions, for monitoring. */
+export interface RaftStats {
+  readonly id: NodeId;
+  readonly state: Role;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+  readonly lastSnapshotIndex: number;
+  readonly configurationIndex: number;
+  readonly voters: number;
+  readonly pendingProposals: number;
+  readonly readiesHandled: number;
+  readonly entriesPersisted: number;
+  readonly batchesPersisted: number;
+}
+
+/**
+ * A Raft server: it owns a pure core and does its I/O. One loop does everything in order: feed
+ * queued input to the core, persist its Ready in one synced batch (group commit), send, apply to
+ * the FSM, advance. The public methods return promises that settle when the outcome is known.
+ */
+export class Raft extends TypedEmitter<RaftEvents> {
+  /** Creates a new group on fresh storage (see {@link bootstrapStorage}). */
+  static bootstrapCluster(storage: RaftStorage, configuration: Configuration): Promise<void> {
+    return bootstrapStorage(storage, configuration);
+  }
+
+  /** True when `storage` holds Raft state already. */
+  static hasExistingState(storage: RaftStorage): Promise<boolean> {
+    return hasExistingState(storage);
+  }
+
+  /** Forces a new configuration after quorum loss (see {@link recoverStorage}). */
+  static recoverCluster(storage: RaftStorage, fsm: Fsm, configuration: Configuration): Promise<void> {
+    return recoverStorage(storage, fsm, configuration);
+  }
+
+  /** Loads state from storage, restores the FSM, and starts the node. */
+  static async start(options: RaftOptions): Promise<Raft> {
+    const config = parseRaftConfig(options.config);
+    if (options.transport.localId !== config.localId) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `transport.localId: must equal localId (${options.transport.localId})`,
+      );
+    }
+    const { initial, snapshot } = await loadState(options.storage);
+    if (snapshot !== null) await options.fsm.restore((await options.storage.open(snapshot.id)).chunks);
+    const raft = new Raft(config, options, initial);
+    await raft.begin();
+    return raft;
+  }
+
+  readonly id: NodeId;
+  private readonly config: RaftConfig;
+  private readonly fsm: Fsm;
+  private readonly storage: RaftStorage;
+  private readonly transport: Transport;
+  private readonly core: RaftCore;
+  private readonly timing: ReturnType<typeof coreTiming>;
+  private readonly proposals = new PendingProposals();
+  private readonly reads: ReadWaiters;
+  private readonly loop: WorkLoop<RaftCore>;
+  private closed = false;
+  private fatal: unknown = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private tickQueued = false;
+  private appliedIndex: number;
+  private readonly snapshots: SnapshotScheduler;
+  private role: Role = 'follower';
+  private leaderId: NodeId | null = null;
+  private configIndex = -1;
+  private lastLeaderContact: number | null = null;
+  private readonly peers: PeerHealth;
+  private transferWaiters: Array<{ resolve(): void; reject(err: RaftError): void }> = [];
+  private counters = { readies: 0, entries: 0, batches: 0 };
+
+  private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
+    super();
+    this.id = config.localId;
+    this.config = config;
+    this.fsm = options.fsm;
+    this.storage = options.storage;
+    this.transport = options.transport;
+    this.timing = coreTiming(config);
+    this.core = new RaftCore(
+      {
+        id: config.localId,
+        random: options.random ?? { int: (bound) => randomInt(bound) },
+        electionTicks: this.timing.electionTicks,
+        heartbeatTicks: this.timing.heartbeatTicks,
+        leaderLeaseTicks: this.timing.leaderLeaseTicks,
+        preVote: config.preVote,
+        maxEntriesPerMessage: config.maxAppendEntries,
+        trailingEntries: config.trailingLogs,
+        maxPromotionLag: config.maxPromotionLag,
+      },
+      initial,
+    );
+    this.loop = new WorkLoop(
+      this.core,
+      () => this.handleNextReady(),
+      (err) => this.failStop(err),
+    );
+    this.appliedIndex = initial.snapshot.index;
+    this.reads = new ReadWaiters(() => this.appliedIndex);
+    this.peers = new PeerHealth(config.heartbeatTimeout);
+    this.snapshots = new SnapshotScheduler(
+      {
+        config,
+        fsm: this.fsm,
+        storage: this.storage,
+        transport: this.transport,
+        core: this.core,
+        run: (task) => this.run(task),
+        enqueue: (task) => this.enqueue(task),
+        appliedIndex: () => this.appliedIndex,
+      },
+      initial.snapshot.index,
+    );
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------------
+
+  private async begin(): Promise<void> {
+    await this.transport.start({
+      onMessage: (m) => this.receive(m),
+      onSnapshot: (request, chunks) => this.receiveSnapshot(request, chunks),
+    });
+    this.ticker = setInterval(() => this.queueTick(), this.timing.tickMs);
+    this.ticker.unref?.();
+    this.publishState();
+    this.enqueue(() => undefined);
+  }
+
+  /** Stops the node: pending calls fail with `SHUTDOWN` (indefinite for accepted proposals). Storage stays open. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    await this.loop.stop();
+    await this.transport.close();
+    const err = new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true });
+    this.proposals.rejectAll(err);
+    this.reads.rejectAll(err);
+    for (const w of this.transferWaiters) w.reject(err);
+    this.transferWaiters = [];
+  }
+
+  // --- proposals ------------------------------------------------------------------------------
+
+  /** Replicates `data`; resolves with its index and the FSM's response once applied here. */
+  apply(data: Uint8Array, options: CallOptions = {}): Promise<{ index: number; response: unknown }> {
+    if (!(data instanceof Uint8Array))
+      return Promise.reject(new RaftError('INVALID_INPUT', 'apply: data must be a Uint8Array'));
+    return this.proposeAndWait('apply', (core) => core.propose(data), options);
+  }
+
+  /** Resolves once every entry before it is applied (hashicorp's Barrier). */
+  async barrier(options: CallOptions = {}): Promise<{ index: number }> {
+    const { index } = await this.proposeAndWait(
+      'barrier',
+      (core) => core.propose(new Uint8Array(), 'barrier'),
+      options,
+    );
+    return { index };
+  }
+
+  addVoter(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
+    return this.changeMembership({ type: 'addVoter', id }, options);
+  }
+
+  addNonvoter(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
+    return this.changeMembership({ type: 'addNonvoter', id }, options);
+  }
+
+  demoteVoter(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
+    return this.changeMembership({ type: 'demoteVoter', id }, options);
+  }
+
+  removeServer(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
+    return this.changeMembership({ type: 'removeServer', id }, options);
+  }
+
+  private async changeMembership(change: ConfChange, options: ChangeOptions): Promise<{ index: number }> {
+    const full: ConfChange =
+      options.prevIndex === undefined ? change : { ...change, prevIndex: options.prevIndex };
+    const started = Date.now();
+    const limit = options.timeoutMs ?? this.defaultTimeout();
+    // A change waits for the previous one to commit and for a new leader's first commit: retry
+    // those refusals until the deadline instead of failing a call that will soon succeed.
+    for (;;) {
+      try {
+        const { index } = await this.proposeAndWait(
+          `${change.type} ${change.id}`,
+          (core) => core.proposeConfChange(full),
+          {
+            ...options,
+            timeoutMs: Math.max(1, limit - (Date.now() - started)),
+          },
+        );
+        return { index };
+      } catch (err) {
+        const retry =
+          err instanceof RaftError &&
+          err.code === 'CONFIG_CHANGE_IN_PROGRESS' &&
+          Date.now() - started < limit;
+        if (!retry || options.signal?.aborted) throw err;
+        await new Promise((r) => setTimeout(r, this.timing.tickMs));
+      }
+    }
+  }
+
+  private async proposeAndWait(
+    what: string,
+    propose: (core: RaftCore) => ReturnType<RaftCore['propose']>,
+    options: CallOptions,
+  ): Promise<{ index: number; response: unknown }> {
+    const result = await withDeadline(this.run(propose), options, this.defaultTimeout(), what, false);
+    if (!result.accepted) {
+      throw new RaftError(result.code, `${what}: ${result.message}`, {
+        leader: result.leader,
+        retryable: result.code !== 'INVALID_INPUT' && result.code !== 'CONFIGURATION_CHANGED',
+      });
+    }
+    return withDeadline(
+      this.proposals.wait(result.index, result.term),
+      options,
+      this.defaultTimeout(),
+      what,
+      true,
+      (err) => this.proposals.abandon(result.index, err),
+    );
+  }
+
+  // --- reads, leadership -----------------------------------------------------------------------
+
+  /**
+   * A linearizable read point (ReadIndex): resolves with an index once this node has applied every
+   * entry committed before the call. Read the FSM then. Works on followers through the leader.
+   */
+  readIndex(options: CallOptions = {}): Promise<number> {
+    const { id, promise } = this.reads.create();
+    this.enqueue((core) => core.readIndex(id));
+    return withDeadline(promise, options, this.defaultTimeout(), 'readIndex', false, () =>
+      this.reads.cancel(id),
+    );
+  }
+
+  /** Resolves when a quorum confirms this node still leads; rejects with `NOT_LEADER` otherwise. */
+  async verifyLeader(options: CallOptions = {}): Promise<void> {
+    if (this.role !== 'leader')
+      throw new RaftError('NOT_LEADER', 'verifyLeader: not the leader', {
+        leader: this.leaderId,
+        retryable: true,
+      });
+    await this.readIndex(options);
+  }
+
+  /** Hands leadership to `target` (or the most up-to-date voter); resolves once this node no longer leads. */
+  async leadershipTransfer(target?: NodeId, options: CallOptions = {}): Promise<void> {
+    const result = await this.run((core) => core.transferLeadership(target));
+    if (!result.accepted)
+      throw new RaftError(result.code, `leadershipTransfer: ${result.message}`, {
+        leader: result.leader,
+        retryable: true,
+      });
+    const done = new Promise<void>((resolve, reject) => this.transferWaiters.push({ resolve, reject }));
+    await withDeadline(done, options, this.defaultTimeout(), 'leadershipTransfer', true);
+  }
+
+  /** Takes a snapshot now and compacts the log; resolves with the stored snapshot. */
+  async snapshot(): Promise<SnapshotRecord> {
+    // The capture must happen inside the loop, between two Readies; run() resolves with the
+    // write's promise wrapped, so the loop never waits for the write.
+    const { done } = await this.run(() => ({ done: this.snapshots.start() }));
+    return done;
+  }
+
+  // --- status ---------------------------------------------------------------------------------
+
+  state(): Role {
+    return this.role;
+  }
+
+  leader(): NodeId | null {
+    return this.leaderId;
+  }
+
+  /** The latest configuration (in effect once appended) and its index. */
+  getConfiguration(): { configuration: Configuration; index: number } {
+    const s = this.core.status();
+    return { configuration: s.configuration, index: s.configurationIndex };
+  }
+
+  /** When this node last heard from the leader (ms since epoch); now when it leads; null if never. */
+  lastContact(): number | null {
+    return this.role === 'leader' ? Date.now() : this.lastLeaderContact;
+  }
+
+  stats(): RaftStats {
+    const s = this.core.status();
+    return {
+      id: this.id,
+      state: s.role,
+      term: s.term,
+      leader: s.leader,
+      commitIndex: s.commitIndex,
+      appliedIndex: this.appliedIndex,
+      lastLogIndex: s.lastIndex,
+      lastLogTerm: s.lastTerm,
+      lastSnapshotIndex: this.snapshots.lastIndex,
+      configurationIndex: s.configurationIndex,
+      voters: s.configuration.servers.filter((x) => x.suffrage === 'voter').length,
+      pendingProposals: this.proposals.size,
+      readiesHandled: this.counters.readies,
+      entriesPersisted: this.counters.entries,
+      batchesPersisted: this.counters.batches,
+    };
+  }
+
+  // --- the loop -------------------------------------------------------------------------------
+
+  private defaultTimeout(): number {
+    return 10 * this.config.electionTimeout;
+  }
+
+  /** Queues work for the core; it runs between Readies, never during one. */
+  private enqueue(task: (core: RaftCore) => void): void {
+    if (!this.closed) this.loop.enqueue(task);
+  }
+
+  /** Like {@link enqueue}, returning the task's result. */
+  private run<T>(task: (core: RaftCore) => T): Promise<T> {
+    if (this.closed) return Promise.reject(this.shutdownError());
+    return this.loop.run(task, () => this.shutdownError());
+  }
+
+  /** Handles one Ready, if the core has one. */
+  private async handleNextReady(): Promise<boolean> {
+    if (this.closed || !this.core.hasReady()) return false;
+    await this.handleReady(this.core.ready());
+    return true;
+  }
+
+  /** Persist, send, apply, advance: the only place that orders I/O (design principle 2). */
+  private async handleReady(ready: Ready): Promise<void> {
+    const core = this.core;
+    if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
+      await this.storage.writeBatch({
+        resetLog: ready.snapshot !== null,
+        entries: ready.entries,
+        hardState: ready.hardState,
+      });
+      this.counters.batches++;
+      this.counters.entries += ready.entries.length;
+    }
+    for (const m of ready.messages) {
+      if (m.type === 'snapshotRequest') this.snapshots.send(m);
+      else this.transport.send(m);
+    }
+    if (ready.snapshot !== null) {
+      await restoreSnapshot(this.fsm, this.storage, ready.snapshot);
+      this.appliedIndex = ready.snapshot.index;
+      this.snapshots.installed(ready.snapshot.index);
+      this.proposals.skippedTo(ready.snapshot.index);
+    }
+    for (const entry of ready.committedEntries) await this.applyEntry(entry);
+    this.reads.answered(ready.readStates);
+    this.reads.appliedTo();
+    core.advance(ready);
+    this.counters.readies++;
+    this.publishState();
+    if (!this.closed) this.snapshots.maybeStart();
+  }
+
+  private async applyEntry(entry: Entry): Promise<void> {
+    const response = entry.type === 'command' ? await this.fsm.apply(entry) : undefined;
+    this.appliedIndex = entry.index;
+    this.proposals.applied(entry, response);
+  }
+
+  /** Emits events for role, leader and configuration changes, and settles leadership transfers. */
+  private publishState(): void {
+    const s = this.core.status();
+    if (s.role !== this.role) {
+      const previous = this.role;
+      this.role = s.role;
+      this.emit('stateChange', { previous, current: s.role, term: s.term });
+    }
+    if (s.leader !== this.leaderId) {
+      this.leaderId = s.leader;
+      if (s.leader !== null) this.lastLeaderContact = Date.now();
+      this.emit('leaderChange', { leader: s.leader, term: s.term });
+    }
+    if (s.configurationIndex !== this.configIndex) {
+      this.configIndex = s.configurationIndex;
+      this.emit('peerChange', { configuration: s.configuration, index: s.configurationIndex });
+    }
+    if (this.transferWaiters.length > 0) {
+      const waiters = this.transferWaiters;
+      if (s.role !== 'leader') {
+        this.transferWaiters = [];
+        for (const w of waiters) w.resolve();
+      } else if (s.transferTarget === null) {
+        this.transferWaiters = [];
+        const err = new RaftError(
+          'TIMEOUT',
+          'leadership transfer abandoned: the target did not take over in time',
+          {
+            retryable: true,
+          },
+        );
+        for (const w of waiters) w.reject(err);
+      }
+    }
+  }
+
+  // --- time -----------------------------------------------------------------------------------
+
+  private queueTick(): void {
+    // Ticks coalesce: a node that fell behind counts time a little slowly, never in bursts that
+    // would fire elections spuriously.
+    if (this.tickQueued) return;
+    this.tickQueued = true;
+    this.enqueue((core) => {
+      this.tickQueued = false;
+      core.tick();
+      this.checkPeers();
+    });
+  }
+
+  /** As leader, reports peers that stopped answering. */
+  private checkPeers(): void {
+    if (this.role !== 'leader') {
+      this.peers.reset();
+      return;
+    }
+    const ids = this.core.configuration.servers.map((s) => s.id).filter((id) => id !== this.id);
+    for (const failure of this.peers.check(ids, Date.now())) this.emit('heartbeatFailed', failure);
+  }
+
+  // --- inbound --------------------------------------------------------------------------------
+
+  private receive(m: Message): void {
+    if (this.closed || m.to !== this.id) return;
+    const now = Date.now();
+    if (this.peers.heard(m.from, now)) this.emit('heartbeatResumed', { peer: m.from });
+    if (m.from === this.leaderId) this.lastLeaderContact = now;
+    this.enqueue((core) => core.step(m));
+  }
+
+  private async receiveSnapshot(request: SnapshotRequest, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    if (this.closed) throw this.shutdownError();
+    if (request.to !== this.id)
+      throw new RaftError('INVALID_INPUT', `snapshot for ${request.to} delivered to ${this.id}`);
+    await storeReceivedSnapshot(this.storage, request.snapshot, chunks);
+    this.receive(request);
+  }
+
+  // --- failure --------------------------------------------------------------------------------
+
+  /** A storage or FSM failure: stop rather than risk acknowledging what is not durable. */
+  private async failStop(err: unknown): Promise<void> {
+    this.fatal = err;
+    this.closed = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    const failure = new RaftError(
+      'SHUTDOWN',
+      `the node stopped after a failure: ${(err as Error)?.message ?? err}`,
+      {
+        indefinite: true,
+        cause: err,
+      },
+    );
+    this.proposals.rejectAll(failure);
+    this.reads.rejectAll(failure);
+    await this.transport.close().catch(() => undefined);
+  }
+
+  private shutdownError(): RaftError {
+    return new RaftError('SHUTDOWN', 'the node is shut down', { cause: this.fatal ?? undefined });
+  }
+}

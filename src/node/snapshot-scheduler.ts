@@ -1,0 +1,106 @@
+import type { RaftCore } from '../core/raft.js';
+import type { SnapshotRequest } from '../core/types.js';
+import { RaftError } from '../errors.js';
+import type { Fsm } from '../fsm.js';
+import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
+import type { Transport } from '../transport/types.js';
+import type { RaftConfig } from './config.js';
+import { captureSnapshot, findSnapshot } from './snapshots.js';
+
+/** What the scheduler needs from its node. */
+export interface SnapshotContext {
+  readonly config: RaftConfig;
+  readonly fsm: Fsm;
+  readonly storage: RaftStorage;
+  readonly transport: Transport;
+  readonly core: RaftCore;
+  /** Runs a task in the node's loop, between Readies, and returns its result. */
+  readonly run: <T>(task: (core: RaftCore) => T) => Promise<T>;
+  readonly enqueue: (task: (core: RaftCore) => void) => void;
+  readonly appliedIndex: () => number;
+}
+
+/**
+ * Takes snapshots (by threshold, interval or request), compacts the log after them, and sends
+ * them to followers that need them.
+ */
+export class SnapshotScheduler {
+  lastIndex: number;
+  private lastAt = Date.now();
+  private running: Promise<SnapshotRecord> | null = null;
+  private readonly sending = new Set<string>();
+
+  constructor(
+    private readonly ctx: SnapshotContext,
+    lastIndex: number,
+  ) {
+    this.lastIndex = lastIndex;
+  }
+
+  /** A snapshot was installed from the leader. */
+  installed(index: number): void {
+    this.lastIndex = Math.max(this.lastIndex, index);
+  }
+
+  /** Starts a snapshot when the threshold or the interval says one is due. Call inside the loop. */
+  maybeStart(): void {
+    if (this.running !== null) return;
+    const applied = this.ctx.appliedIndex();
+    const { snapshotThreshold, snapshotInterval } = this.ctx.config;
+    const due =
+      applied - this.lastIndex >= snapshotThreshold ||
+      (applied > this.lastIndex && Date.now() - this.lastAt >= snapshotInterval);
+    if (due) this.start().catch(() => undefined);
+  }
+
+  /**
+   * Snapshots the FSM at the applied index. Call it inside the loop, between two Readies: the FSM
+   * captures its state synchronously, so the state matches the index exactly. The write goes on
+   * in the background; then the core learns of the snapshot and compacts the log.
+   */
+  start(): Promise<SnapshotRecord> {
+    if (this.running !== null) return this.running;
+    const { core, fsm, storage } = this.ctx;
+    const index = this.ctx.appliedIndex();
+    if (index === this.lastIndex) {
+      return Promise.reject(new RaftError('INVALID_INPUT', `nothing applied since the snapshot at ${index}`));
+    }
+    const capture = captureSnapshot(fsm, storage, core.snapshotMetaAt(index));
+    const task = (async () => {
+      const record = await (await capture)();
+      const { compactedTo } = await this.ctx.run((c) => c.snapshotTaken(index));
+      const first = await storage.firstIndex();
+      if (first > 0 && compactedTo >= first) await storage.deleteRange(first, compactedTo);
+      this.lastIndex = Math.max(this.lastIndex, index);
+      this.lastAt = Date.now();
+      return record;
+    })();
+    this.running = task.finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Streams the snapshot `m` names to its follower; a failure makes the core retry later. */
+  send(m: SnapshotRequest): void {
+    if (this.sending.has(m.to)) return;
+    this.sending.add(m.to);
+    const { storage, transport, config } = this.ctx;
+    void (async () => {
+      try {
+        const record = await findSnapshot(storage, m.snapshot);
+        if (record === null)
+          throw new RaftError('UNREACHABLE', 'the snapshot is not stored yet', { retryable: true });
+        const { chunks } = await storage.open(record.id);
+        // A stalled receiver must not block snapshots to that peer forever: allow ten election
+        // timeouts plus one millisecond per KiB (at least 1 MB/s).
+        const timeoutMs = 10 * config.electionTimeout + Math.ceil(record.size / 1024);
+        await transport.sendSnapshot(m, chunks, AbortSignal.timeout(timeoutMs));
+      } catch {
+        this.ctx.enqueue((core) => core.reportSnapshotFailure(m.to));
+      } finally {
+        this.sending.delete(m.to);
+      }
+    })();
+  }
+}

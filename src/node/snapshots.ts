@@ -1,0 +1,67 @@
+import type { SnapshotMeta } from '../core/types.js';
+import { RaftError } from '../errors.js';
+import type { Fsm } from '../fsm.js';
+import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
+
+/** Finds the stored snapshot described by `meta`, or null. */
+export async function findSnapshot(storage: RaftStorage, meta: SnapshotMeta): Promise<SnapshotRecord | null> {
+  const records = await storage.list();
+  return records.find((r) => r.meta.index === meta.index && r.meta.term === meta.term) ?? null;
+}
+
+/** Captures the FSM's state now and returns a function that writes it to storage under `meta`. */
+export async function captureSnapshot(
+  fsm: Fsm,
+  storage: RaftStorage,
+  meta: SnapshotMeta,
+): Promise<() => Promise<SnapshotRecord>> {
+  const state = await fsm.snapshot();
+  return async () => {
+    try {
+      const sink = await storage.create(meta);
+      try {
+        await state.persist(sink);
+        return await sink.close();
+      } catch (err) {
+        await sink.cancel().catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      state.release?.();
+    }
+  };
+}
+
+/** Writes a snapshot received from the leader into storage. */
+export async function storeReceivedSnapshot(
+  storage: RaftStorage,
+  meta: SnapshotMeta,
+  chunks: AsyncIterable<Uint8Array>,
+): Promise<SnapshotRecord> {
+  const existing = await findSnapshot(storage, meta);
+  if (existing !== null) {
+    // A retried send: the data is already here. Drain the stream so the sender completes.
+    for await (const _ of chunks) void _;
+    return existing;
+  }
+  const sink = await storage.create(meta);
+  try {
+    for await (const chunk of chunks) await sink.write(chunk);
+    return await sink.close();
+  } catch (err) {
+    await sink.cancel().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Restores the FSM from the stored snapshot described by `meta`. */
+export async function restoreSnapshot(fsm: Fsm, storage: RaftStorage, meta: SnapshotMeta): Promise<void> {
+  const record = await findSnapshot(storage, meta);
+  if (record === null) {
+    throw new RaftError(
+      'CORRUPTION',
+      `snapshot ${meta.index}/${meta.term} was installed but is not in the store`,
+    );
+  }
+  await fsm.restore((await storage.open(record.id)).chunks);
+}

@@ -1,0 +1,47 @@
+import type { AbstractBatchOptions, AbstractLevel, AbstractSublevel } from 'abstract-level';
+import { ClassicLevel } from 'classic-level';
+import { MemoryLevel } from 'memory-level';
+import { SUBLEVELS } from './keys.js';
+
+/** Both LevelDB backends, seen through the abstract-level interface with byte keys and values. */
+export type RootDb = AbstractLevel<string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
+
+/** A sublevel with byte keys and values. */
+export type ByteSublevel = AbstractSublevel<RootDb, string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
+
+/** The database of a {@link RaftStore} and its three sublevels (layout in `keys.ts`). */
+export interface StoreDb {
+  readonly root: RootDb;
+  readonly log: ByteSublevel;
+  readonly stable: ByteSublevel;
+  readonly snap: ByteSublevel;
+}
+
+/**
+ * Write options of every write Raft relies on: `sync` makes LevelDB fsync its write-ahead log
+ * before the write resolves, so an acknowledged write survives a power loss, not just a process
+ * crash. (abstract-level's option types do not list `sync`; classic-level reads it, memory-level
+ * ignores it.)
+ */
+export const SYNC: AbstractBatchOptions<Uint8Array, Uint8Array> & { readonly sync: true } = { sync: true };
+
+const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+/**
+ * Creates (without opening) the root database at `location`: LevelDB in that directory, or an
+ * in-memory database when `location` is the empty string.
+ */
+export function createRootDb(location: string): RootDb {
+  return location === ''
+    ? new MemoryLevel<Uint8Array, Uint8Array>(BYTES)
+    : new ClassicLevel<Uint8Array, Uint8Array>(location, BYTES);
+}
+
+/**
+ * The sublevels of an open root. Made anew on every open: closing the root closes its sublevels
+ * for good, while the root itself can be reopened (which is how memory mode keeps its data).
+ */
+export function attachSublevels(root: RootDb): StoreDb {
+  const sub = (name: string): ByteSublevel => root.sublevel<Uint8Array, Uint8Array>(name, BYTES);
+  return { root, log: sub(SUBLEVELS.log), stable: sub(SUBLEVELS.stable), snap: sub(SUBLEVELS.snap) };
+}

@@ -1,0 +1,275 @@
+import { rm } from 'node:fs/promises';
+import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
+import { readUint64BE, uint64BE } from './bytes.js';
+import { decodeFramed, decodeHardState, encodeEntry, encodeFramed, encodeHardState } from './codec.js';
+import { HARD_STATE_KEY, logKey, userKey } from './keys.js';
+import { attachSublevels, createRootDb, type RootDb, type StoreDb, SYNC } from './level-db.js';
+import { readBounds, readEnd, readEntries, readEntry, readIndexes, verifyLog } from './level-log.js';
+import { boundsAfterBatch, boundsAfterDelete, boundsAfterStore } from './log-rules.js';
+import { OpGate } from './op-gate.js';
+import { resolveRetain, type StoreOptions } from './retention.js';
+import { LevelSnapshots } from './snapshot-level.js';
+import type { RaftStorage, SnapshotRecord, SnapshotSink, StableKey, StorageBatch } from './types.js';
+import {
+  assertBytes,
+  assertIndex,
+  assertUint64,
+  checkBatch,
+  checkEntries,
+  checkEntry,
+  invalidInput,
+  shutdown,
+  stableKeyBytes,
+} from './validate.js';
+
+/** Options of a {@link RaftStore}. */
+export interface RaftStoreOptions extends StoreOptions {
+  /**
+   * Check the whole log (every entry's CRC, contiguous indexes), the hard state and the snapshot
+   * records when opening. Default true; turn it off only to inspect a damaged store.
+   */
+  readonly verify?: boolean;
+}
+
+const INITIAL_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
+
+type Put = { type: 'put'; key: Uint8Array; value: Uint8Array };
+type Del = { type: 'del'; key: Uint8Array };
+
+/**
+ * Raft storage on LevelDB (classic-level): the log, the stable store, the hard state and the
+ * snapshots of one node, in one database directory. Every write Raft relies on is synced before
+ * its promise resolves; every record carries a CRC, and `open()` refuses (with `CORRUPTION`) a log
+ * that is damaged or has holes. An empty `location` keeps everything in memory (memory-level).
+ *
+ * ```ts
+ * const store = await RaftStore.open('./data/node-1');
+ * ```
+ */
+export class RaftStore implements RaftStorage {
+  /** The database directory, or '' for a memory-backed store. */
+  readonly location: string;
+  readonly #retain: number;
+  readonly #verify: boolean;
+  readonly #gate = new OpGate('RaftStore');
+  /** Kept across close and reopen (memory mode keeps its data in it); dropped by `close(true)`. */
+  #root: RootDb | undefined;
+  #db: StoreDb | undefined;
+  #snapshots: LevelSnapshots | undefined;
+  #opening: Promise<void> | undefined;
+
+  /** Opens (creating it if missing) and verifies the store at `location`. */
+  static async open(location: string, options?: RaftStoreOptions): Promise<RaftStore> {
+    const store = new RaftStore(location, options);
+    await store.open();
+    return store;
+  }
+
+  /** Describes a store; nothing is opened until {@link open}. */
+  constructor(location: string, options?: RaftStoreOptions) {
+    if (typeof location !== 'string') throw invalidInput('location must be a string');
+    this.location = location;
+    this.#retain = resolveRetain(options);
+    this.#verify = options?.verify ?? true;
+  }
+
+  /**
+   * Without an argument: opens the store (after a `close()`, reopens it), verifying it unless
+   * `verify` is false; on `CORRUPTION` the store stays closed. With a snapshot id: opens that
+   * snapshot for reading (the {@link SnapshotStore} method).
+   */
+  open(): Promise<void>;
+  open(id: string): Promise<{ record: SnapshotRecord; chunks: AsyncIterable<Uint8Array> }>;
+  open(id?: string): Promise<unknown> {
+    if (id === undefined) return this.#openStore();
+    return this.#gate.run(async () => this.#requireSnapshots()).then((s) => s.open(id));
+  }
+
+  #openStore(): Promise<void> {
+    if (this.#gate.isOpen) return Promise.resolve();
+    this.#opening ??= this.#doOpen().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #doOpen(): Promise<void> {
+    this.#root ??= createRootDb(this.location);
+    const root = this.#root;
+    await root.open();
+    const db = attachSublevels(root);
+    try {
+      if (this.#verify) {
+        await verifyLog(db.log);
+        await this.#hardState(db);
+      }
+      const snapshots = new LevelSnapshots(db, this.#gate, this.#retain);
+      await snapshots.recover(this.#verify);
+      this.#db = db;
+      this.#snapshots = snapshots;
+      this.#gate.admit();
+    } catch (err) {
+      await root.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  #requireDb(): StoreDb {
+    if (this.#db === undefined) throw shutdown('RaftStore');
+    return this.#db;
+  }
+
+  #requireSnapshots(): LevelSnapshots {
+    if (this.#snapshots === undefined) throw shutdown('RaftStore');
+    return this.#snapshots;
+  }
+
+  firstIndex(): Promise<number> {
+    return this.#gate.run(() => readEnd(this.#requireDb().log, false));
+  }
+
+  lastIndex(): Promise<number> {
+    return this.#gate.run(() => readEnd(this.#requireDb().log, true));
+  }
+
+  async getLog(index: number): Promise<Entry | undefined> {
+    assertIndex(index);
+    return this.#gate.run(() => readEntry(this.#requireDb().log, index));
+  }
+
+  async getLogs(from: number, to: number): Promise<Entry[]> {
+    assertIndex(from, 'from');
+    assertIndex(to, 'to');
+    return this.#gate.run(() => readEntries(this.#requireDb().log, from, to));
+  }
+
+  async storeLog(entry: Entry): Promise<void> {
+    return this.#storeLogs([checkEntry(entry)]);
+  }
+
+  async storeLogs(entries: readonly Entry[]): Promise<void> {
+    return this.#storeLogs(checkEntries(entries));
+  }
+
+  #storeLogs(entries: readonly Entry[]): Promise<void> {
+    return this.#gate.exclusive(async () => {
+      const { log } = this.#requireDb();
+      boundsAfterStore(await readBounds(log), entries);
+      if (entries.length === 0) return;
+      await log.batch(entries.map(putEntry), SYNC);
+    });
+  }
+
+  async deleteRange(min: number, max: number): Promise<void> {
+    assertIndex(min, 'min');
+    assertIndex(max, 'max');
+    return this.#gate.exclusive(async () => {
+      const { log } = this.#requireDb();
+      boundsAfterDelete(await readBounds(log), min, max);
+      const doomed = await readIndexes(log, min, max);
+      if (doomed.length === 0) return;
+      await log.batch(
+        doomed.map((index): Del => ({ type: 'del', key: logKey(index) })),
+        SYNC,
+      );
+    });
+  }
+
+  async set(key: StableKey, value: Uint8Array): Promise<void> {
+    const k = userKey(stableKeyBytes(key));
+    assertBytes(value);
+    // Framed (and so copied) now: the caller may reuse its buffer as soon as this returns.
+    const framed = encodeFramed(k, value);
+    return this.#gate.exclusive(() => this.#requireDb().stable.put(k, framed, SYNC));
+  }
+
+  async get(key: StableKey): Promise<Uint8Array | undefined> {
+    const k = userKey(stableKeyBytes(key));
+    return this.#gate.run(async () => {
+      const stored = await this.#requireDb().stable.get(k);
+      return stored === undefined ? undefined : decodeFramed(k, stored, 'stable value');
+    });
+  }
+
+  async setUint64(key: StableKey, value: number): Promise<void> {
+    stableKeyBytes(key);
+    assertUint64(value);
+    return this.set(key, uint64BE(value));
+  }
+
+  async getUint64(key: StableKey): Promise<number | undefined> {
+    const value = await this.get(key);
+    if (value === undefined) return undefined;
+    const n = value.length === 8 ? readUint64BE(value) : undefined;
+    if (n === undefined) throw invalidInput('the value stored under this key is not a uint64');
+    return n;
+  }
+
+  /**
+   * Writes a Ready's log changes and hard state in one synced LevelDB batch: after a crash either
+   * all of it is there or none of it is.
+   */
+  async writeBatch(batch: StorageBatch): Promise<void> {
+    const { resetLog, entries, hardState } = checkBatch(batch);
+    return this.#gate.exclusive(async () => {
+      const { root, log, stable } = this.#requireDb();
+      boundsAfterBatch(await readBounds(log), entries, resetLog);
+      const first = entries[0]?.index ?? Number.POSITIVE_INFINITY;
+      const last = entries[entries.length - 1]?.index ?? 0;
+      const ops: Array<(Put | Del) & { sublevel: typeof log }> = [];
+      // Raft §5.3: every stored entry from the first new index on goes, including a conflicting
+      // tail longer than the new entries. Indexes the new entries rewrite need no delete.
+      const truncateFrom = resetLog ? 1 : first;
+      if (truncateFrom !== Number.POSITIVE_INFINITY) {
+        for (const index of await readIndexes(log, truncateFrom)) {
+          if (index < first || index > last) ops.push({ type: 'del', sublevel: log, key: logKey(index) });
+        }
+      }
+      for (const entry of entries) ops.push({ ...putEntry(entry), sublevel: log });
+      if (hardState !== null) {
+        ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
+      }
+      if (ops.length > 0) await root.batch(ops, SYNC);
+    });
+  }
+
+  readHardState(): Promise<HardState> {
+    return this.#gate.run(() => this.#hardState(this.#requireDb()));
+  }
+
+  async #hardState(db: StoreDb): Promise<HardState> {
+    const stored = await db.stable.get(HARD_STATE_KEY);
+    return stored === undefined ? { ...INITIAL_HARD_STATE } : decodeHardState(stored);
+  }
+
+  create(meta: SnapshotMeta): Promise<SnapshotSink> {
+    return this.#gate.run(async () => this.#requireSnapshots()).then((s) => s.create(meta));
+  }
+
+  list(): Promise<SnapshotRecord[]> {
+    return this.#gate.run(async () => this.#requireSnapshots()).then((s) => s.list());
+  }
+
+  /**
+   * Closes the store after the operations in flight finish; later calls reject with `SHUTDOWN`.
+   * With `removeStorage`, also deletes the database directory (or drops the memory-backed data).
+   * A snapshot sink still open is abandoned, as in a crash: its chunks are removed on the next open.
+   */
+  async close(removeStorage = false): Promise<void> {
+    await this.#opening?.catch(() => undefined);
+    await this.#gate.shut();
+    this.#snapshots?.retire();
+    await this.#root?.close();
+    this.#db = undefined;
+    this.#snapshots = undefined;
+    if (removeStorage) {
+      // A fresh database object on the next open: for memory mode that is what drops the data.
+      this.#root = undefined;
+      if (this.location !== '') await rm(this.location, { recursive: true, force: true });
+    }
+  }
+}
+
+function putEntry(entry: Entry): Put {
+  return { type: 'put', key: logKey(entry.index), value: encodeEntry(entry) };
+}

@@ -1,0 +1,10 @@
+/** Transports: the contract, and the in-memory implementation with fault injection. */
+export type { DelayFn, MessageFilter } from './inmem-faults.js';
+export {
+  type DropReason,
+  InmemNetwork,
+  type InmemNetworkOptions,
+  type InmemNetworkStats,
+} from './inmem-network.js';
+export { InmemTransport } from './inmem-transport.js';
+export type { Transport, TransportHandler } from './types.js';

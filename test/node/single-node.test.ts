@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRaftError, Raft } from '../../src/index.js';
+import { MemoryStore } from '../../src/storage/index.js';
+import { InmemNetwork } from '../../src/transport/index.js';
+import { KvFsm } from '../support/kv-fsm.js';
+import { FAST } from '../support/node-cluster.js';
+import { waitFor } from '../support/wait.js';
+
+const encoder = new TextEncoder();
+const running: Raft[] = [];
+
+async function startSingle(storage = new MemoryStore(), fsm = new KvFsm(), bootstrap = true) {
+  if (bootstrap) await Raft.bootstrapCluster(storage, { servers: [{ id: 'solo', suffrage: 'voter' }] });
+  const raft = await Raft.start({
+    config: { ...FAST, localId: 'solo', snapshotThreshold: 5, trailingLogs: 2 },
+    fsm,
+    storage,
+    transport: new InmemNetwork().transport('solo'),
+  });
+  running.push(raft);
+  await waitFor(() => raft.state() === 'leader', 2000, 'solo leads');
+  return { raft, storage, fsm };
+}
+
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.shutdown();
+});
+
+describe('a single-server group', () => {
+  it('applies proposals in order and returns the FSM response', async () => {
+    const { raft, fsm } = await startSingle();
+    const first = await raft.apply(encoder.encode('x=1'));
+    const second = await raft.apply(encoder.encode('x=2'));
+    expect(second.index).toBe(first.index + 1);
+    expect(first.response).toBe('');
+    expect(second.response).toBe('1');
+    expect(fsm.state.get('x')).toBe('2');
+  });
+
+  it('resolves a barrier after every earlier entry is applied', async () => {
+    const { raft, fsm } = await startSingle();
+    const writes = [1, 2, 3].map((n) => raft.apply(encoder.encode(`k${n}=${n}`)));
+    const { index } = await raft.barrier();
+    expect(fsm.appliedIndexes.at(-1)).toBeLessThan(index);
+    expect(fsm.state.size).toBe(3);
+    await Promise.all(writes);
+  });
+
+  it('serves linearizable reads and verifies leadership', async () => {
+    const { raft } = await startSingle();
+    const { index } = await raft.apply(encoder.encode('a=b'));
+    expect(await raft.readIndex()).toBeGreaterThanOrEqual(index);
+    await expect(raft.verifyLeader()).resolves.toBeUndefined();
+  });
+
+  it('refuses to bootstrap storage that already holds state', async () => {
+    const storage = new MemoryStore();
+    await Raft.bootstrapCluster(storage, { servers: [{ id: 'solo', suffrage: 'voter' }] });
+    expect(await Raft.hasExistingState(storage)).toBe(true);
+    await expect(
+      Raft.bootstrapCluster(storage, { servers: [{ id: 'solo', suffrage: 'voter' }] }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+
+  it('snapshots by threshold, compacts the log, and restarts from the snapshot plus the log', async () => {
+    const { raft, storage } = await startSingle();
+    for (let i = 0; i < 12; i++) await raft.apply(encoder.encode(`k${i}=${i}`));
+    await waitFor(
+      async () => (await storage.list()).length > 0 && (await storage.firstIndex()) > 1,
+      2000,
+      'a snapshot and compaction',
+    );
+    const manual = await raft.snapshot();
+    expect(manual.meta.index).toBeGreaterThan(0);
+    await raft.apply(encoder.encode('after=snapshot'));
+    await raft.shutdown();
+    const fsm = new KvFsm();
+    const restarted = await startSingle(storage, fsm, false);
+    expect(fsm.restores).toBe(1);
+    await waitFor(
+      () => fsm.state.get('after') === 'snapshot',
+      2000,
+      'the entry after the snapshot is re-applied',
+    );
+    expect(fsm.state.size).toBe(13);
+    await restarted.raft.apply(encoder.encode('more=1'));
+  });
+
+  it('fails calls after shutdown with SHUTDOWN', async () => {
+    const { raft } = await startSingle();
+    await raft.shutdown();
+    const err = await raft.apply(encoder.encode('x=1')).catch((e: unknown) => e);
+    expect(isRaftError(err, 'SHUTDOWN')).toBe(true);
+  });
+
+  it('rejects data that is not bytes with INVALID_INPUT', async () => {
+    const { raft } = await startSingle();
+    await expect(raft.apply('text' as unknown as Uint8Array)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+});

@@ -1,0 +1,46 @@
+import type { Entry, Fsm, FsmSnapshot, SnapshotSink } from '../../src/index.js';
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * A small FSM for node tests: commands are "key=value" strings. It records every index it
+ * applied, so tests can prove each entry was applied exactly once and in order.
+ */
+export class KvFsm implements Fsm {
+  state = new Map<string, string>();
+  /** Indexes applied since the last restore, in order. */
+  appliedIndexes: number[] = [];
+  restores = 0;
+
+  apply(entry: Entry): string {
+    const [key = '', value = ''] = decoder.decode(entry.data).split('=');
+    if (this.appliedIndexes.length > 0 && entry.index <= (this.appliedIndexes.at(-1) as number)) {
+      throw new Error(`entry ${entry.index} applied twice or out of order`);
+    }
+    this.appliedIndexes.push(entry.index);
+    const previous = this.state.get(key) ?? '';
+    this.state.set(key, value);
+    return previous;
+  }
+
+  snapshot(): FsmSnapshot {
+    const copy = JSON.stringify([...this.state]);
+    return {
+      async persist(sink: SnapshotSink) {
+        const bytes = encoder.encode(copy);
+        // Several chunks, so chunked transfer is exercised.
+        for (let i = 0; i < bytes.length; i += 64) await sink.write(bytes.subarray(i, i + 64));
+      },
+    };
+  }
+
+  async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    const text = decoder.decode(Buffer.concat(parts));
+    this.state = new Map(text === '' ? [] : (JSON.parse(text) as Array<[string, string]>));
+    this.appliedIndexes = [];
+    this.restores++;
+  }
+}

@@ -1,0 +1,180 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Raft, type RaftConfigInput, type RaftStorage } from '../../src/index.js';
+import { MemoryStore, RaftStore } from '../../src/storage/index.js';
+import { InmemNetwork } from '../../src/transport/index.js';
+import { KvFsm } from './kv-fsm.js';
+import { waitFor } from './wait.js';
+
+/** Which store the cluster's nodes use. */
+export type StoreKind = 'memory' | 'level';
+
+/** One member of a {@link NodeCluster}. */
+export interface ClusterMember {
+  raft: Raft | null;
+  fsm: KvFsm;
+  storage: RaftStorage;
+}
+
+/** Fast timings for tests: one tick is 5 ms, an election timeout 50–100 ms. */
+export const FAST: Omit<RaftConfigInput, 'localId'> = {
+  heartbeatTimeout: 50,
+  electionTimeout: 50,
+  leaderLeaseTimeout: 50,
+};
+
+const encoder = new TextEncoder();
+
+/**
+ * Raft nodes over an {@link InmemNetwork} with real timers, for integration tests: start, kill,
+ * restart (from what storage kept), wipe, and wait for conditions with deadlines.
+ */
+export class NodeCluster {
+  readonly network = new InmemNetwork({ seed: 7 });
+  readonly members = new Map<string, ClusterMember>();
+  /** Each member's LevelDB directory, kept across wipes so restarts find it. */
+  private readonly dirs = new Map<string, string>();
+
+  private constructor(
+    private readonly store: StoreKind,
+    private readonly config: Omit<RaftConfigInput, 'localId'>,
+  ) {}
+
+  /** Bootstraps `ids` as the voters of a new group and starts them all. */
+  static async start(
+    ids: readonly string[],
+    store: StoreKind = 'memory',
+    config = FAST,
+  ): Promise<NodeCluster> {
+    const cluster = new NodeCluster(store, config);
+    const configuration = { servers: ids.map((id) => ({ id, suffrage: 'voter' as const })) };
+    for (const id of ids) {
+      const storage = await cluster.openStorage(id);
+      await Raft.bootstrapCluster(storage, configuration);
+      cluster.members.set(id, { raft: null, fsm: new KvFsm(), storage });
+    }
+    for (const id of ids) await cluster.startNode(id);
+    return cluster;
+  }
+
+  /** Adds a server with empty storage (not bootstrapped) and starts it; it waits to be added. */
+  async addEmpty(id: string): Promise<ClusterMember> {
+    this.members.set(id, { raft: null, fsm: new KvFsm(), storage: await this.openStorage(id) });
+    await this.startNode(id);
+    return this.member(id);
+  }
+
+  member(id: string): ClusterMember {
+    const m = this.members.get(id);
+    if (m === undefined) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  raft(id: string): Raft {
+    const raft = this.member(id).raft;
+    if (raft === null) throw new Error(`${id} is not running`);
+    return raft;
+  }
+
+  /** Starts (or restarts) `id` from its storage with a fresh FSM, as a process restart would. */
+  async startNode(id: string): Promise<Raft> {
+    const m = this.member(id);
+    m.fsm = new KvFsm();
+    m.raft = await Raft.start({
+      config: { ...this.config, localId: id },
+      fsm: m.fsm,
+      storage: m.storage,
+      transport: this.network.transport(id),
+    });
+    return m.raft;
+  }
+
+  /** Stops `id` abruptly: its node shuts down, and a LevelDB store is closed and reopened from disk. */
+  async kill(id: string): Promise<void> {
+    const m = this.member(id);
+    await m.raft?.shutdown();
+    m.raft = null;
+    if (this.store === 'level') {
+      await m.storage.close();
+      m.storage = await RaftStore.open(this.dirFor(id));
+    }
+  }
+
+  /** Kills `id` and deletes everything it stored. */
+  async wipe(id: string): Promise<void> {
+    await this.kill(id);
+    const m = this.member(id);
+    await m.storage.close(true);
+    m.storage = await this.openStorage(id);
+  }
+
+  /** Waits until exactly one running node leads and returns its id. */
+  async waitForLeader(timeoutMs = 5000): Promise<string> {
+    let leader: string | null = null;
+    await waitFor(
+      () => {
+        const leaders = [...this.members].filter(([, m]) => m.raft?.state() === 'leader').map(([id]) => id);
+        leader = leaders.length === 1 ? (leaders[0] as string) : null;
+        return leader !== null;
+      },
+      timeoutMs,
+      'a single leader',
+    );
+    return leader as unknown as string;
+  }
+
+  /** Applies `key=value` on the current leader, retrying on leadership changes until the deadline. */
+  async apply(text: string, timeoutMs = 5000): Promise<{ index: number; response: unknown }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.waitForLeader(Math.max(1, deadline - Date.now()));
+      try {
+        return await this.raft(leader).apply(encoder.encode(text), {
+          timeoutMs: Math.max(1, deadline - Date.now()),
+        });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (
+          Date.now() >= deadline ||
+          (code !== 'NOT_LEADER' && code !== 'LEADERSHIP_LOST' && code !== 'TIMEOUT')
+        )
+          throw err;
+      }
+    }
+  }
+
+  /** Waits until every running member has applied `index` and holds the same state. */
+  async waitForConvergence(index: number, timeoutMs = 5000): Promise<void> {
+    await waitFor(
+      () => {
+        const running = [...this.members.values()].filter((m) => m.raft !== null);
+        if (!running.every((m) => (m.raft?.stats().appliedIndex ?? 0) >= index)) return false;
+        const states = running.map((m) => JSON.stringify([...m.fsm.state].sort()));
+        return states.every((s) => s === states[0]);
+      },
+      timeoutMs,
+      `every running member applied ${index} with equal state`,
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    for (const m of this.members.values()) {
+      await m.raft?.shutdown();
+      await m.storage.close();
+    }
+    for (const dir of this.dirs.values()) await rm(dir, { recursive: true, force: true });
+  }
+
+  private dirFor(id: string): string {
+    const dir = this.dirs.get(id);
+    if (dir === undefined) throw new Error(`no directory for ${id}`);
+    return join(dir, 'db');
+  }
+
+  private async openStorage(id: string): Promise<RaftStorage> {
+    if (this.store === 'memory') return new MemoryStore();
+    if (!this.dirs.has(id)) this.dirs.set(id, await mkdtemp(join(tmpdir(), `mqtt-raft-${id}-`)));
+    return RaftStore.open(this.dirFor(id));
+  }
+}
