@@ -10,20 +10,25 @@ export interface CallOptions {
 /**
  * Races `promise` against the call's timeout and abort signal. `onGiveUp` runs when the call gives
  * up, so the caller can release what it registered. `indefinite` says whether the operation may
- * still take effect after giving up (true once a proposal has been accepted).
+ * still take effect after giving up (true once a proposal has been accepted); as a function it is
+ * asked at the moment of giving up.
  */
 export function withDeadline<T>(
   promise: Promise<T>,
   options: CallOptions,
   defaultTimeoutMs: number,
   what: string,
-  indefinite: boolean,
+  indefinite: boolean | (() => boolean),
   onGiveUp: (err: RaftError) => void = () => undefined,
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const { signal } = options;
+  const mayStillHappen = () => (typeof indefinite === 'function' ? indefinite() : indefinite);
   if (signal?.aborted) {
-    const err = new RaftError('TIMEOUT', `${what}: aborted`, { indefinite, cause: signal.reason });
+    const err = new RaftError('TIMEOUT', `${what}: aborted`, {
+      indefinite: mayStillHappen(),
+      cause: signal.reason,
+    });
     onGiveUp(err);
     return Promise.reject(err);
   }
@@ -37,14 +42,16 @@ export function withDeadline<T>(
       () =>
         giveUp(
           new RaftError('TIMEOUT', `${what}: no outcome within ${timeoutMs} ms`, {
-            indefinite,
+            indefinite: mayStillHappen(),
             retryable: true,
           }),
         ),
       timeoutMs,
     );
     const onAbort = () =>
-      giveUp(new RaftError('TIMEOUT', `${what}: aborted`, { indefinite, cause: signal?.reason }));
+      giveUp(
+        new RaftError('TIMEOUT', `${what}: aborted`, { indefinite: mayStillHappen(), cause: signal?.reason }),
+      );
     signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
       clearTimeout(timer);

@@ -256,7 +256,24 @@ export class Raft extends TypedEmitter<RaftEvents> {
     propose: (core: RaftCore) => ReturnType<RaftCore['propose']>,
     options: CallOptions,
   ): Promise<{ index: number; response: unknown }> {
-    const result = await withDeadline(this.run(propose), options, this.defaultTimeout(), what, false);
+    // A call that gives up before its turn in the loop must not propose after all (it reports a
+    // definite failure); one that gives up after proposing reports an indefinite one.
+    let phase: 'queued' | 'abandoned' | 'proposed' = 'queued';
+    const result = await withDeadline(
+      this.run((core) => {
+        if (phase === 'abandoned') return null;
+        phase = 'proposed';
+        return propose(core);
+      }),
+      options,
+      this.defaultTimeout(),
+      what,
+      () => phase === 'proposed',
+      () => {
+        if (phase === 'queued') phase = 'abandoned';
+      },
+    );
+    if (result === null) throw new RaftError('TIMEOUT', `${what}: gave up before proposing`);
     if (!result.accepted) {
       throw new RaftError(result.code, `${what}: ${result.message}`, {
         leader: result.leader,
