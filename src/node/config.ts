@@ -38,6 +38,8 @@ export const RaftConfigSchema = z
     preVote: z.boolean().default(true),
     /** Snapshots kept by the store. */
     retainSnapshots: z.number().int().min(1, 'must be at least 1').default(2),
+    /** Followers forward apply, barrier and membership changes to the leader instead of failing with NOT_LEADER. */
+    forwardToLeader: z.boolean().default(true),
     /** A staging server is promoted to voter once at most this many entries behind. */
     maxPromotionLag: z.number().int().min(0, 'must not be negative').default(64),
   })

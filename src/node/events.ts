@@ -36,7 +36,8 @@ export class TypedEmitter<Events extends object> {
 
   /** Delivers `payload` to listeners; a throwing listener is reported, never allowed to break the node. */
   protected emit<K extends keyof Events & string>(event: K, payload: Events[K]): void {
-    for (const listener of this.emitter.listeners(event)) {
+    // rawListeners keeps once() wrappers, which remove themselves when called.
+    for (const listener of this.emitter.rawListeners(event)) {
       try {
         (listener as (p: Events[K]) => void)(payload);
       } catch (err) {

@@ -4,13 +4,14 @@ import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
-import { RaftError } from '../errors.js';
+import { isRaftError, RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
-import type { Transport } from '../transport/types.js';
+import type { ForwardRequest, Transport } from '../transport/types.js';
 import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
+import { type ForwardClientContext, ForwardServer, forwardToLeader, toWireError } from './forwarding.js';
 import { PeerHealth } from './peer-health.js';
 import { PendingProposals } from './pending.js';
 import { ReadWaiters } from './reads.js';
@@ -112,6 +113,9 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private configIndex = -1;
   private lastLeaderContact: number | null = null;
   private readonly peers: PeerHealth;
+  private readonly forwardServer: ForwardServer;
+  private readonly forwardClient: ForwardClientContext;
+  private forwardSeq = 0;
   private transferWaiters: Array<{ resolve(): void; reject(err: RaftError): void }> = [];
   private counters = { readies: 0, entries: 0, batches: 0 };
 
@@ -145,6 +149,27 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.appliedIndex = initial.snapshot.index;
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
+    this.forwardServer = new ForwardServer(
+      () => this.role === 'leader',
+      () => this.leaderId,
+      (request) => this.performForwarded(request),
+    );
+    this.forwardClient = {
+      transport: this.transport,
+      selfId: this.id,
+      leader: () => this.leaderId,
+      retryDelayMs: this.timing.tickMs * 2,
+      leaderChangeOrDelay: (ms) =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.off('leaderChange', done);
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          this.once('leaderChange', done);
+        }),
+    };
     this.snapshots = new SnapshotScheduler(
       {
         config,
@@ -166,6 +191,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
     await this.transport.start({
       onMessage: (m) => this.receive(m),
       onSnapshot: (request, chunks) => this.receiveSnapshot(request, chunks),
+      onForward: (request) =>
+        this.closed
+          ? Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) })
+          : this.forwardServer.handle(request),
     });
     this.ticker = setInterval(() => this.queueTick(), this.timing.tickMs);
     this.ticker.unref?.();
@@ -189,18 +218,26 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   // --- proposals ------------------------------------------------------------------------------
 
-  /** Replicates `data`; resolves with its index and the FSM's response once applied here. */
+  /**
+   * Replicates `data`; resolves with its index and the FSM's response once applied on the leader.
+   * On a follower the call is forwarded to the leader (unless `forwardToLeader` is off, when it
+   * fails with `NOT_LEADER` naming the leader).
+   */
   apply(data: Uint8Array, options: CallOptions = {}): Promise<{ index: number; response: unknown }> {
     if (!(data instanceof Uint8Array))
       return Promise.reject(new RaftError('INVALID_INPUT', 'apply: data must be a Uint8Array'));
-    return this.proposeAndWait('apply', (core) => core.propose(data), options);
+    return this.viaLeader(
+      () => this.proposeAndWait('apply', (core) => core.propose(data), options),
+      (seq) => ({ kind: 'apply', origin: this.id, seq, data }),
+      options,
+    ).then((r) => ({ index: r.index, response: r.response }));
   }
 
-  /** Resolves once every entry before it is applied (hashicorp's Barrier). */
+  /** Resolves once every entry before it is applied on the leader (hashicorp's Barrier). */
   async barrier(options: CallOptions = {}): Promise<{ index: number }> {
-    const { index } = await this.proposeAndWait(
-      'barrier',
-      (core) => core.propose(new Uint8Array(), 'barrier'),
+    const { index } = await this.viaLeader(
+      () => this.proposeAndWait('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options),
+      (seq) => ({ kind: 'barrier', origin: this.id, seq }),
       options,
     );
     return { index };
@@ -222,7 +259,59 @@ export class Raft extends TypedEmitter<RaftEvents> {
     return this.changeMembership({ type: 'removeServer', id }, options);
   }
 
-  private async changeMembership(change: ConfChange, options: ChangeOptions): Promise<{ index: number }> {
+  /**
+   * Runs `local` when this node leads; otherwise (or when it turns out not to lead) forwards the
+   * request to the leader, when forwarding is on.
+   */
+  private async viaLeader(
+    local: () => Promise<{ index: number; response?: unknown }>,
+    request: (seq: number) => ForwardRequest,
+    options: CallOptions,
+  ): Promise<{ index: number; response?: unknown }> {
+    if (!this.config.forwardToLeader || this.role === 'leader') {
+      try {
+        return await local();
+      } catch (err) {
+        if (!this.config.forwardToLeader || !isRaftError(err, 'NOT_LEADER')) throw err;
+      }
+    }
+    const deadline = Date.now() + (options.timeoutMs ?? this.defaultTimeout());
+    return forwardToLeader(this.forwardClient, request(++this.forwardSeq), deadline, options.signal);
+  }
+
+  /** Performs a request forwarded by another server, as leader. */
+  private performForwarded(request: ForwardRequest): Promise<{ index: number; response?: unknown }> {
+    const options = { timeoutMs: this.defaultTimeout() };
+    switch (request.kind) {
+      case 'apply':
+        return this.proposeAndWait('apply', (core) => core.propose(request.data), options);
+      case 'barrier':
+        return this.proposeAndWait('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options);
+      default: {
+        const change: ConfChange = { type: request.kind, id: request.id };
+        return this.changeMembershipLocal(
+          change,
+          request.prevIndex === undefined ? options : { ...options, prevIndex: request.prevIndex },
+        );
+      }
+    }
+  }
+
+  private changeMembership(change: ConfChange, options: ChangeOptions): Promise<{ index: number }> {
+    return this.viaLeader(
+      () => this.changeMembershipLocal(change, options),
+      (seq) => {
+        const base = { kind: change.type, origin: this.id, seq, id: change.id };
+        return options.prevIndex === undefined ? base : { ...base, prevIndex: options.prevIndex };
+      },
+      options,
+    );
+  }
+
+  private async changeMembershipLocal(
+    change: ConfChange,
+    options: ChangeOptions,
+  ): Promise<{ index: number }> {
     const full: ConfChange =
       options.prevIndex === undefined ? change : { ...change, prevIndex: options.prevIndex };
     const started = Date.now();

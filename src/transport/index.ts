@@ -7,4 +7,11 @@ export {
   type InmemNetworkStats,
 } from './inmem-network.js';
 export { InmemTransport } from './inmem-transport.js';
-export type { Transport, TransportHandler } from './types.js';
+export type {
+  ForwardOptions,
+  ForwardRequest,
+  ForwardResponse,
+  Transport,
+  TransportHandler,
+  WireError,
+} from './types.js';

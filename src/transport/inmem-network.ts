@@ -1,8 +1,10 @@
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import { type DelayFn, LinkFaults, type MessageFilter } from './inmem-faults.js';
+import { deliverForward, type ForwardTarget } from './inmem-forward.js';
 import { abortError, SnapshotTransfer } from './inmem-snapshot.js';
 import { InmemTransport } from './inmem-transport.js';
+import type { ForwardOptions, ForwardRequest, ForwardResponse } from './types.js';
 
 /** Options of an {@link InmemNetwork}. */
 export interface InmemNetworkOptions {
@@ -90,6 +92,29 @@ export class InmemNetwork {
   }
 
   // --- fault injection -----------------------------------------------------------------------
+
+  /**
+   * Carries a forwarded request (see {@link deliverForward}). It needs the links both ways, like a
+   * request and its answer; broadcasts go to every running node the sender can reach. @internal
+   */
+  forward(
+    sender: InmemTransport,
+    to: NodeId | null,
+    request: ForwardRequest,
+    options: ForwardOptions,
+  ): Promise<ForwardResponse> {
+    if (!sender.running) {
+      return Promise.reject(new RaftError('SHUTDOWN', `transport ${sender.localId} is not running`));
+    }
+    const candidates = to === null ? [...this.nodes.keys()].filter((id) => id !== sender.localId) : [to];
+    const targets: ForwardTarget[] = [];
+    for (const id of candidates) {
+      const handler = this.nodes.get(id)?.activeHandler ?? null;
+      const linked = this.faults.connected(sender.localId, id) && this.faults.connected(id, sender.localId);
+      if (handler !== null && linked) targets.push({ id, handler });
+    }
+    return deliverForward(sender.localId, targets, request, options, to === null);
+  }
 
   /** Cuts every link between a node of `a` and a node of `b`, both ways. Links within a side stay. */
   partition(a: readonly NodeId[], b: readonly NodeId[]): void {

@@ -1,7 +1,13 @@
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { InmemNetwork } from './inmem-network.js';
-import type { Transport, TransportHandler } from './types.js';
+import type {
+  ForwardOptions,
+  ForwardRequest,
+  ForwardResponse,
+  Transport,
+  TransportHandler,
+} from './types.js';
 
 /**
  * A {@link Transport} over an {@link InmemNetwork}, for tests and examples. Get one with
@@ -58,6 +64,16 @@ export class InmemTransport implements Transport {
     signal?: AbortSignal,
   ): Promise<void> {
     return this.network.transferSnapshot(this, request, chunks, signal);
+  }
+
+  /** Forwards a client operation; a cut link or a stopped receiver rejects with `UNREACHABLE`. */
+  forward(to: NodeId | null, request: ForwardRequest, options: ForwardOptions): Promise<ForwardResponse> {
+    return this.network.forward(this, to, request, options);
+  }
+
+  /** The handler while running, else null. @internal */
+  get activeHandler(): TransportHandler | null {
+    return this.isClosed ? null : this.handler;
   }
 
   /** Stops sending and receiving; snapshot transfers to or from this node fail. Closing again does nothing. */

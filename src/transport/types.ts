@@ -1,4 +1,38 @@
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
+import type { RaftErrorCode } from '../errors.js';
+
+/**
+ * A client operation a non-leader forwards to the leader. Proposals carry the origin member and a
+ * sequence number, so a leader that receives the same request twice (a retry, or a duplicate
+ * delivery) proposes it once.
+ */
+export type ForwardRequest =
+  | { readonly kind: 'apply'; readonly origin: NodeId; readonly seq: number; readonly data: Uint8Array }
+  | { readonly kind: 'barrier'; readonly origin: NodeId; readonly seq: number }
+  | {
+      readonly kind: 'addVoter' | 'addNonvoter' | 'demoteVoter' | 'removeServer';
+      readonly origin: NodeId;
+      readonly seq: number;
+      readonly id: NodeId;
+      readonly prevIndex?: number;
+    };
+
+/** An error as it travels in a {@link ForwardResponse}: data, never a serialized Error object. */
+export interface WireError {
+  readonly code: RaftErrorCode;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly indefinite: boolean;
+  readonly leader: NodeId | null;
+}
+
+/**
+ * The leader's answer to a {@link ForwardRequest}: the index the operation was applied at (and,
+ * for `apply`, the FSM's response, which must be msgpack-serializable), or an error.
+ */
+export type ForwardResponse =
+  | { readonly ok: true; readonly index: number; readonly response?: unknown }
+  | { readonly ok: false; readonly error: WireError };
 
 /** What a transport hands to the node it serves. */
 export interface TransportHandler {
@@ -9,6 +43,17 @@ export interface TransportHandler {
    * into its core; the promise resolves once that is done, so the sender learns of failures.
    */
   onSnapshot(request: SnapshotRequest, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * A forwarded client operation. A leader performs it; any other server answers `NOT_LEADER`
+   * with its leader hint, so the sender can go straight there. Must not throw.
+   */
+  onForward(request: ForwardRequest, from: NodeId): Promise<ForwardResponse>;
+}
+
+/** Limits of one {@link Transport.forward} call. */
+export interface ForwardOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -33,6 +78,13 @@ export interface Transport {
     chunks: AsyncIterable<Uint8Array>,
     signal?: AbortSignal,
   ): Promise<void>;
+  /**
+   * Forwards a client operation to `to` and resolves with its answer. With `to` null (no leader
+   * known) the request is broadcast and only a leader answers it. Rejects with a `RaftError`:
+   * `TIMEOUT` (indefinite: the operation may have happened) when no answer arrives in time,
+   * `UNREACHABLE` when it could not be sent, `SHUTDOWN` after close.
+   */
+  forward(to: NodeId | null, request: ForwardRequest, options: ForwardOptions): Promise<ForwardResponse>;
   /** Stops sending and receiving. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftError } from '../../src/index.js';
-import { NodeCluster } from '../support/node-cluster.js';
+import { FAST, NodeCluster } from '../support/node-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 const encoder = new TextEncoder();
@@ -22,8 +22,8 @@ describe('Raft nodes over InmemTransport', () => {
     for (const id of ids) expect(c.member(id).fsm.state.get('x')).toBe('1');
   });
 
-  it('a follower refuses proposals with NOT_LEADER naming the leader', async () => {
-    cluster = await NodeCluster.start(['a', 'b', 'c']);
+  it('with forwarding off, a follower refuses proposals with NOT_LEADER naming the leader', async () => {
+    cluster = await NodeCluster.start(['a', 'b', 'c'], 'memory', { ...FAST, forwardToLeader: false });
     const leader = await cluster.waitForLeader();
     const follower = ['a', 'b', 'c'].find((id) => id !== leader) as string;
     await waitFor(() => cluster?.raft(follower).leader() === leader, 2000, 'the follower knows the leader');

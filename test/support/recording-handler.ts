@@ -1,5 +1,5 @@
 import type { Message, SnapshotRequest } from '../../src/core/types.js';
-import type { TransportHandler } from '../../src/transport/types.js';
+import type { ForwardRequest, ForwardResponse, TransportHandler } from '../../src/transport/types.js';
 
 /** A snapshot as a handler received it. */
 export interface ReceivedSnapshot {
@@ -20,6 +20,18 @@ export class RecordingHandler implements TransportHandler {
   onSnapshotBehavior: SnapshotBehavior = async (request, chunks) => {
     await this.record(request, chunks);
   };
+  readonly forwards: Array<{ request: ForwardRequest; from: string }> = [];
+  /** How this handler answers forwarded requests; by default like a follower that knows no leader. */
+  onForwardBehavior: (request: ForwardRequest, from: string) => Promise<ForwardResponse> = async () => ({
+    ok: false,
+    error: {
+      code: 'NOT_LEADER',
+      message: 'not the leader',
+      retryable: true,
+      indefinite: false,
+      leader: null,
+    },
+  });
 
   onMessage(message: Message): void {
     this.messages.push(message);
@@ -27,6 +39,11 @@ export class RecordingHandler implements TransportHandler {
 
   onSnapshot(request: SnapshotRequest, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     return this.onSnapshotBehavior(request, chunks);
+  }
+
+  onForward(request: ForwardRequest, from: string): Promise<ForwardResponse> {
+    this.forwards.push({ request, from });
+    return this.onForwardBehavior(request, from);
   }
 
   /** Reads `chunks` to the end and records the snapshot. */

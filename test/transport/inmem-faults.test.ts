@@ -4,7 +4,7 @@ import { isRaftError } from '../../src/errors.js';
 import { InmemNetwork } from '../../src/transport/index.js';
 import { appendWithEntries, heartbeat, snapshotRequest } from '../support/messages.js';
 import { rejectionOf } from '../support/promises.js';
-import { streamOf } from '../support/recording-handler.js';
+import { RecordingHandler, streamOf } from '../support/recording-handler.js';
 import { waitFor } from '../support/wait.js';
 import { flushMicrotasks, type StartedNetwork, startNetwork } from './inmem-net.js';
 
@@ -56,7 +56,7 @@ describe('InmemNetwork links', () => {
     const net = await startNetwork(['a', 'b', 'c']);
     net.network.isolate('c');
     const late = net.network.transport('d');
-    await late.start({ onMessage: () => undefined, onSnapshot: async () => undefined });
+    await late.start(new RecordingHandler());
     late.send(heartbeat('d', 'c', 1));
     sendAllPairs(net, ['a', 'b', 'c']);
     await flushMicrotasks();

@@ -84,6 +84,7 @@ describe('InmemTransport lifecycle', () => {
         if (calls === 1) throw new Error('handler bug');
       },
       onSnapshot: async () => undefined,
+      onForward: (request, from) => new RecordingHandler().onForward(request, from),
     });
     const a = network.transport('a');
     await a.start(new RecordingHandler());
