@@ -7,4 +7,5 @@ export {
 } from './config.js';
 export type { CallOptions } from './deadline.js';
 export type { RaftEvents } from './events.js';
-export { type ChangeOptions, Raft, type RaftOptions, type RaftStats } from './raft.js';
+export type { ChangeOptions } from './proposer.js';
+export { Raft, type RaftOptions, type RaftStats } from './raft.js';

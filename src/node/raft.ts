@@ -4,16 +4,17 @@ import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
-import { isRaftError, RaftError } from '../errors.js';
+import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
-import type { ForwardRequest, Transport } from '../transport/types.js';
+import type { Transport } from '../transport/types.js';
 import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
-import { type ForwardClientContext, ForwardServer, forwardToLeader, toWireError } from './forwarding.js';
+import { type ForwardClientContext, ForwardServer, toWireError } from './forwarding.js';
 import { PeerHealth } from './peer-health.js';
 import { PendingProposals } from './pending.js';
+import { type ChangeOptions, Proposer } from './proposer.js';
 import { ReadWaiters } from './reads.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { restoreSnapshot, storeReceivedSnapshot } from './snapshots.js';
@@ -28,12 +29,6 @@ export interface RaftOptions {
   readonly transport: Transport;
   /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
   readonly random?: RandomSource;
-}
-
-/** Options of a membership change. */
-export interface ChangeOptions extends CallOptions {
-  /** Apply only if the configuration in force is still the one at this index (hashicorp's prevIndex). */
-  prevIndex?: number;
 }
 
 /** A snapshot of the node's counters and positions, for monitoring. */
@@ -114,8 +109,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private lastLeaderContact: number | null = null;
   private readonly peers: PeerHealth;
   private readonly forwardServer: ForwardServer;
-  private readonly forwardClient: ForwardClientContext;
-  private forwardSeq = 0;
+  private readonly proposer: Proposer;
   private transferWaiters: Array<{ resolve(): void; reject(err: RaftError): void }> = [];
   private counters = { readies: 0, entries: 0, batches: 0 };
 
@@ -149,12 +143,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.appliedIndex = initial.snapshot.index;
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
-    this.forwardServer = new ForwardServer(
-      () => this.role === 'leader',
-      () => this.leaderId,
-      (request) => this.performForwarded(request),
-    );
-    this.forwardClient = {
+    const forwardClient: ForwardClientContext = {
       transport: this.transport,
       selfId: this.id,
       leader: () => this.leaderId,
@@ -170,6 +159,21 @@ export class Raft extends TypedEmitter<RaftEvents> {
           this.once('leaderChange', done);
         }),
     };
+    this.proposer = new Proposer({
+      id: this.id,
+      forwardToLeader: config.forwardToLeader,
+      role: () => this.role,
+      run: (task) => this.run(task),
+      proposals: this.proposals,
+      forwardClient,
+      defaultTimeoutMs: this.defaultTimeout(),
+      retryDelayMs: this.timing.tickMs,
+    });
+    this.forwardServer = new ForwardServer(
+      () => this.role === 'leader',
+      () => this.leaderId,
+      (request) => this.proposer.performForwarded(request),
+    );
     this.snapshots = new SnapshotScheduler(
       {
         config,
@@ -223,160 +227,42 @@ export class Raft extends TypedEmitter<RaftEvents> {
    * On a follower the call is forwarded to the leader (unless `forwardToLeader` is off, when it
    * fails with `NOT_LEADER` naming the leader).
    */
-  apply(data: Uint8Array, options: CallOptions = {}): Promise<{ index: number; response: unknown }> {
+  async apply(data: Uint8Array, options: CallOptions = {}): Promise<{ index: number; response: unknown }> {
     if (!(data instanceof Uint8Array))
-      return Promise.reject(new RaftError('INVALID_INPUT', 'apply: data must be a Uint8Array'));
-    return this.viaLeader(
-      () => this.proposeAndWait('apply', (core) => core.propose(data), options),
-      (seq) => ({ kind: 'apply', origin: this.id, seq, data }),
-      options,
-    ).then((r) => ({ index: r.index, response: r.response }));
+      throw new RaftError('INVALID_INPUT', 'apply: data must be a Uint8Array');
+    const { index, response } = await this.proposer.apply(data, options);
+    return { index, response };
   }
 
   /** Resolves once every entry before it is applied on the leader (hashicorp's Barrier). */
   async barrier(options: CallOptions = {}): Promise<{ index: number }> {
-    const { index } = await this.viaLeader(
-      () => this.proposeAndWait('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options),
-      (seq) => ({ kind: 'barrier', origin: this.id, seq }),
-      options,
-    );
+    const { index } = await this.proposer.barrier(options);
     return { index };
   }
 
+  /** Adds `id` as a staging server, promoted to voter once caught up. */
   addVoter(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
-    return this.changeMembership({ type: 'addVoter', id }, options);
+    return this.change({ type: 'addVoter', id }, options);
   }
 
+  /** Adds `id` as a non-voter: it receives the log but never votes. */
   addNonvoter(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
-    return this.changeMembership({ type: 'addNonvoter', id }, options);
+    return this.change({ type: 'addNonvoter', id }, options);
   }
 
+  /** Turns voter `id` into a non-voter. */
   demoteVoter(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
-    return this.changeMembership({ type: 'demoteVoter', id }, options);
+    return this.change({ type: 'demoteVoter', id }, options);
   }
 
+  /** Removes `id` from the group; a leader removing itself steps down once the change commits. */
   removeServer(id: NodeId, options: ChangeOptions = {}): Promise<{ index: number }> {
-    return this.changeMembership({ type: 'removeServer', id }, options);
+    return this.change({ type: 'removeServer', id }, options);
   }
 
-  /**
-   * Runs `local` when this node leads; otherwise (or when it turns out not to lead) forwards the
-   * request to the leader, when forwarding is on.
-   */
-  private async viaLeader(
-    local: () => Promise<{ index: number; response?: unknown }>,
-    request: (seq: number) => ForwardRequest,
-    options: CallOptions,
-  ): Promise<{ index: number; response?: unknown }> {
-    if (!this.config.forwardToLeader || this.role === 'leader') {
-      try {
-        return await local();
-      } catch (err) {
-        if (!this.config.forwardToLeader || !isRaftError(err, 'NOT_LEADER')) throw err;
-      }
-    }
-    const deadline = Date.now() + (options.timeoutMs ?? this.defaultTimeout());
-    return forwardToLeader(this.forwardClient, request(++this.forwardSeq), deadline, options.signal);
-  }
-
-  /** Performs a request forwarded by another server, as leader. */
-  private performForwarded(request: ForwardRequest): Promise<{ index: number; response?: unknown }> {
-    const options = { timeoutMs: this.defaultTimeout() };
-    switch (request.kind) {
-      case 'apply':
-        return this.proposeAndWait('apply', (core) => core.propose(request.data), options);
-      case 'barrier':
-        return this.proposeAndWait('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options);
-      default: {
-        const change: ConfChange = { type: request.kind, id: request.id };
-        return this.changeMembershipLocal(
-          change,
-          request.prevIndex === undefined ? options : { ...options, prevIndex: request.prevIndex },
-        );
-      }
-    }
-  }
-
-  private changeMembership(change: ConfChange, options: ChangeOptions): Promise<{ index: number }> {
-    return this.viaLeader(
-      () => this.changeMembershipLocal(change, options),
-      (seq) => {
-        const base = { kind: change.type, origin: this.id, seq, id: change.id };
-        return options.prevIndex === undefined ? base : { ...base, prevIndex: options.prevIndex };
-      },
-      options,
-    );
-  }
-
-  private async changeMembershipLocal(
-    change: ConfChange,
-    options: ChangeOptions,
-  ): Promise<{ index: number }> {
-    const full: ConfChange =
-      options.prevIndex === undefined ? change : { ...change, prevIndex: options.prevIndex };
-    const started = Date.now();
-    const limit = options.timeoutMs ?? this.defaultTimeout();
-    // A change waits for the previous one to commit and for a new leader's first commit: retry
-    // those refusals until the deadline instead of failing a call that will soon succeed.
-    for (;;) {
-      try {
-        const { index } = await this.proposeAndWait(
-          `${change.type} ${change.id}`,
-          (core) => core.proposeConfChange(full),
-          {
-            ...options,
-            timeoutMs: Math.max(1, limit - (Date.now() - started)),
-          },
-        );
-        return { index };
-      } catch (err) {
-        const retry =
-          err instanceof RaftError &&
-          err.code === 'CONFIG_CHANGE_IN_PROGRESS' &&
-          Date.now() - started < limit;
-        if (!retry || options.signal?.aborted) throw err;
-        await new Promise((r) => setTimeout(r, this.timing.tickMs));
-      }
-    }
-  }
-
-  private async proposeAndWait(
-    what: string,
-    propose: (core: RaftCore) => ReturnType<RaftCore['propose']>,
-    options: CallOptions,
-  ): Promise<{ index: number; response: unknown }> {
-    // A call that gives up before its turn in the loop must not propose after all (it reports a
-    // definite failure); one that gives up after proposing reports an indefinite one.
-    let phase: 'queued' | 'abandoned' | 'proposed' = 'queued';
-    const result = await withDeadline(
-      this.run((core) => {
-        if (phase === 'abandoned') return null;
-        phase = 'proposed';
-        return propose(core);
-      }),
-      options,
-      this.defaultTimeout(),
-      what,
-      () => phase === 'proposed',
-      () => {
-        if (phase === 'queued') phase = 'abandoned';
-      },
-    );
-    if (result === null) throw new RaftError('TIMEOUT', `${what}: gave up before proposing`);
-    if (!result.accepted) {
-      throw new RaftError(result.code, `${what}: ${result.message}`, {
-        leader: result.leader,
-        retryable: result.code !== 'INVALID_INPUT' && result.code !== 'CONFIGURATION_CHANGED',
-      });
-    }
-    return withDeadline(
-      this.proposals.wait(result.index, result.term),
-      options,
-      this.defaultTimeout(),
-      what,
-      true,
-      (err) => this.proposals.abandon(result.index, err),
-    );
+  private async change(change: ConfChange, options: ChangeOptions): Promise<{ index: number }> {
+    const { index } = await this.proposer.changeMembership(change, options);
+    return { index };
   }
 
   // --- reads, leadership -----------------------------------------------------------------------
