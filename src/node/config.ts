@@ -36,8 +36,6 @@ export const RaftConfigSchema = z
     snapshotThreshold: z.number().int().min(1, 'must be at least 1').default(8192),
     /** Pre-vote (thesis §9.6): a partitioned server cannot inflate the term. */
     preVote: z.boolean().default(true),
-    /** Snapshots kept by the store. */
-    retainSnapshots: z.number().int().min(1, 'must be at least 1').default(2),
     /** Followers forward apply, barrier and membership changes to the leader instead of failing with NOT_LEADER. */
     forwardToLeader: z.boolean().default(true),
     /** A staging server is promoted to voter once at most this many entries behind. */
