@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Raft, type RaftConfigInput, type RaftStorage } from '../../src/index.js';
+import { Raft, type RaftConfigInput, type RaftStorage, type Transport } from '../../src/index.js';
 import { MemoryStore, RaftStore } from '../../src/storage/index.js';
 import { InmemNetwork } from '../../src/transport/index.js';
 import { KvFsm } from './kv-fsm.js';
@@ -36,18 +36,28 @@ export class NodeCluster {
   /** Each member's LevelDB directory, kept across wipes so restarts find it. */
   private readonly dirs = new Map<string, string>();
 
+  /** Makes a fresh transport for a (re)starting member. */
+  private readonly transportFor: (id: string) => Transport;
+
   private constructor(
     private readonly store: StoreKind,
     private readonly config: Omit<RaftConfigInput, 'localId'>,
-  ) {}
+    transport: ((id: string) => Transport) | undefined,
+  ) {
+    this.transportFor = transport ?? ((id) => this.network.transport(id));
+  }
 
-  /** Bootstraps `ids` as the voters of a new group and starts them all. */
+  /**
+   * Bootstraps `ids` as the voters of a new group and starts them all, over the in-memory network
+   * unless `transport` makes another kind (a fresh one per start).
+   */
   static async start(
     ids: readonly string[],
     store: StoreKind = 'memory',
     config = FAST,
+    transport?: (id: string) => Transport,
   ): Promise<NodeCluster> {
-    const cluster = new NodeCluster(store, config);
+    const cluster = new NodeCluster(store, config, transport);
     const configuration = { servers: ids.map((id) => ({ id, suffrage: 'voter' as const })) };
     for (const id of ids) {
       const storage = await cluster.openStorage(id);
@@ -85,7 +95,7 @@ export class NodeCluster {
       config: { ...this.config, localId: id },
       fsm: m.fsm,
       storage: m.storage,
-      transport: this.network.transport(id),
+      transport: this.transportFor(id),
     });
     return m.raft;
   }
