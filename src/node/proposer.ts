@@ -28,6 +28,12 @@ export interface ProposerContext {
   readonly proposals: PendingProposals;
   readonly forwardClient: ForwardClientContext;
   readonly defaultTimeoutMs: number;
+  /**
+   * How long the leader waits for an operation another server forwarded. The sender's own
+   * deadline is not on the wire, so this errs long: giving up early only turns a success into an
+   * unknown outcome for the sender.
+   */
+  readonly forwardedTimeoutMs: number;
   /** How long to wait before retrying a change refused because another one is in progress. */
   readonly retryDelayMs: number;
 }
@@ -70,7 +76,7 @@ export class Proposer {
 
   /** Performs a request another server forwarded to this one, as leader. */
   performForwarded(request: ForwardRequest): Promise<Outcome> {
-    const options = { timeoutMs: this.ctx.defaultTimeoutMs };
+    const options = { timeoutMs: this.ctx.forwardedTimeoutMs };
     switch (request.kind) {
       case 'apply':
         return this.propose('apply', (core) => core.propose(request.data), options);

@@ -167,6 +167,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       proposals: this.proposals,
       forwardClient,
       defaultTimeoutMs: this.defaultTimeout(),
+      forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
       retryDelayMs: this.timing.tickMs,
     });
     this.forwardServer = new ForwardServer(

@@ -1,4 +1,4 @@
-/** Transports: the contract, and the in-memory implementation with fault injection. */
+/** Transports: the contract, the in-memory implementation with fault injection, and MQTT. */
 export type { DelayFn, MessageFilter } from './inmem-faults.js';
 export {
   type DropReason,
@@ -7,6 +7,9 @@ export {
   type InmemNetworkStats,
 } from './inmem-network.js';
 export { InmemTransport } from './inmem-transport.js';
+export type { MqttLogger, MqttLogLevel, MqttTransportOptions } from './mqtt-options.js';
+export type { MqttTransportStats } from './mqtt-stats.js';
+export { MqttTransport } from './mqtt-transport.js';
 export type {
   ForwardOptions,
   ForwardRequest,

@@ -20,6 +20,12 @@ export async function deliverForward(
   options: ForwardOptions,
   broadcast: boolean,
 ): Promise<ForwardResponse> {
+  if (options.signal?.aborted) {
+    // Not sent at all: a definite failure.
+    throw new RaftError('TIMEOUT', `forward from ${from}: aborted before sending`, {
+      cause: options.signal.reason,
+    });
+  }
   if (targets.length === 0) {
     throw new RaftError('UNREACHABLE', `forward from ${from}: no reachable server`, { retryable: true });
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppendRequest } from '../../src/core/types.js';
-import { isRaftError } from '../../src/errors.js';
-import type { Transport } from '../../src/transport/types.js';
+import { isRaftError, type RaftError } from '../../src/errors.js';
+import type { ForwardRequest, ForwardResponse, Transport } from '../../src/transport/types.js';
 import {
   appendWithEntries,
   heartbeat,
@@ -29,7 +29,7 @@ const WAIT_MS = 5000;
 /**
  * The contract every {@link Transport} implementation must meet, as a vitest suite: addressing,
  * content fidelity (binary data included), per-link order, every message kind, snapshot streaming
- * and its failure modes, and close. Call it from a test file with a factory for the implementation.
+ * and its failure modes, leader forwarding (point to point and broadcast), and close. Call it from a test file with a factory for the implementation.
  */
 export function transportConformance(name: string, makeCluster: TransportClusterFactory): void {
   describe(name, () => {
@@ -243,6 +243,131 @@ export function transportConformance(name: string, makeCluster: TransportCluster
       );
       expect(isRaftError(err)).toBe(true);
       await expect(c.transport('b').close()).resolves.toBeUndefined();
+    });
+
+    describe('forward', () => {
+      const apply = (seq: number): ForwardRequest => ({
+        kind: 'apply',
+        origin: 'a',
+        seq,
+        data: new Uint8Array([1, 2, 3, 0, 255]),
+      });
+      const never = () => new Promise<ForwardResponse>(() => undefined);
+
+      it('delivers a point-to-point request to its addressee and resolves with the answer', async () => {
+        const c = await startCluster();
+        c.handler('b').onForwardBehavior = async (request, from) => ({
+          ok: true,
+          index: 42,
+          response: { from, kind: request.kind, bytes: new Uint8Array([9, 8]) },
+        });
+        const answer = await c.transport('a').forward('b', apply(1), { timeoutMs: WAIT_MS });
+        expect(answer).toEqual({
+          ok: true,
+          index: 42,
+          response: { from: 'a', kind: 'apply', bytes: new Uint8Array([9, 8]) },
+        });
+        expect(c.handler('b').forwards).toEqual([{ request: apply(1), from: 'a' }]);
+        expect(c.handler('c').forwards).toEqual([]);
+        expect(c.handler('a').forwards).toEqual([]);
+      });
+
+      it('carries every kind of forwarded request unchanged', async () => {
+        const c = await startCluster(['a', 'b']);
+        c.handler('b').onForwardBehavior = async () => ({ ok: true, index: 1 });
+        const requests: ForwardRequest[] = [
+          apply(1),
+          { kind: 'barrier', origin: 'a', seq: 2 },
+          { kind: 'addVoter', origin: 'a', seq: 3, id: 'd', prevIndex: 7 },
+          { kind: 'addNonvoter', origin: 'a', seq: 4, id: 'e' },
+          { kind: 'demoteVoter', origin: 'a', seq: 5, id: 'd' },
+          { kind: 'removeServer', origin: 'a', seq: 6, id: 'e', prevIndex: 0 },
+        ];
+        for (const r of requests) {
+          await expect(c.transport('a').forward('b', r, { timeoutMs: WAIT_MS })).resolves.toEqual({
+            ok: true,
+            index: 1,
+          });
+        }
+        expect(c.handler('b').forwards.map((f) => f.request)).toEqual(requests);
+      });
+
+      it('passes an error answer through unchanged', async () => {
+        const c = await startCluster(['a', 'b']);
+        const answer: ForwardResponse = {
+          ok: false,
+          error: { code: 'NOT_LEADER', message: 'ask c', retryable: true, indefinite: false, leader: 'c' },
+        };
+        c.handler('b').onForwardBehavior = async () => answer;
+        await expect(c.transport('a').forward('b', apply(1), { timeoutMs: WAIT_MS })).resolves.toEqual(
+          answer,
+        );
+      });
+
+      it('resolves a broadcast with the ok answer, ignoring servers that know no leader', async () => {
+        const c = await startCluster(['a', 'b', 'c', 'd']);
+        c.handler('c').onForwardBehavior = async () => ({ ok: true, index: 7 });
+        const answer = await c.transport('a').forward(null, apply(1), { timeoutMs: WAIT_MS });
+        expect(answer).toEqual({ ok: true, index: 7 });
+        expect(c.handler('c').forwards).toEqual([{ request: apply(1), from: 'a' }]);
+        expect(c.handler('a').forwards).toEqual([]);
+      });
+
+      it('resolves a broadcast with a NOT_LEADER answer that names the leader', async () => {
+        const c = await startCluster();
+        const hint: ForwardResponse = {
+          ok: false,
+          error: {
+            code: 'NOT_LEADER',
+            message: 'not the leader',
+            retryable: true,
+            indefinite: false,
+            leader: 'c',
+          },
+        };
+        c.handler('b').onForwardBehavior = async () => hint;
+        await expect(c.transport('a').forward(null, apply(1), { timeoutMs: WAIT_MS })).resolves.toEqual(hint);
+      });
+
+      it('rejects with an indefinite TIMEOUT when the addressee never answers', async () => {
+        const c = await startCluster(['a', 'b']);
+        c.handler('b').onForwardBehavior = never;
+        const started = Date.now();
+        const err = await rejectionOf(c.transport('a').forward('b', apply(1), { timeoutMs: 200 }));
+        expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+        expect((err as RaftError).indefinite).toBe(true);
+        // Bounded by the call's timeout, not by some fixed transport default.
+        expect(Date.now() - started).toBeLessThan(WAIT_MS);
+        expect(c.handler('b').forwards).toHaveLength(1);
+      });
+
+      it('rejects a broadcast nobody useful answers with TIMEOUT', async () => {
+        const c = await startCluster();
+        const err = await rejectionOf(c.transport('a').forward(null, apply(1), { timeoutMs: 200 }));
+        expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+      });
+
+      it('rejects with TIMEOUT when the signal aborts while waiting for the answer', async () => {
+        const c = await startCluster(['a', 'b']);
+        c.handler('b').onForwardBehavior = never;
+        const controller = new AbortController();
+        const pending = c
+          .transport('a')
+          .forward('b', apply(1), { timeoutMs: 60_000, signal: controller.signal });
+        await waitFor(() => c.handler('b').forwards.length === 1, WAIT_MS, 'b to receive the request');
+        controller.abort();
+        const err = await rejectionOf(pending);
+        expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+        expect((err as RaftError).indefinite).toBe(true);
+      });
+
+      it('rejects with SHUTDOWN after close', async () => {
+        const c = await startCluster(['a', 'b']);
+        await c.transport('a').close();
+        const err = await rejectionOf(c.transport('a').forward('b', apply(1), { timeoutMs: WAIT_MS }));
+        expect(isRaftError(err, 'SHUTDOWN')).toBe(true);
+        expect(c.handler('b').forwards).toEqual([]);
+      });
     });
   });
 }

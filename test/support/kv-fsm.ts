@@ -29,8 +29,9 @@ export class KvFsm implements Fsm {
     return {
       async persist(sink: SnapshotSink) {
         const bytes = encoder.encode(copy);
-        // Several chunks, so chunked transfer is exercised.
-        for (let i = 0; i < bytes.length; i += 64) await sink.write(bytes.subarray(i, i + 64));
+        // Several chunks (up to 64, at least 64 bytes each), so chunked transfer is exercised.
+        const size = Math.max(64, Math.ceil(bytes.length / 64));
+        for (let i = 0; i < bytes.length; i += size) await sink.write(bytes.subarray(i, i + size));
       },
     };
   }

@@ -1,0 +1,159 @@
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { Message, MessageType, NodeId } from '../core/types.js';
+import {
+  type ControlBody,
+  type ControlKind,
+  controlSchemas,
+  envelopeSchema,
+  isControlKind,
+  isMessageKind,
+  messageBodySchemas,
+  PROTOCOL_VERSION,
+} from './mqtt-schemas.js';
+import type { TopicRole } from './mqtt-topics.js';
+
+/**
+ * The msgpack envelope of the MQTT transport: `{ v, k, id, f, t, c, b }` (docs/protocol.md,
+ * "Envelope"). Encoding never validates (the node's own messages are trusted); decoding validates
+ * everything and says why a payload is refused, so the transport can count and log it.
+ */
+
+/** Every kind of envelope. */
+export type EnvelopeKind = MessageType | ControlKind;
+
+/** An envelope about to be sent. */
+export interface OutboundEnvelope {
+  readonly k: EnvelopeKind;
+  /** Correlation or transfer id; '' when the kind has none. */
+  readonly id: string;
+  readonly f: NodeId;
+  /** The addressee; null only for a broadcast. */
+  readonly t: NodeId | null;
+  readonly c: string;
+  readonly b: unknown;
+}
+
+/** A valid control envelope, typed by kind. */
+export type ControlInbound = {
+  [K in ControlKind]: {
+    readonly kind: K;
+    readonly id: string;
+    readonly from: NodeId;
+    readonly to: NodeId | null;
+    readonly body: ControlBody<K>;
+  };
+}[ControlKind];
+
+/** A received payload that passed every check. */
+export type Inbound = { readonly kind: 'message'; readonly message: Message } | ControlInbound;
+
+/** Why a received payload was refused. */
+export type InboundDropReason =
+  | 'oversized'
+  | 'undecodable'
+  | 'version'
+  | 'invalidEnvelope'
+  | 'wrongCluster'
+  | 'unknownKind'
+  | 'wrongTopic'
+  | 'wrongAddressee'
+  | 'invalidBody';
+
+/** The outcome of {@link decodeInbound}. */
+export type DecodeResult =
+  | { readonly ok: true; readonly inbound: Inbound }
+  | { readonly ok: false; readonly reason: InboundDropReason; readonly detail: string };
+
+/** What the receiver knows when it judges a payload. */
+export interface DecodeContext {
+  readonly cluster: string;
+  readonly localId: NodeId;
+  readonly maxBytes: number;
+}
+
+// `undefined` fields are left out, not sent as nil: an optional field stays absent on the other side.
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder();
+
+/** Encodes an envelope with protocol version {@link PROTOCOL_VERSION}. */
+export function encodeEnvelope(envelope: OutboundEnvelope): Uint8Array {
+  return encoder.encode({ v: PROTOCOL_VERSION, ...envelope });
+}
+
+/** The envelope of a core message: the message's own fields, minus `type`, `from` and `to`, are the body. */
+export function messageEnvelope(cluster: string, message: Message): OutboundEnvelope {
+  const { type, from, to, ...body } = message;
+  return { k: type, id: '', f: from, t: to, c: cluster, b: body };
+}
+
+/** Kinds accepted on each topic; anything else on that topic is `wrongTopic`. */
+function acceptedOn(role: TopicRole, kind: EnvelopeKind): boolean {
+  switch (role) {
+    case 'inbox':
+      return (
+        isMessageKind(kind) ||
+        kind === 'forwardRequest' ||
+        kind === 'snapshotBegin' ||
+        kind === 'snapshotChunk' ||
+        kind === 'snapshotCancel' ||
+        kind === 'hello'
+      );
+    case 'reply':
+      return kind === 'forwardResponse' || kind === 'snapshotAck' || kind === 'snapshotResult';
+    case 'broadcast':
+      return kind === 'forwardRequest';
+  }
+}
+
+function refuse(reason: InboundDropReason, detail: string): DecodeResult {
+  return { ok: false, reason, detail };
+}
+
+/**
+ * Decodes and validates a payload received on `role`. Checks, in order: size, msgpack, version,
+ * envelope shape, cluster, kind, topic, addressee, body. Never throws.
+ */
+export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeContext): DecodeResult {
+  if (payload.byteLength > ctx.maxBytes) {
+    return refuse('oversized', `${payload.byteLength} bytes exceeds the limit of ${ctx.maxBytes}`);
+  }
+  let raw: unknown;
+  try {
+    // A plain view: binary fields then decode as Uint8Array views, never as Node Buffers.
+    raw = decoder.decode(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+  } catch (err) {
+    return refuse('undecodable', err instanceof Error ? err.message : String(err));
+  }
+  if (typeof raw === 'object' && raw !== null && 'v' in raw && raw.v !== PROTOCOL_VERSION) {
+    return refuse('version', `protocol version ${String(raw.v)} is not ${PROTOCOL_VERSION}`);
+  }
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) return refuse('invalidEnvelope', firstIssue(envelope.error));
+  const { k, id, f, t, c, b } = envelope.data;
+  if (c !== ctx.cluster) return refuse('wrongCluster', `cluster ${JSON.stringify(c)}`);
+  if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
+  if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
+  const addressed = role === 'broadcast' ? t === null : t === ctx.localId;
+  if (!addressed) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
+  if (isMessageKind(k)) {
+    const body = messageBodySchemas[k].safeParse(b);
+    if (!body.success) return refuse('invalidBody', `${k}: ${firstIssue(body.error)}`);
+    // t is ctx.localId here: the inbox accepts no broadcast.
+    const message = { ...body.data, type: k, from: f, to: ctx.localId } as Message;
+    return { ok: true, inbound: { kind: 'message', message } };
+  }
+  const body = controlSchemas[k].safeParse(b);
+  if (!body.success) return refuse('invalidBody', `${k}: ${firstIssue(body.error)}`);
+  const inbound = { kind: k, id, from: f, to: t, body: body.data } as ControlInbound;
+  return { ok: true, inbound };
+}
+
+/** The first problem zod found, as `path: message`. */
+export function firstIssue(error: {
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>;
+}): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid';
+  const path = issue.path.map(String).join('.');
+  return path === '' ? issue.message : `${path}: ${issue.message}`;
+}

@@ -1,0 +1,178 @@
+import type { IClientOptions } from 'mqtt';
+import { z } from 'zod';
+import { RaftError } from '../errors.js';
+import { firstIssue } from './mqtt-codec.js';
+import { nameProblem, rootProblem } from './mqtt-topics.js';
+
+/** Severity of a {@link MqttLogger} call. */
+export type MqttLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Receives the transport's diagnostics (dropped payloads, reconnects, duplicate members). */
+export type MqttLogger = (level: MqttLogLevel, message: string, details?: Record<string, unknown>) => void;
+
+/** Options of an {@link MqttTransport}. Only `localId` and `url` are required. */
+export interface MqttTransportOptions {
+  /** This node's member id; also its address. No `/`, `+`, `#` or control characters. */
+  localId: string;
+  /** The broker, such as `mqtt://127.0.0.1:1883` (also `mqtts:`, `tcp:`, `ssl:`, `ws:`, `wss:`). */
+  url: string;
+  /** Isolates groups that share a broker; topics live under `<root>/<cluster>/`. Default `'default'`. */
+  cluster?: string;
+  /** First topic level(s). Default `'mqtt-raft'`. */
+  root?: string;
+  username?: string;
+  password?: string;
+  /** How long {@link MqttTransport.start} may take to connect and subscribe. Default 10,000 ms. */
+  connectTimeoutMs?: number;
+  /** Only used when a `forward` call's own `timeoutMs` is not a positive number. Default 10,000 ms. */
+  forwardTimeoutMs?: number;
+  /** Largest snapshot chunk, in bytes of data; keep it below the broker's packet limit. Default 256 KiB. */
+  snapshotChunkBytes?: number;
+  /** Snapshot chunks a sender may have unacknowledged at once. Default 4. */
+  snapshotWindow?: number;
+  /** Larger received payloads are dropped (and larger outgoing messages not sent). Default 8 MiB. */
+  maxMessageBytes?: number;
+  /**
+   * While more than this many bytes wait in the connection's send buffer, AppendEntries that carry
+   * entries are dropped (Raft resends them) instead of queued, so heartbeats and votes never wait
+   * behind more than about this much data. Default 2 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Base time a snapshot transfer may take; each transfer gets this plus the bytes sent so far at
+   * {@link snapshotBytesPerSecond}. A receiver also gives up after this long without a chunk. Default 30,000 ms.
+   */
+  snapshotTimeoutMs?: number;
+  /** The slowest throughput a snapshot transfer is granted time for. Default 1 MiB/s. */
+  snapshotBytesPerSecond?: number;
+  /** Delay between reconnection attempts. Default 500 ms. */
+  reconnectPeriodMs?: number;
+  /** How long `close` lets queued publishes drain before it drops the connection. Default 1,000 ms. */
+  closeGraceMs?: number;
+  /** Diagnostics; default: none. */
+  logger?: MqttLogger;
+  /**
+   * Passed to mqtt.js (TLS material, keepalive, …). The transport's own settings win over these:
+   * `protocolVersion` 4, `clean` true, `resubscribe` false (it resubscribes itself), `queueQoSZero`
+   * false, `reconnectPeriod`, `connectTimeout`, `username`, `password`. `clientId` may be overridden,
+   * at the cost of the duplicate-id protection described in docs/protocol.md.
+   */
+  clientOptions?: Partial<IClientOptions>;
+}
+
+/** The options with every default applied. */
+export interface MqttConfig {
+  readonly localId: string;
+  readonly url: string;
+  readonly cluster: string;
+  readonly root: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly forwardTimeoutMs: number;
+  readonly snapshotChunkBytes: number;
+  readonly snapshotWindow: number;
+  readonly maxMessageBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly snapshotTimeoutMs: number;
+  readonly snapshotBytesPerSecond: number;
+  readonly reconnectPeriodMs: number;
+  readonly closeGraceMs: number;
+  readonly logger: MqttLogger | undefined;
+  readonly clientOptions: Partial<IClientOptions>;
+}
+
+/** Room left in a chunk's payload for the envelope around the data. */
+export const ENVELOPE_OVERHEAD_BYTES = 4096;
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const URL_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+
+function named(check: (value: string) => string | null) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+const positiveMs = z.int('must be an integer').min(1, 'must be at least 1').max(2_147_483_647);
+
+const optionsSchema = z
+  .object({
+    localId: named(nameProblem),
+    url: z.string().refine((url) => {
+      try {
+        return URL_PROTOCOLS.has(new URL(url).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a URL with protocol mqtt, mqtts, tcp, ssl, ws or wss'),
+    cluster: named(nameProblem).optional(),
+    root: named(rootProblem).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    connectTimeoutMs: positiveMs.optional(),
+    forwardTimeoutMs: positiveMs.optional(),
+    snapshotChunkBytes: z.int('must be an integer').min(1, 'must be at least 1').optional(),
+    snapshotWindow: z.int('must be an integer').min(1, 'must be at least 1').max(1024).optional(),
+    maxMessageBytes: z
+      .int('must be an integer')
+      .min(ENVELOPE_OVERHEAD_BYTES + 1, `must be more than ${ENVELOPE_OVERHEAD_BYTES}`)
+      .max(256 * MiB, 'must be at most 256 MiB (MQTT limit)')
+      .optional(),
+    maxBufferedBytes: z.int('must be an integer').min(0, 'must be at least 0').optional(),
+    snapshotTimeoutMs: positiveMs.optional(),
+    snapshotBytesPerSecond: z.number().positive('must be positive').optional(),
+    reconnectPeriodMs: positiveMs.optional(),
+    closeGraceMs: z.int('must be an integer').min(0, 'must be at least 0').max(60_000).optional(),
+    logger: z.custom<MqttLogger>((v) => typeof v === 'function', 'must be a function').optional(),
+    clientOptions: z
+      .custom<Partial<IClientOptions>>(
+        (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+        'must be an object',
+      )
+      .optional(),
+  })
+  .superRefine((o, ctx) => {
+    const chunk = o.snapshotChunkBytes ?? 256 * KiB;
+    const max = o.maxMessageBytes ?? 8 * MiB;
+    if (chunk + ENVELOPE_OVERHEAD_BYTES > max) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshotChunkBytes'],
+        message: `must leave ${ENVELOPE_OVERHEAD_BYTES} bytes of room below maxMessageBytes (${max})`,
+      });
+    }
+  });
+
+/** Validates `options` and applies defaults; throws `INVALID_CONFIG` with `<field>: <rule>`. */
+export function resolveOptions(options: MqttTransportOptions): MqttConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new RaftError('INVALID_CONFIG', 'options: must be an object');
+  }
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw new RaftError('INVALID_CONFIG', firstIssue(parsed.error));
+  const o = parsed.data;
+  return {
+    localId: o.localId,
+    url: o.url,
+    cluster: o.cluster ?? 'default',
+    root: o.root ?? 'mqtt-raft',
+    username: o.username,
+    password: o.password,
+    connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    forwardTimeoutMs: o.forwardTimeoutMs ?? 10_000,
+    snapshotChunkBytes: o.snapshotChunkBytes ?? 256 * KiB,
+    snapshotWindow: o.snapshotWindow ?? 4,
+    maxMessageBytes: o.maxMessageBytes ?? 8 * MiB,
+    maxBufferedBytes: o.maxBufferedBytes ?? 2 * MiB,
+    snapshotTimeoutMs: o.snapshotTimeoutMs ?? 30_000,
+    snapshotBytesPerSecond: o.snapshotBytesPerSecond ?? MiB,
+    reconnectPeriodMs: o.reconnectPeriodMs ?? 500,
+    closeGraceMs: o.closeGraceMs ?? 1000,
+    logger: o.logger,
+    clientOptions: o.clientOptions ?? {},
+  };
+}

@@ -1,0 +1,389 @@
+import { randomBytes } from 'node:crypto';
+import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
+import { RaftError } from '../errors.js';
+import {
+  type ControlInbound,
+  decodeInbound,
+  encodeEnvelope,
+  messageEnvelope,
+  type OutboundEnvelope,
+} from './mqtt-codec.js';
+import { MqttConnection } from './mqtt-connection.js';
+import { ForwardCalls, serveForward } from './mqtt-forward.js';
+import { describe, type MqttLink } from './mqtt-link.js';
+import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
+import { Presence } from './mqtt-presence.js';
+import { SnapshotReceive } from './mqtt-snapshot-receive.js';
+import { SnapshotSend } from './mqtt-snapshot-send.js';
+import { countDrop, type MqttTransportStats, newStats } from './mqtt-stats.js';
+import { clientIdOf, isValidName, Topics } from './mqtt-topics.js';
+import type {
+  ForwardOptions,
+  ForwardRequest,
+  ForwardResponse,
+  Transport,
+  TransportHandler,
+} from './types.js';
+
+type State = 'idle' | 'starting' | 'running' | 'closed';
+
+/**
+ * A {@link Transport} over an MQTT 3.1.1 broker (docs/protocol.md has the wire protocol).
+ *
+ * - `send` publishes QoS 0 to the addressee's inbox, fire and forget; while disconnected, messages
+ *   are dropped (and counted), not queued: Raft retransmits, and stale heartbeats are useless.
+ * - `sendSnapshot` streams chunks with a window of acknowledgements and resolves on the receiver's
+ *   confirmation; `forward` is a request/response over the reply inboxes, or a broadcast.
+ * - A lost connection fails every RPC in flight at once (indefinite `UNREACHABLE`); mqtt.js
+ *   reconnects, and the transport resubscribes before it reports itself ready again.
+ * - Anything received that is malformed, oversized, of another version, cluster or addressee is
+ *   dropped, counted in {@link stats} and logged; nothing received ever throws into the node.
+ */
+export class MqttTransport implements Transport {
+  readonly localId: NodeId;
+  /** Live counters. */
+  readonly stats: MqttTransportStats = newStats();
+  private readonly config: MqttConfig;
+  private readonly topics: Topics;
+  /** Random per instance: client id suffix, hello token, prefix of correlation ids. */
+  private readonly token = randomBytes(6).toString('hex');
+  private counter = 0;
+  private state: State = 'idle';
+  private handler: TransportHandler | null = null;
+  private connection: MqttConnection | null = null;
+  private readonly link: MqttLink;
+  private readonly forwards: ForwardCalls;
+  private readonly sending = new Map<string, SnapshotSend>();
+  private readonly receiving = new Map<string, SnapshotReceive>();
+  private readonly presence: Presence;
+
+  /** Validates `options`; throws `INVALID_CONFIG` (`<field>: <rule>`) when one is wrong. */
+  constructor(options: MqttTransportOptions) {
+    this.config = resolveOptions(options);
+    this.localId = this.config.localId;
+    this.topics = new Topics(this.config.root, this.config.cluster, this.localId);
+    this.link = {
+      localId: this.localId,
+      cluster: this.config.cluster,
+      topics: this.topics,
+      ready: () => this.connected,
+      publish: (topic, envelope, qos) => this.publish(topic, envelope, qos),
+      nextId: () => `${this.token}-${(++this.counter).toString(36)}`,
+      logger: this.config.logger,
+    };
+    this.forwards = new ForwardCalls(this.link, this.stats);
+    this.presence = new Presence(this.link, this.token, (otherToken) => {
+      this.stats.duplicateMember++;
+      this.config.logger?.('error', `another live transport uses member id ${this.localId}`, {
+        localId: this.localId,
+        ownToken: this.token,
+        otherToken,
+      });
+    });
+  }
+
+  /** The MQTT client id this transport connects with (docs/protocol.md, "Client ids"). */
+  get clientId(): string {
+    return this.config.clientOptions.clientId ?? clientIdOf(this.config.cluster, this.localId, this.token);
+  }
+
+  /** True while connected to the broker with every subscription in place. */
+  get connected(): boolean {
+    return this.state === 'running' && this.connection?.ready === true;
+  }
+
+  /**
+   * Connects (MQTT 3.1.1, clean session), subscribes to this node's inbox, reply inbox and the
+   * broadcast topic, and resolves once the subscriptions are acknowledged. Rejects with
+   * `UNREACHABLE` when the broker cannot be reached within `connectTimeoutMs` (nothing is left
+   * running, and `start` may be called again), `SHUTDOWN` after close, `INVALID_INPUT` when started twice.
+   */
+  async start(handler: TransportHandler): Promise<void> {
+    if (this.state === 'closed') throw new RaftError('SHUTDOWN', `transport ${this.localId} is closed`);
+    if (this.state !== 'idle')
+      throw new RaftError('INVALID_INPUT', `transport ${this.localId} is already started`);
+    this.state = 'starting';
+    this.handler = handler;
+    const connection = new MqttConnection(this.config, this.topics, this.clientId, {
+      onPayload: (topic, payload) => this.onPayload(topic, payload),
+      onReady: (reconnected) => this.onReady(reconnected),
+      onLost: () => this.onLost(),
+    });
+    this.connection = connection;
+    try {
+      await connection.open();
+    } catch (err) {
+      if (this.state === 'starting') {
+        this.state = 'idle';
+        this.handler = null;
+        this.connection = null;
+      }
+      throw err;
+    }
+    if (this.state !== 'starting') throw new RaftError('SHUTDOWN', `transport ${this.localId} was closed`);
+    this.state = 'running';
+    this.presence.announce();
+  }
+
+  /** Publishes `message` (QoS 0) to its addressee's inbox; never throws, never waits. */
+  send(message: Message): void {
+    if (this.state !== 'running') {
+      this.drop('notRunning', message.to);
+      return;
+    }
+    if (!isValidName(message.to)) {
+      this.drop('invalidAddress', message.to);
+      return;
+    }
+    if (this.connection?.ready !== true) {
+      this.drop('notConnected', message.to);
+      return;
+    }
+    // Bulk waits, the heartbeats behind it must not: past the limit, entries are left for Raft to resend.
+    if (
+      message.type === 'appendRequest' &&
+      message.entries.length > 0 &&
+      this.connection.bufferedBytes > this.config.maxBufferedBytes
+    ) {
+      this.drop('congested', message.to);
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      payload = encodeEnvelope(messageEnvelope(this.config.cluster, message));
+    } catch (err) {
+      this.drop('unencodable', message.to, describe(err));
+      return;
+    }
+    if (payload.byteLength > this.config.maxMessageBytes) {
+      this.drop('tooLarge', message.to, `${payload.byteLength} bytes`);
+      return;
+    }
+    this.stats.sent++;
+    this.connection
+      .publish(this.topics.inboxOf(message.to), payload, 0)
+      .catch((err: unknown) => this.drop('publishFailed', message.to, describe(err)));
+  }
+
+  /**
+   * Streams a snapshot to `request.to` in chunks of at most `snapshotChunkBytes`. Resolves once the
+   * receiver's node has stored it; rejects with the receiver's error, with `TIMEOUT` (indefinite)
+   * when unconfirmed after `snapshotTimeoutMs` plus the bytes sent at `snapshotBytesPerSecond` or
+   * when `signal` aborts, with `UNREACHABLE` when not connected or the connection drops, and with
+   * `SHUTDOWN` when this transport closes meanwhile.
+   */
+  async sendSnapshot(
+    request: SnapshotRequest,
+    chunks: AsyncIterable<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const what = `snapshot ${request.snapshot.index}/${request.snapshot.term} to ${request.to}`;
+    if (signal?.aborted === true)
+      throw new RaftError('TIMEOUT', `${what}: aborted`, { cause: signal.reason });
+    this.checkUsable(what);
+    if (!isValidName(request.to)) throw new RaftError('UNREACHABLE', `${what}: not a valid member id`);
+    const { snapshotChunkBytes, snapshotWindow, snapshotTimeoutMs, snapshotBytesPerSecond } = this.config;
+    const limits = {
+      chunkBytes: snapshotChunkBytes,
+      window: snapshotWindow,
+      timeoutMs: snapshotTimeoutMs,
+      bytesPerSecond: snapshotBytesPerSecond,
+    };
+    const transfer = new SnapshotSend(this.link, this.stats, limits, request, chunks, signal);
+    this.sending.set(transfer.id, transfer);
+    try {
+      await transfer.run();
+    } finally {
+      this.sending.delete(transfer.id);
+    }
+  }
+
+  /**
+   * Forwards a client operation (QoS 1) to `to`'s inbox, or to the broadcast topic when `to` is
+   * null, and resolves with the answer. A broadcast resolves with the first `ok` answer or
+   * `NOT_LEADER` that names a leader. Rejects with `TIMEOUT` (indefinite) after `timeoutMs` or when
+   * `signal` aborts, `UNREACHABLE` when not connected (definite) or when the connection drops
+   * (indefinite), `SHUTDOWN` after close.
+   */
+  forward(to: NodeId | null, request: ForwardRequest, options: ForwardOptions): Promise<ForwardResponse> {
+    try {
+      this.checkUsable(`forward ${request.kind}`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeoutMs =
+      Number.isFinite(options.timeoutMs) && options.timeoutMs > 0
+        ? options.timeoutMs
+        : this.config.forwardTimeoutMs;
+    return this.forwards.call(to, request, { ...options, timeoutMs });
+  }
+
+  /**
+   * Stops receiving at once, fails RPCs in flight with `SHUTDOWN` (incoming snapshot transfers are
+   * answered as failed), and ends the MQTT client after at most `closeGraceMs`. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.handler = null;
+    const shutdown = (indefinite: boolean) =>
+      new RaftError('SHUTDOWN', `transport ${this.localId} is closed`, { indefinite });
+    this.forwards.failAll(() => shutdown(true));
+    for (const t of this.sending.values()) t.fail(shutdown(t.begun));
+    for (const t of this.receiving.values()) t.fail(shutdown(false));
+    this.receiving.clear();
+    await this.connection?.close(this.config.closeGraceMs);
+    this.connection = null;
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private checkUsable(what: string): void {
+    if (this.state === 'closed')
+      throw new RaftError('SHUTDOWN', `${what}: transport ${this.localId} is closed`);
+    if (this.state !== 'running') {
+      throw new RaftError('UNREACHABLE', `${what}: transport ${this.localId} is not started`, {
+        retryable: true,
+      });
+    }
+    if (this.connection?.ready !== true) {
+      throw new RaftError('UNREACHABLE', `${what}: not connected to the broker`, { retryable: true });
+    }
+  }
+
+  private publish(topic: string, envelope: OutboundEnvelope, qos: 0 | 1): Promise<void> {
+    const connection = this.connection;
+    if (connection === null) return Promise.reject(new Error('not connected'));
+    let payload: Uint8Array;
+    try {
+      payload = encodeEnvelope(envelope);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return connection.publish(topic, payload, qos);
+  }
+
+  private onReady(reconnected: boolean): void {
+    if (!reconnected) return;
+    this.stats.reconnects++;
+    this.config.logger?.('info', 'MQTT reconnected and resubscribed', { localId: this.localId });
+    this.presence.announce();
+  }
+
+  /** The connection dropped: whatever was in flight may be lost, so every RPC fails now. */
+  private onLost(): void {
+    const lost = (what: string) =>
+      new RaftError('UNREACHABLE', `${what}: the connection to the broker was lost`, {
+        retryable: true,
+        indefinite: true,
+      });
+    this.forwards.failAll(() => lost('forward'));
+    for (const t of this.sending.values()) t.fail(lost('snapshot'));
+    for (const t of this.receiving.values()) t.fail(lost('snapshot'));
+  }
+
+  private onPayload(topic: string, payload: Uint8Array): void {
+    const handler = this.handler;
+    if (handler === null) return;
+    const role = this.topics.roleOf(topic);
+    if (role === null) {
+      this.drop('wrongTopic', topic);
+      return;
+    }
+    const result = decodeInbound(payload, role, {
+      cluster: this.config.cluster,
+      localId: this.localId,
+      maxBytes: this.config.maxMessageBytes,
+    });
+    if (!result.ok) {
+      this.drop(result.reason, topic, result.detail, 'warn');
+      return;
+    }
+    const inbound = result.inbound;
+    if (inbound.kind === 'message') {
+      this.stats.received++;
+      try {
+        handler.onMessage(inbound.message);
+      } catch (err) {
+        this.stats.handlerErrors++;
+        this.config.logger?.('error', 'onMessage threw', { error: describe(err) });
+      }
+      return;
+    }
+    this.onControl(inbound, handler);
+  }
+
+  private onControl(inbound: ControlInbound, handler: TransportHandler): void {
+    switch (inbound.kind) {
+      case 'forwardRequest': {
+        const envelope = { id: inbound.id, from: inbound.from, broadcast: inbound.to === null };
+        // Our own broadcast comes back to us: only other members answer it.
+        if (envelope.broadcast && inbound.from === this.localId) return;
+        void serveForward(this.link, this.stats, handler, { ...envelope, request: inbound.body });
+        return;
+      }
+      case 'forwardResponse':
+        if (!this.forwards.answer(inbound.id, inbound.from, inbound.body))
+          this.drop('lateResponse', inbound.from);
+        return;
+      case 'snapshotBegin': {
+        const key = `${inbound.from}\u0000${inbound.id}`;
+        if (this.receiving.has(key)) return;
+        const request: SnapshotRequest = {
+          ...inbound.body,
+          type: 'snapshotRequest',
+          from: inbound.from,
+          to: this.localId,
+        };
+        const transfer = new SnapshotReceive(
+          this.link,
+          this.stats,
+          inbound.id,
+          inbound.from,
+          request,
+          this.config.snapshotTimeoutMs,
+        );
+        this.receiving.set(key, transfer);
+        void transfer.run(handler).finally(() => {
+          if (this.receiving.get(key) === transfer) this.receiving.delete(key);
+        });
+        return;
+      }
+      case 'snapshotChunk':
+      case 'snapshotCancel': {
+        const transfer = this.receiving.get(`${inbound.from}\u0000${inbound.id}`);
+        if (transfer === undefined) {
+          this.drop('unknownTransfer', inbound.from);
+          return;
+        }
+        if (inbound.kind === 'snapshotChunk') transfer.onChunk(inbound.body);
+        else transfer.onCancel(inbound.body);
+        return;
+      }
+      case 'snapshotAck':
+      case 'snapshotResult': {
+        const transfer = this.sending.get(inbound.id);
+        if (transfer === undefined || inbound.from !== transfer.target) {
+          this.drop('unknownTransfer', inbound.from);
+          return;
+        }
+        if (inbound.kind === 'snapshotAck') transfer.onAck(inbound.body);
+        else transfer.onResult(inbound.body);
+        return;
+      }
+      case 'hello':
+        this.presence.heard(inbound.from, inbound.body.token);
+        return;
+    }
+  }
+
+  private drop(reason: string, peer: string, detail?: string, level: 'debug' | 'warn' = 'debug'): void {
+    countDrop(
+      this.stats,
+      this.config.logger,
+      reason,
+      detail === undefined ? { peer } : { peer, detail },
+      level,
+    );
+  }
+}

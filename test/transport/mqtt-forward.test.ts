@@ -1,0 +1,123 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { isRaftError, RaftError } from '../../src/errors.js';
+import { MqttTransport } from '../../src/transport/index.js';
+import type { ForwardRequest } from '../../src/transport/types.js';
+import { rejectionOf } from '../support/promises.js';
+import { RecordingHandler } from '../support/recording-handler.js';
+
+const WAIT_MS = 5000;
+
+let broker: RunningBroker;
+let clusters = 0;
+const open: MqttTransport[] = [];
+
+beforeAll(async () => {
+  broker = await startBroker({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await broker.close();
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+async function nodes(...ids: string[]) {
+  const cluster = `forward-${++clusters}`;
+  const made = new Map<string, { transport: MqttTransport; handler: RecordingHandler }>();
+  for (const localId of ids) {
+    const transport = new MqttTransport({ localId, url: broker.url, cluster, closeGraceMs: 200 });
+    const handler = new RecordingHandler();
+    open.push(transport);
+    await transport.start(handler);
+    made.set(localId, { transport, handler });
+  }
+  return (id: string) => {
+    const n = made.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  };
+}
+
+const barrier: ForwardRequest = { kind: 'barrier', origin: 'a', seq: 1 };
+
+describe('MqttTransport: forwarding', () => {
+  it('rejects with a definite TIMEOUT and sends nothing when the signal is already aborted', async () => {
+    const n = await nodes('a', 'b');
+    const err = await rejectionOf(
+      n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS, signal: AbortSignal.abort() }),
+    );
+    expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+    expect((err as RaftError).indefinite).toBe(false);
+    expect(n('a').transport.stats.forwardsSent).toBe(0);
+  });
+
+  it('answers a handler that throws with an indefinite UNREACHABLE', async () => {
+    const n = await nodes('a', 'b');
+    n('b').handler.onForwardBehavior = () => {
+      throw new Error('bug in the node');
+    };
+    const answer = await n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS });
+    expect(answer.ok).toBe(false);
+    if (!answer.ok) {
+      expect(answer.error.code).toBe('UNREACHABLE');
+      expect(answer.error.indefinite).toBe(true);
+      expect(answer.error.message).toContain('bug in the node');
+    }
+    expect(n('b').transport.stats.handlerErrors).toBe(1);
+  });
+
+  it('keeps a RaftError from the handler as its wire form', async () => {
+    const n = await nodes('a', 'b');
+    n('b').handler.onForwardBehavior = () => Promise.reject(new RaftError('LEADERSHIP_LOST', 'stepped down'));
+    const answer = await n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS });
+    expect(answer).toEqual({
+      ok: false,
+      error: {
+        code: 'LEADERSHIP_LOST',
+        message: 'stepped down',
+        retryable: false,
+        indefinite: false,
+        leader: null,
+      },
+    });
+  });
+
+  it('turns an answer msgpack cannot carry into an indefinite error instead of silence', async () => {
+    const n = await nodes('a', 'b');
+    n('b').handler.onForwardBehavior = async () => ({ ok: true, index: 3, response: () => 'a function' });
+    const answer = await n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS });
+    expect(answer.ok).toBe(false);
+    if (!answer.ok) expect(answer.error.indefinite).toBe(true);
+  });
+
+  it('does not answer its own broadcast', async () => {
+    const n = await nodes('a', 'b');
+    n('a').handler.onForwardBehavior = async () => ({ ok: true, index: 1 });
+    n('b').handler.onForwardBehavior = async () => ({ ok: true, index: 2 });
+    await expect(n('a').transport.forward(null, barrier, { timeoutMs: WAIT_MS })).resolves.toEqual({
+      ok: true,
+      index: 2,
+    });
+    expect(n('a').handler.forwards).toEqual([]);
+  });
+
+  it('runs many calls concurrently, each settled by its own answer', async () => {
+    const n = await nodes('a', 'b', 'c');
+    n('b').handler.onForwardBehavior = async (r) => ({ ok: true, index: 1000 + r.seq });
+    n('c').handler.onForwardBehavior = async (r) => ({ ok: true, index: 2000 + r.seq });
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      n('a').transport.forward(
+        i % 2 === 0 ? 'b' : 'c',
+        { kind: 'barrier', origin: 'a', seq: i },
+        { timeoutMs: WAIT_MS },
+      ),
+    );
+    const answers = await Promise.all(calls);
+    expect(answers).toEqual(
+      Array.from({ length: 50 }, (_, i) => ({ ok: true, index: (i % 2 === 0 ? 1000 : 2000) + i })),
+    );
+  });
+});
