@@ -2,6 +2,7 @@
  * mqtt-raft: Raft consensus for TypeScript. This entry point grows with the library: the pure
  * Raft core, the Raft node, its stores and transports, and the error type.
  */
+export * from './binding/index.js';
 export * from './core/index.js';
 export { isRaftError, RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.js';
 export type { Fsm, FsmSnapshot } from './fsm.js';

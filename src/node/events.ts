@@ -9,6 +9,8 @@ export interface RaftEvents {
   leaderChange: { leader: NodeId | null; term: number };
   /** The configuration in force changed (it takes effect when appended, before it commits). */
   peerChange: { configuration: Configuration; index: number };
+  /** A configuration became committed and applied here (from the log or from a snapshot). */
+  configurationCommitted: { configuration: Configuration; index: number };
   /** As leader, a peer has not answered for a heartbeat timeout. */
   heartbeatFailed: { peer: NodeId; lastContact: number };
   /** As leader, a peer that had failed answers again. */

@@ -83,6 +83,8 @@ export interface ForwardClientContext {
   readonly transport: Transport;
   readonly leader: () => NodeId | null;
   readonly selfId: NodeId;
+  /** True when this node leads now: the caller should act locally instead of forwarding. */
+  readonly isLeader: () => boolean;
   /** Resolves when the known leader changes, or after `ms`, whichever comes first. */
   readonly leaderChangeOrDelay: (ms: number) => Promise<void>;
   readonly retryDelayMs: number;
@@ -92,16 +94,18 @@ export interface ForwardClientContext {
  * Sends an operation to the leader and follows NOT_LEADER hints until it is answered or the
  * deadline passes. With no leader known, it broadcasts (a joining server may know nobody yet).
  * It retries only failures that are definite, so an operation is never proposed twice by two
- * leaders; duplicates to the same leader are absorbed by its {@link ForwardServer}.
+ * leaders; duplicates to the same leader are absorbed by its {@link ForwardServer}. Resolves with
+ * `'becameLeader'` when this node took over meanwhile, so the caller acts locally.
  */
 export async function forwardToLeader(
   ctx: ForwardClientContext,
   request: ForwardRequest,
   deadline: number,
   signal: AbortSignal | undefined,
-): Promise<{ index: number; response?: unknown }> {
+): Promise<{ index: number; response?: unknown } | 'becameLeader'> {
   let target = ctx.leader();
   for (;;) {
+    if (ctx.isLeader()) return 'becameLeader';
     const remaining = deadline - Date.now();
     if (remaining <= 0 || signal?.aborted) {
       throw new RaftError('TIMEOUT', `${request.kind}: no leader answered in time`, {

@@ -93,7 +93,7 @@ export class Proposer {
 
   /**
    * Runs `local` when this node leads; otherwise (or when it turns out not to lead) forwards the
-   * request to the leader, when forwarding is on.
+   * request to the leader, when forwarding is on, until the deadline.
    */
   private async viaLeader(
     local: () => Promise<Outcome>,
@@ -101,15 +101,24 @@ export class Proposer {
     options: CallOptions,
   ): Promise<Outcome> {
     const { forwardToLeader: forwarding } = this.ctx;
-    if (!forwarding || this.ctx.role() === 'leader') {
-      try {
-        return await local();
-      } catch (err) {
-        if (!forwarding || !isRaftError(err, 'NOT_LEADER')) throw err;
-      }
-    }
     const deadline = Date.now() + (options.timeoutMs ?? this.ctx.defaultTimeoutMs);
-    return forwardToLeader(this.ctx.forwardClient, request(++this.seq), deadline, options.signal);
+    for (;;) {
+      if (!forwarding || this.ctx.role() === 'leader') {
+        try {
+          return await local();
+        } catch (err) {
+          if (!forwarding || !isRaftError(err, 'NOT_LEADER')) throw err;
+        }
+      }
+      const outcome = await forwardToLeader(
+        this.ctx.forwardClient,
+        request(++this.seq),
+        deadline,
+        options.signal,
+      );
+      // This node won an election while it was looking for the leader: propose here.
+      if (outcome !== 'becameLeader') return outcome;
+    }
   }
 
   private async changeLocally(change: ConfChange, options: ChangeOptions): Promise<Outcome> {

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { decodeConfiguration } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomSource } from '../core/random.js';
@@ -108,6 +109,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private configIndex = -1;
   private lastLeaderContact: number | null = null;
   private readonly peers: PeerHealth;
+  /** The newest configuration that is committed and applied here. */
+  private committedConfig: { configuration: Configuration; index: number };
   private readonly forwardServer: ForwardServer;
   private readonly proposer: Proposer;
   private transferWaiters: Array<{ resolve(): void; reject(err: RaftError): void }> = [];
@@ -141,11 +144,13 @@ export class Raft extends TypedEmitter<RaftEvents> {
       (err) => this.failStop(err),
     );
     this.appliedIndex = initial.snapshot.index;
+    this.committedConfig = { configuration: initial.snapshot.config, index: initial.snapshot.configIndex };
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
     const forwardClient: ForwardClientContext = {
       transport: this.transport,
       selfId: this.id,
+      isLeader: () => this.role === 'leader',
       leader: () => this.leaderId,
       retryDelayMs: this.timing.tickMs * 2,
       leaderChangeOrDelay: (ms) =>
@@ -326,6 +331,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
     return { configuration: s.configuration, index: s.configurationIndex };
   }
 
+  /** The newest committed configuration this node has applied, and its index. */
+  getCommittedConfiguration(): { configuration: Configuration; index: number } {
+    return this.committedConfig;
+  }
+
   /** When this node last heard from the leader (ms since epoch); now when it leads; null if never. */
   lastContact(): number | null {
     return this.role === 'leader' ? Date.now() : this.lastLeaderContact;
@@ -395,6 +405,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (ready.snapshot !== null) {
       await restoreSnapshot(this.fsm, this.storage, ready.snapshot);
       this.appliedIndex = ready.snapshot.index;
+      this.configurationApplied(ready.snapshot.config, ready.snapshot.configIndex);
       this.snapshots.installed(ready.snapshot.index);
       this.proposals.skippedTo(ready.snapshot.index);
     }
@@ -410,7 +421,13 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async applyEntry(entry: Entry): Promise<void> {
     const response = entry.type === 'command' ? await this.fsm.apply(entry) : undefined;
     this.appliedIndex = entry.index;
+    if (entry.type === 'config') this.configurationApplied(decodeConfiguration(entry.data), entry.index);
     this.proposals.applied(entry, response);
+  }
+
+  private configurationApplied(configuration: Configuration, index: number): void {
+    this.committedConfig = { configuration, index };
+    this.emit('configurationCommitted', this.committedConfig);
   }
 
   /** Emits events for role, leader and configuration changes, and settles leadership transfers. */

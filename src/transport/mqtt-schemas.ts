@@ -110,6 +110,7 @@ const CODE_SET: Record<RaftErrorCode, true> = {
   INVALID_CONFIG: true,
   CORRUPTION: true,
   UNREACHABLE: true,
+  OBSERVER_OVERFLOW: true,
   TRANSFER_IN_PROGRESS: true,
   CONFIG_CHANGE_IN_PROGRESS: true,
   CONFIGURATION_CHANGED: true,

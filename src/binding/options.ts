@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { RaftError } from '../errors.js';
+
+/**
+ * Options of a {@link RaftBinding}. Durations are in milliseconds; the defaults follow DDA's Raft
+ * binding where it has one.
+ */
+export const BindingOptionsSchema = z.object({
+  /** Stable member id; also its transport address. No `/`, `+`, `#` or control characters. */
+  id: z.string().min(1, 'must be a non-empty string'),
+  /** The MQTT broker, e.g. `mqtt://127.0.0.1:1883`. */
+  broker: z.string().min(1, 'must be a broker URL such as mqtt://127.0.0.1:1883'),
+  /** Isolates groups that share a broker. */
+  cluster: z.string().min(1, 'must be a non-empty string').default('default'),
+  /** LevelDB directory; `''` keeps everything in memory. */
+  store: z.string().default(''),
+  /** Exactly one member creates the group, on a fresh store. */
+  bootstrap: z.boolean().default(false),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** A follower that hears nothing from a leader this long starts an election. */
+  heartbeatTimeout: z.number().int().min(5, 'must be at least 5 ms').default(1000),
+  /** A candidate that wins no election this long tries again. */
+  electionTimeout: z.number().int().min(5, 'must be at least 5 ms').default(1000),
+  /** Default deadline of proposals and reads that have none of their own. */
+  rpcTimeout: z.number().int().min(1, 'must be at least 1 ms').default(1000),
+  /** How long `open()` may take to restart or join. */
+  startupTimeout: z.number().int().min(1, 'must be at least 1 ms').default(10_000),
+  /** How long `close()` may spend handing over leadership and leaving. */
+  closeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(5000),
+  snapshotInterval: z.number().int().min(5, 'must be at least 5 ms').default(120_000),
+  snapshotThreshold: z.number().int().min(1, 'must be at least 1').default(8192),
+  trailingLogs: z.number().int().min(0, 'must not be negative').default(10240),
+  /** Changes an observer may have queued before it is ended with `OBSERVER_OVERFLOW`. */
+  observerQueueLimit: z.number().int().min(1, 'must be at least 1').default(10_000),
+});
+
+/** What callers pass: `id` and `broker` are required. */
+export type BindingOptions = z.input<typeof BindingOptionsSchema>;
+/** Options with defaults applied. */
+export type ResolvedBindingOptions = z.output<typeof BindingOptionsSchema>;
+
+/** Validates options; an invalid field throws `INVALID_CONFIG` naming the field and the rule. */
+export function parseBindingOptions(options: BindingOptions): ResolvedBindingOptions {
+  const result = BindingOptionsSchema.safeParse(options);
+  if (result.success) {
+    const o = result.data;
+    if ((o.username === undefined) !== (o.password === undefined)) {
+      throw new RaftError('INVALID_CONFIG', 'password: username and password go together');
+    }
+    return o;
+  }
+  const issue = result.error.issues[0];
+  throw new RaftError(
+    'INVALID_CONFIG',
+    `${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`,
+    {
+      cause: result.error,
+    },
+  );
+}

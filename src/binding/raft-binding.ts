@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { isVoter } from '../core/configuration.js';
+import type { Configuration } from '../core/types.js';
+import { isRaftError, RaftError } from '../errors.js';
+import { Raft } from '../node/raft.js';
+import { RaftStore } from '../storage/raft-store.js';
+import { MqttTransport } from '../transport/mqtt-transport.js';
+import { BoundedAsyncQueue } from './async-queue.js';
+import { type Input, parseInput } from './input.js';
+import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
+import { type BindingOptions, parseBindingOptions, type ResolvedBindingOptions } from './options.js';
+import { encodeProposal } from './proposal.js';
+import { RaftFsm } from './raft-fsm.js';
+
+/** Per-call limits of binding operations. */
+export interface ProposeOptions {
+  signal?: AbortSignal;
+  /** Give up after this long; defaults to the binding's `rpcTimeout`. */
+  timeoutMs?: number;
+}
+
+/** Read modes: `local` reads this member's state; `linearizable` first confirms it is up to date. */
+export type Consistency = 'local' | 'linearizable';
+
+/** A member's view of itself and the group. */
+export interface BindingStatus {
+  readonly id: string;
+  readonly role: string;
+  readonly leader: string | null;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: ReadonlyArray<{ id: string; suffrage: string }>;
+}
+
+/** Codes worth another attempt inside a proposal's deadline: retries are safe thanks to the FSM's dedupe. */
+const RETRYABLE = new Set([
+  'NOT_LEADER',
+  'LEADERSHIP_LOST',
+  'TIMEOUT',
+  'UNREACHABLE',
+  'TRANSFER_IN_PROGRESS',
+]);
+
+/**
+ * A member of a group that keeps a key-value state in sync through Raft over an MQTT broker: any
+ * member proposes inputs, every member observes the same changes in the same order.
+ */
+export class RaftBinding {
+  readonly id: string;
+  private readonly options: ResolvedBindingOptions;
+  private readonly fsm: RaftFsm;
+  /** Identifies this open() session in proposals, so the FSM can drop retried duplicates. */
+  private readonly session = `${randomBytes(8).toString('hex')}`;
+  private seq = 0;
+  private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
+  private raft: Raft | null = null;
+  private storage: RaftStore | null = null;
+  private members = new Set<string>();
+  private readonly membershipObservers = new Set<BoundedAsyncQueue<MembershipChange>>();
+
+  constructor(options: BindingOptions) {
+    this.options = parseBindingOptions(options);
+    this.id = this.options.id;
+    this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
+  }
+
+  /**
+   * Starts the member: with `bootstrap` on a fresh store it creates the group; on a store with
+   * state it restarts; otherwise it asks the group (through the leader) to add it, and resolves
+   * once it is a member. Fails after `startupTimeout`, leaving nothing running.
+   */
+  async open(): Promise<void> {
+    if (this.phase !== 'new') throw new RaftError('INVALID_INPUT', `open: the binding is ${this.phase}`);
+    this.phase = 'opening';
+    const deadline = Date.now() + this.options.startupTimeout;
+    try {
+      await this.start(deadline);
+      this.phase = 'open';
+    } catch (err) {
+      await this.teardown();
+      this.phase = 'new';
+      if (isRaftError(err)) throw err;
+      throw new RaftError('UNREACHABLE', `open: ${(err as Error)?.message ?? err}`, { cause: err });
+    }
+  }
+
+  private async start(deadline: number): Promise<void> {
+    const o = this.options;
+    this.storage = await RaftStore.open(o.store);
+    const existing = await Raft.hasExistingState(this.storage);
+    if (!existing && o.bootstrap) {
+      await Raft.bootstrapCluster(this.storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
+    }
+    const transport = new MqttTransport({
+      localId: o.id,
+      url: o.broker,
+      cluster: o.cluster,
+      connectTimeoutMs: Math.max(1, deadline - Date.now()),
+      ...(o.username === undefined ? {} : { username: o.username }),
+      ...(o.password === undefined ? {} : { password: o.password }),
+    });
+    this.raft = await Raft.start({
+      config: {
+        localId: o.id,
+        heartbeatTimeout: o.heartbeatTimeout,
+        electionTimeout: o.electionTimeout,
+        leaderLeaseTimeout: Math.max(5, Math.floor(o.heartbeatTimeout / 2)),
+        snapshotInterval: o.snapshotInterval,
+        snapshotThreshold: o.snapshotThreshold,
+        trailingLogs: o.trailingLogs,
+      },
+      fsm: this.fsm,
+      storage: this.storage,
+      transport,
+    });
+    const raft = this.raft;
+    this.members = membersOf(raft.getCommittedConfiguration().configuration);
+    raft.on('configurationCommitted', ({ configuration }) => this.membershipCommitted(configuration));
+    // A new group elects its only member at once: wait, so proposals right after open() work.
+    if (!existing && o.bootstrap)
+      await this.until(() => raft.state() === 'leader', deadline, 'the first election');
+    // A fresh member, or one that left the group on close(), joins through the leader.
+    if (!isVoter(raft.getConfiguration().configuration, o.id)) {
+      await raft.addVoter(o.id, { timeoutMs: Math.max(1, deadline - Date.now()) });
+      await this.until(() => this.members.has(o.id), deadline, 'the join to be applied here');
+    }
+  }
+
+  /**
+   * Leaves the group: a leader hands over leadership first, then the member asks to be removed,
+   * all within `closeTimeout`. With `leave: false` it only stops (a restart, not a departure: it
+   * stays a member and catches up when opened again). Storage is kept; observers end; later calls
+   * fail with `SHUTDOWN`.
+   */
+  async close(options: { leave?: boolean } = {}): Promise<void> {
+    if (this.phase === 'closed' || this.phase === 'closing' || this.phase === 'new') {
+      this.phase = this.phase === 'new' ? 'closed' : this.phase;
+      return;
+    }
+    this.phase = 'closing';
+    const raft = this.raft as Raft;
+    const deadline = Date.now() + this.options.closeTimeout;
+    const others = [...this.members].filter((m) => m !== this.id);
+    try {
+      if (options.leave !== false && others.length > 0) {
+        if (raft.state() === 'leader') {
+          await raft
+            .leadershipTransfer(undefined, { timeoutMs: Math.max(1, deadline - Date.now()) })
+            .catch(() => undefined);
+        }
+        await raft.removeServer(this.id, { timeoutMs: Math.max(1, deadline - Date.now()) });
+      }
+    } catch {
+      // Leaving is best effort within closeTimeout: the group carries on without us either way.
+    } finally {
+      await this.teardown();
+      this.phase = 'closed';
+    }
+  }
+
+  /**
+   * Proposes `input` from this member (forwarded to the leader when needed). Resolves once it is
+   * committed and applied on the leader. Retries within the deadline are safe: each proposal carries
+   * this session and a sequence number, and the replicated state applies it once.
+   */
+  async proposeInput(input: Input, options: ProposeOptions = {}): Promise<{ index: number }> {
+    const raft = this.openRaft();
+    const data = encodeProposal({ member: this.session, seq: ++this.seq, input: parseInput(input) });
+    const deadline = Date.now() + (options.timeoutMs ?? this.options.rpcTimeout);
+    for (;;) {
+      const remaining = deadline - Date.now();
+      try {
+        const { index } = await raft.apply(
+          data,
+          options.signal === undefined
+            ? { timeoutMs: remaining }
+            : { timeoutMs: remaining, signal: options.signal },
+        );
+        return { index };
+      } catch (err) {
+        const again = isRaftError(err) && RETRYABLE.has(err.code) && !options.signal?.aborted;
+        if (!again || deadline - Date.now() <= this.options.heartbeatTimeout / 10) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(50, this.options.heartbeatTimeout / 10)));
+      }
+    }
+  }
+
+  /** Replays the current state (one `set` per key, sorted), then every change once, in log order. */
+  observeStateChange(options: { signal?: AbortSignal } = {}): AsyncIterable<Input> {
+    if (this.phase !== 'open') return failing(this.shutdownError());
+    return this.fsm.observe(options.signal);
+  }
+
+  /** Replays the current members (`joined: true`), then every committed change once, in order. */
+  observeMembershipChange(options: { signal?: AbortSignal } = {}): AsyncIterable<MembershipChange> {
+    if (this.phase !== 'open') return failing(this.shutdownError());
+    const queue = new BoundedAsyncQueue<MembershipChange>(this.options.observerQueueLimit, () =>
+      this.membershipObservers.delete(queue),
+    );
+    for (const id of [...this.members].sort()) queue.push({ id, joined: true });
+    this.membershipObservers.add(queue);
+    options.signal?.addEventListener('abort', () => queue.end(), { once: true });
+    return queue;
+  }
+
+  /** The whole state. `linearizable` first waits until every write committed before the call is applied here. */
+  async getState(options: { consistency?: Consistency } = {}): Promise<Map<string, Uint8Array>> {
+    const raft = this.openRaft();
+    if (options.consistency === 'linearizable') await raft.readIndex({ timeoutMs: this.options.rpcTimeout });
+    return this.fsm.entries();
+  }
+
+  /** One key's value, or undefined. */
+  async get(key: string, options: { consistency?: Consistency } = {}): Promise<Uint8Array | undefined> {
+    const raft = this.openRaft();
+    if (options.consistency === 'linearizable') await raft.readIndex({ timeoutMs: this.options.rpcTimeout });
+    return this.fsm.get(key);
+  }
+
+  status(): BindingStatus {
+    const raft = this.openRaft();
+    const stats = raft.stats();
+    return {
+      id: this.id,
+      role: stats.state,
+      leader: stats.leader,
+      term: stats.term,
+      commitIndex: stats.commitIndex,
+      appliedIndex: stats.appliedIndex,
+      members: raft
+        .getCommittedConfiguration()
+        .configuration.servers.map((s) => ({ id: s.id, suffrage: s.suffrage })),
+    };
+  }
+
+  private membershipCommitted(configuration: Configuration): void {
+    const next = membersOf(configuration);
+    const changes = membershipDiff(this.members, next);
+    this.members = next;
+    for (const queue of this.membershipObservers) for (const change of changes) queue.push(change);
+  }
+
+  private async teardown(): Promise<void> {
+    this.fsm.closeObservers();
+    for (const queue of this.membershipObservers) queue.end();
+    this.membershipObservers.clear();
+    await this.raft?.shutdown().catch(() => undefined);
+    this.raft = null;
+    await this.storage?.close().catch(() => undefined);
+    this.storage = null;
+  }
+
+  private async until(condition: () => boolean, deadline: number, what: string): Promise<void> {
+    while (!condition()) {
+      if (Date.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private openRaft(): Raft {
+    if (this.phase !== 'open' || this.raft === null) throw this.shutdownError();
+    return this.raft;
+  }
+
+  private shutdownError(): RaftError {
+    return new RaftError(
+      'SHUTDOWN',
+      `binding ${this.id} is ${this.phase === 'new' ? 'not open' : this.phase}`,
+    );
+  }
+}
+
+/** An async iterable that rejects at once. */
+function failing<T>(err: Error): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }),
+  };
+}

@@ -1,0 +1,181 @@
+import type { Entry } from '../core/types.js';
+import { RaftError } from '../errors.js';
+import type { Fsm, FsmSnapshot } from '../fsm.js';
+import { copyBytes } from '../storage/bytes.js';
+import type { SnapshotSink } from '../storage/types.js';
+import { DedupeTable } from './dedupe-table.js';
+import type { Input } from './input.js';
+import { kvDiff } from './kv-diff.js';
+import { type KvState, readKvSnapshot, writeKvSnapshot } from './kv-snapshot.js';
+import { decodeProposal } from './proposal.js';
+import { StateObserver } from './state-observer.js';
+
+/** A change as the FSM applied it, with the index of its log entry. */
+export interface AppliedChange {
+  readonly index: number;
+  readonly input: Input;
+}
+
+/** Options of a {@link RaftFsm}. */
+export interface RaftFsmOptions {
+  /** Changes an observer may have queued before it is ended with `OBSERVER_OVERFLOW`. Default 10,000. */
+  observerQueueLimit?: number;
+}
+
+/** What {@link RaftFsm.apply} returns: the response of the proposer's `apply()` on the leader. */
+export interface ApplyResult {
+  /** True when this (member, seq) was applied before, so the entry changed nothing. */
+  readonly duplicate: boolean;
+}
+
+/**
+ * The replicated key-value state machine of the state-sync binding. Each committed entry holds a
+ * proposal (`proposal.ts`); the FSM applies its input unless the dedupe table says that proposal (member
+ * session, seq) was applied before (thesis §6.3), so a retried proposal changes the state once.
+ * The dedupe table is part of the state and of its snapshots, so every member decides alike.
+ *
+ * Observers ({@link observe}) each get a bounded queue of their own: apply never waits for them.
+ * A consumer that falls more than `observerQueueLimit` changes behind gets the changes queued before
+ * the gap, then `OBSERVER_OVERFLOW`, and is dropped; `observe()` again starts from a fresh replay.
+ */
+export class RaftFsm implements Fsm {
+  private state = new Map<string, Uint8Array>();
+  private dedupe = new DedupeTable();
+  private readonly observers = new Set<StateObserver>();
+  private readonly observerQueueLimit: number;
+  private applied = 0;
+  private lastChange: AppliedChange | null = null;
+
+  constructor(options: RaftFsmOptions = {}) {
+    const limit = options.observerQueueLimit ?? 10_000;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new RaftError('INVALID_CONFIG', 'observerQueueLimit: must be a positive integer');
+    }
+    this.observerQueueLimit = limit;
+  }
+
+  /** Index of the last applied entry, or the index given to {@link restoredAt} after a restore. */
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** The last change applied from the log (not from a restore), or null. */
+  get lastApplied(): AppliedChange | null {
+    return this.lastChange;
+  }
+
+  /**
+   * Applies a committed entry. Synchronous: observers are only handed the change.
+   *
+   * @throws RaftError `CORRUPTION` when the entry does not hold a proposal.
+   */
+  apply(entry: Entry): ApplyResult {
+    const { member, seq, input } = decodeProposal(entry.data);
+    this.applied = entry.index;
+    if (!this.dedupe.admit(member, seq)) return { duplicate: true };
+    let change: Input;
+    if (input.op === 'set') {
+      // Decoded bytes are a view into the entry; a copy lets the entry be collected.
+      const value = copyBytes(input.value);
+      this.state.set(input.key, value);
+      change = { op: 'set', key: input.key, value };
+    } else {
+      // Deleting a missing key still counts as applied (the seq is recorded) but changes nothing to observe.
+      if (!this.state.delete(input.key)) return { duplicate: false };
+      change = input;
+    }
+    this.lastChange = { index: entry.index, input: change };
+    for (const observer of this.observers) observer.push(change);
+    return { duplicate: false };
+  }
+
+  /**
+   * Captures the state and the dedupe table now. Values are never mutated in place (a `set`
+   * stores a new array), so the capture shares them and copies only the key list and the table.
+   */
+  snapshot(): FsmSnapshot {
+    let captured: KvState | null = { entries: this.sortedEntries(), sessions: this.dedupe.records() };
+    return {
+      persist: async (sink: SnapshotSink) => {
+        if (captured === null) throw new RaftError('INVALID_INPUT', 'snapshot: already released');
+        await writeKvSnapshot(captured, sink);
+      },
+      release: () => {
+        captured = null;
+      },
+    };
+  }
+
+  /**
+   * Replaces the state and the dedupe table with a snapshot's. Nothing changes unless the whole
+   * snapshot reads cleanly. Observers receive the difference (sets for new or changed keys,
+   * deletes for removed keys, in key order), so they stay in step across snapshot installs.
+   * {@link appliedIndex} is left as is: the caller knows the snapshot's index, see {@link restoredAt}.
+   *
+   * @throws RaftError `CORRUPTION` when the data is not a snapshot of this FSM.
+   */
+  async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const { entries, sessions } = await readKvSnapshot(chunks);
+    // From here on everything is synchronous, so no apply or observe() can slip in between.
+    const before = this.state;
+    this.state = entries;
+    this.dedupe = DedupeTable.fromRecords(sessions);
+    if (this.observers.size === 0) return;
+    const diff = kvDiff(before, entries);
+    for (const observer of this.observers) observer.pushRestore(diff);
+  }
+
+  /** Records the index of the snapshot just restored, as {@link appliedIndex}. */
+  restoredAt(index: number): void {
+    this.applied = index;
+  }
+
+  /** A copy of one key's value, or undefined. */
+  get(key: string): Uint8Array | undefined {
+    const value = this.state.get(key);
+    return value === undefined ? undefined : copyBytes(value);
+  }
+
+  /** A copy of the whole state, in key order. */
+  entries(): Map<string, Uint8Array> {
+    return new Map(this.sortedEntries().map(([key, value]) => [key, copyBytes(value)]));
+  }
+
+  /** Sessions and seqs the dedupe table remembers; bounded whatever the history. */
+  dedupeStats(): { sessions: number; seqs: number } {
+    return this.dedupe.stats();
+  }
+
+  /**
+   * Streams the state: first a replay (one `set` per key, in key order), then every later change
+   * exactly once, in log order, including the differences of snapshot restores. The replay is
+   * captured and the observer registered before this returns, and applies are synchronous, so no
+   * change falls between replay and live changes, nor appears in both.
+   *
+   * Iteration ends (done) when `signal` aborts or the loop breaks (queued changes are dropped), or
+   * after {@link closeObservers} (queued changes are delivered first). A consumer more than
+   * `observerQueueLimit` changes behind gets what was queued, then a `RaftError` of code
+   * `OBSERVER_OVERFLOW`, and is dropped (see {@link StateObserver} for the exact bounds).
+   */
+  observe(signal?: AbortSignal): AsyncIterableIterator<Input> {
+    const replay: Input[] = this.sortedEntries().map(([key, value]) => ({ op: 'set', key, value }));
+    const observer = new StateObserver(
+      this.observerQueueLimit,
+      replay,
+      (o) => this.observers.delete(o),
+      signal,
+    );
+    if (signal?.aborted === true) observer.return();
+    else this.observers.add(observer);
+    return observer;
+  }
+
+  /** Ends every observer's iteration once it has delivered what it queued (the binding closes). */
+  closeObservers(): void {
+    for (const observer of [...this.observers]) observer.close();
+  }
+
+  private sortedEntries(): [string, Uint8Array][] {
+    return [...this.state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}

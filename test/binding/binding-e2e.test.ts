@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Input, MembershipChange } from '../../src/index.js';
+import { BindingGroup, collect, set, textState } from '../support/binding-group.js';
+import { waitFor } from '../support/wait.js';
+
+const decoder = new TextDecoder();
+let group: BindingGroup | null = null;
+
+afterEach(async () => {
+  await group?.shutdown();
+  group = null;
+});
+
+function describeInput(i: Input): string {
+  return i.op === 'set' ? `set ${i.key}=${decoder.decode(i.value)}` : `delete ${i.key}`;
+}
+
+describe('RaftBinding end to end (the DDA scenario)', () => {
+  it('bootstraps, observes, proposes anywhere, takes two joins, survives the leader leaving, and keeps order across snapshots', async () => {
+    group = await BindingGroup.create();
+    const g = group;
+    const a = await g.open('a', { bootstrap: true, snapshotThreshold: 50, trailingLogs: 5 });
+    const stateOnA = collect(a.observeStateChange());
+    const membersOnA = collect(a.observeMembershipChange());
+    await a.proposeInput(set('k0', 'v0'));
+
+    // Two joins.
+    const b = await g.open('b', { snapshotThreshold: 50, trailingLogs: 5 });
+    const c = await g.open('c', { snapshotThreshold: 50, trailingLogs: 5 });
+    await waitFor(() => membersOnA.items.length >= 3, 5000, 'a sees both joins');
+    expect(membersOnA.items.slice(0, 3)).toEqual<MembershipChange[]>([
+      { id: 'a', joined: true },
+      { id: 'b', joined: true },
+      { id: 'c', joined: true },
+    ]);
+
+    // Proposals from the leader and from followers.
+    await b.proposeInput(set('k1', 'from-b'));
+    await c.proposeInput({ op: 'delete', key: 'k0' });
+    await a.proposeInput(set('k2', 'from-a'));
+    await g.converge({ k1: 'from-b', k2: 'from-a' });
+
+    // A synthetic replay: a late observer first gets the state, sorted, then live changes.
+    const late = collect(c.observeStateChange());
+    await waitFor(() => late.items.length >= 2, 2000, 'the replay');
+    expect(late.items.map(describeInput)).toEqual(['set k1=from-b', 'set k2=from-a']);
+
+    // The leader leaves; the others elect a new one and go on.
+    const leader = await g.leader();
+    await leader.close();
+    g.members.delete(leader.id);
+    const rest = [...g.members.values()];
+    const watcher = rest[0];
+    if (watcher === undefined) throw new Error('no member left');
+    const next = await g.leader();
+    expect(next.id).not.toBe(leader.id);
+    await waitFor(
+      () => membersOnA.items.some((m) => m.id === leader.id && !m.joined) || leader.id === 'a',
+      5000,
+      'the departure is observed',
+    );
+
+    // 200 proposals across snapshot thresholds, from alternating members, in order on an observer.
+    const observer = collect(watcher.observeStateChange());
+    for (let i = 0; i < 200; i++) {
+      const member = rest[i % rest.length];
+      await member?.proposeInput(set('seq', String(i)));
+    }
+    await waitFor(
+      () => observer.items.filter((x) => x.op === 'set' && x.key === 'seq').length >= 200,
+      10_000,
+      '200 changes observed',
+    );
+    const seen = observer.items.filter((x): x is Input & { op: 'set' } => x.op === 'set' && x.key === 'seq');
+    expect(seen.map((x) => Number(decoder.decode(x.value)))).toEqual(
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    expect(textState(await watcher.getState({ consistency: 'linearizable' }))).toContainEqual(['seq', '199']);
+    expect(stateOnA.items.length).toBeGreaterThan(0);
+  }, 60_000);
+});

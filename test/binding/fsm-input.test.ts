@@ -1,0 +1,115 @@
+import { encode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { MAX_KEY_LENGTH, MAX_VALUE_BYTES, parseInput } from '../../src/binding/input.js';
+import { decodeProposal, encodeProposal, type Proposal } from '../../src/binding/proposal.js';
+import { isRaftError } from '../../src/errors.js';
+
+/** The RaftError thrown by `fn`, asserting its code. */
+function raftError(fn: () => unknown, code: 'INVALID_INPUT' | 'CORRUPTION'): string {
+  try {
+    fn();
+  } catch (err) {
+    if (!isRaftError(err, code)) throw err;
+    return err.message;
+  }
+  throw new Error('expected a RaftError');
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('parseInput', () => {
+  it('accepts a set and a delete, returning a fresh object', () => {
+    const set = { op: 'set', key: 'k', value: bytes('v') } as const;
+    const parsed = parseInput(set);
+    expect(parsed).toEqual(set);
+    expect(parsed).not.toBe(set);
+    expect(parseInput({ op: 'delete', key: 'k' })).toEqual({ op: 'delete', key: 'k' });
+    expect(
+      parseInput({ op: 'set', key: 'x'.repeat(MAX_KEY_LENGTH), value: new Uint8Array(MAX_VALUE_BYTES) }).key,
+    ).toHaveLength(MAX_KEY_LENGTH);
+  });
+
+  it('accepts a Buffer value and keys with paired surrogates', () => {
+    expect(parseInput({ op: 'set', key: 'emoji-\u{1F600}', value: Buffer.from('v') }).key).toBe(
+      'emoji-\u{1F600}',
+    );
+  });
+
+  it.each([
+    ['not an object', null, 'input: must be an object'],
+    ['a string', 'set k v', 'input: must be an object'],
+    ['an unknown op', { op: 'put', key: 'k', value: bytes('v') }, 'op: must be "set" or "delete"'],
+    ['a missing op', { key: 'k' }, 'op: must be "set" or "delete"'],
+    ['an empty key', { op: 'set', key: '', value: bytes('v') }, 'key: must not be empty'],
+    ['a missing key', { op: 'delete' }, 'key: must be a string'],
+    ['a number key', { op: 'delete', key: 7 }, 'key: must be a string'],
+    [
+      'a long key',
+      { op: 'delete', key: 'k'.repeat(MAX_KEY_LENGTH + 1) },
+      `key: must be at most ${MAX_KEY_LENGTH} characters`,
+    ],
+    [
+      'a lone surrogate',
+      { op: 'delete', key: 'a\ud800' },
+      'key: must be well-formed Unicode (no lone surrogates)',
+    ],
+    ['a string value', { op: 'set', key: 'k', value: 'v' }, 'value: must be a Uint8Array'],
+    ['a number array value', { op: 'set', key: 'k', value: [1, 2] }, 'value: must be a Uint8Array'],
+    ['a missing value', { op: 'set', key: 'k' }, 'value: must be a Uint8Array'],
+    [
+      'an oversized value',
+      { op: 'set', key: 'k', value: new Uint8Array(MAX_VALUE_BYTES + 1) },
+      `value: must be at most ${MAX_VALUE_BYTES} bytes`,
+    ],
+    [
+      'a value on a delete',
+      { op: 'delete', key: 'k', value: bytes('v') },
+      'value: is not a field of this op',
+    ],
+    [
+      'an unknown field',
+      { op: 'set', key: 'k', value: bytes('v'), ttl: 5 },
+      'ttl: is not a field of this op',
+    ],
+  ])('rejects %s with INVALID_INPUT naming the field', (_name, input, message) => {
+    expect(raftError(() => parseInput(input), 'INVALID_INPUT')).toBe(message);
+  });
+});
+
+describe('the proposal codec', () => {
+  it('round-trips sets and deletes', () => {
+    const proposals: Proposal[] = [
+      { member: 'm-1', seq: 1, input: { op: 'set', key: 'k', value: bytes('value') } },
+      {
+        member: 'm-1',
+        seq: Number.MAX_SAFE_INTEGER,
+        input: { op: 'set', key: 'empty', value: new Uint8Array() },
+      },
+      { member: 'm-2', seq: 9, input: { op: 'delete', key: 'k\u{1F600}' } },
+    ];
+    for (const p of proposals) expect(decodeProposal(encodeProposal(p))).toEqual(p);
+  });
+
+  it('encodes as msgpack {m, s, i: {o, k, v?}}', () => {
+    const data = encodeProposal({ member: 'm', seq: 3, input: { op: 'delete', key: 'k' } });
+    expect(data).toEqual(encode({ m: 'm', s: 3, i: { o: 'delete', k: 'k' } }));
+  });
+
+  it.each([
+    ['empty data', new Uint8Array()],
+    ['random bytes', Uint8Array.from([0xc1, 0xff, 0x00, 0x13])],
+    [
+      'a truncated proposal',
+      encodeProposal({ member: 'm', seq: 1, input: { op: 'delete', key: 'k' } }).subarray(0, 5),
+    ],
+    ['a plain string', encode('hello')],
+    ['a missing member', encode({ s: 1, i: { o: 'delete', k: 'k' } })],
+    ['a zero seq', encode({ m: 'm', s: 0, i: { o: 'delete', k: 'k' } })],
+    ['a fractional seq', encode({ m: 'm', s: 1.5, i: { o: 'delete', k: 'k' } })],
+    ['an unknown op', encode({ m: 'm', s: 1, i: { o: 'put', k: 'k' } })],
+    ['a set without bytes', encode({ m: 'm', s: 1, i: { o: 'set', k: 'k', v: 'text' } })],
+    ['an empty key', encode({ m: 'm', s: 1, i: { o: 'delete', k: '' } })],
+  ])('rejects %s as CORRUPTION', (_name, data) => {
+    expect(raftError(() => decodeProposal(data), 'CORRUPTION')).toMatch(/^proposal: /);
+  });
+});

@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { type BindingOptions, type Input, RaftBinding } from '../../src/index.js';
+import { waitFor } from './wait.js';
+
+/** Fast timings for binding tests over a local broker. */
+export const FAST_BINDING = {
+  heartbeatTimeout: 50,
+  electionTimeout: 50,
+  rpcTimeout: 5000,
+  startupTimeout: 10_000,
+};
+
+const decoder = new TextDecoder();
+
+/** Members of one group on a private broker, each with its LevelDB directory. */
+export class BindingGroup {
+  readonly members = new Map<string, RaftBinding>();
+  private readonly dirs = new Map<string, string>();
+  private static counter = 0;
+  readonly cluster = `g${++BindingGroup.counter}`;
+
+  private constructor(readonly broker: RunningBroker) {}
+
+  static async create(): Promise<BindingGroup> {
+    return new BindingGroup(await startBroker({ port: 0 }));
+  }
+
+  /** Creates and opens a member (the first with `bootstrap`). */
+  async open(id: string, extra: Partial<BindingOptions> = {}): Promise<RaftBinding> {
+    if (!this.dirs.has(id)) this.dirs.set(id, await mkdtemp(join(tmpdir(), `mqtt-raft-binding-${id}-`)));
+    const binding = new RaftBinding({
+      id,
+      broker: this.broker.url,
+      cluster: this.cluster,
+      store: join(this.dirs.get(id) as string, 'db'),
+      ...FAST_BINDING,
+      ...extra,
+    });
+    await binding.open();
+    this.members.set(id, binding);
+    return binding;
+  }
+
+  member(id: string): RaftBinding {
+    const m = this.members.get(id);
+    if (m === undefined) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  /** The member that currently leads. */
+  async leader(timeoutMs = 5000): Promise<RaftBinding> {
+    let found: RaftBinding | undefined;
+    await waitFor(
+      () => {
+        found = [...this.members.values()].find((m) => m.status().role === 'leader');
+        return found !== undefined;
+      },
+      timeoutMs,
+      'a leader',
+    );
+    return found as RaftBinding;
+  }
+
+  /** Waits until every open member holds `expected` (as text). */
+  async converge(expected: Record<string, string>, timeoutMs = 10_000): Promise<void> {
+    const want = JSON.stringify(Object.entries(expected).sort());
+    await waitFor(
+      async () => {
+        for (const m of this.members.values()) {
+          if (JSON.stringify(textState(await m.getState())) !== want) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      `every member to hold ${want}`,
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    for (const m of this.members.values()) await m.close({ leave: false }).catch(() => undefined);
+    await this.broker.close();
+    for (const dir of this.dirs.values()) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A state map as sorted [key, text] pairs. */
+export function textState(state: Map<string, Uint8Array>): Array<[string, string]> {
+  return [...state].map(([k, v]): [string, string] => [k, decoder.decode(v)]).sort();
+}
+
+/** `set key=value` as an Input. */
+export function set(key: string, value: string): Input {
+  return { op: 'set', key, value: new TextEncoder().encode(value) };
+}
+
+/** Collects what an async iterable yields, until it ends or `stop` aborts. */
+export function collect<T>(iterable: AsyncIterable<T>): { items: T[]; done: Promise<unknown> } {
+  const items: T[] = [];
+  const done = (async () => {
+    try {
+      for await (const item of iterable) items.push(item);
+      return null;
+    } catch (err) {
+      return err;
+    }
+  })();
+  return { items, done };
+}
