@@ -1,0 +1,112 @@
+/**
+ * The control protocol between a running member (`mqtt-raft node`) and the client commands, over a
+ * local stream socket: newline-delimited JSON, one request line answered by one response line, in
+ * order; `watch` answers with a stream of lines instead. Documented in docs/cli.md. The member
+ * validates requests with the schemas of control-schemas.ts.
+ */
+
+/** Longest request line a member reads; a longer one is refused and the connection closed. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** Default deadline of `set` and `del` requests that carry no `timeoutMs`. */
+export const DEFAULT_PROPOSE_TIMEOUT_MS = 5000;
+
+/** How a value travels in JSON: UTF-8 text as is, any other bytes in base64. */
+export type Encoding = 'utf8' | 'base64';
+
+/** Read modes of `get` and `state`, as `RaftBinding.get` takes them. */
+export type Consistency = 'local' | 'linearizable';
+
+/** Every request a member accepts. `id`, when given, is echoed in the response. */
+export type ControlRequest = { id?: string | number | undefined } & (
+  | {
+      cmd: 'set';
+      key: string;
+      value: string;
+      encoding?: Encoding | undefined;
+      timeoutMs?: number | undefined;
+    }
+  | { cmd: 'del' | 'delete'; key: string; timeoutMs?: number | undefined }
+  | { cmd: 'get'; key: string; consistency?: Consistency | undefined }
+  | { cmd: 'state'; consistency?: Consistency | undefined }
+  | { cmd: 'members' }
+  | { cmd: 'status' }
+  | { cmd: 'watch'; target?: 'state' | 'members' | undefined }
+);
+
+/** A value as it appears in responses and change lines. */
+export interface WireValue {
+  value: string;
+  encoding: Encoding;
+}
+
+/** A refusal: a RaftError code (`TIMEOUT`, `NOT_LEADER`, `SHUTDOWN`, …) or `BAD_REQUEST` / `INTERNAL`. */
+export interface ControlErrorBody {
+  code: string;
+  message: string;
+  retryable?: boolean;
+  /** The operation may still take effect (a proposal that timed out may still commit). */
+  indefinite?: boolean;
+}
+
+/** One member in `members` responses. */
+export interface WireMember {
+  id: string;
+  suffrage: string;
+  leader: boolean;
+}
+
+/** A member's status, as `RaftBinding.status()` reports it. */
+export interface WireStatus {
+  id: string;
+  role: string;
+  leader: string | null;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  members: Array<{ id: string; suffrage: string }>;
+}
+
+/** A state change in a `watch` stream. */
+export type WireChange = ({ op: 'set'; key: string } & WireValue) | { op: 'delete'; key: string };
+
+/**
+ * Any line a member sends. Successful responses carry the fields of their command:
+ * `set`/`del`: `index`; `get`: `found` and, when found, `value` and `encoding`; `state`: `entries`;
+ * `members`: `members`; `status`: `status`; `watch`: first `watching`, then one `change` or
+ * `member` per line.
+ */
+export type ControlResponse =
+  | {
+      id?: string | number;
+      ok: true;
+      index?: number;
+      found?: boolean;
+      value?: string;
+      encoding?: Encoding;
+      entries?: Array<{ key: string } & WireValue>;
+      members?: WireMember[];
+      status?: WireStatus;
+      watching?: 'state' | 'members';
+      change?: WireChange;
+      member?: { id: string; joined: boolean };
+    }
+  | { id?: string | number; ok: false; error: ControlErrorBody };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes to JSON: as text when they are valid UTF-8, else base64. */
+export function encodeValue(bytes: Uint8Array): WireValue {
+  try {
+    return { value: strictUtf8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { value: Buffer.from(bytes).toString('base64'), encoding: 'base64' };
+  }
+}
+
+/** JSON to bytes; the inverse of {@link encodeValue}. */
+export function decodeValue(value: string, encoding: Encoding): Uint8Array {
+  return encoding === 'base64'
+    ? new Uint8Array(Buffer.from(value, 'base64'))
+    : new TextEncoder().encode(value);
+}

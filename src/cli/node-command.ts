@@ -1,0 +1,133 @@
+/** `node`: runs one member of a group in the foreground, serving the control socket. */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type BindingOptions, RaftBinding } from '../binding/index.js';
+import { isRaftError } from '../errors.js';
+import { memberControlPath, msOption, parseCommandArgs, stringOption } from './args.js';
+import { CliError, UsageError } from './cli-error.js';
+import type { Command } from './command.js';
+import { startControlServer } from './control-server.js';
+import { reportChanges } from './node-reporter.js';
+import { untilSignal } from './signals.js';
+import { checkSocketPathLength } from './socket-path.js';
+
+export const nodeCommand: Command = {
+  name: 'node',
+  usage: `Usage: mqtt-raft node --id <id> --broker <url> [--cluster <name>] [--data <dir>] [--bootstrap]
+                     [--control <path>] [--username U --password P] [timeouts]
+
+Runs a member until SIGINT or SIGTERM, then leaves the group (its data is kept) and exits 0.
+Prints the members, joins, leaves and leader changes; "ready" once it serves its control socket.
+
+  --id <id>               this member's stable id (no '/', '+', '#')
+  --broker <url>          the MQTT broker, such as mqtt://127.0.0.1:1883
+  --cluster <name>        groups sharing a broker are told apart by name (default: default)
+  --data <dir>            LevelDB directory; without it the state lives in memory only
+  --bootstrap             create the group if this store is fresh (one member, once); a member
+                          without it joins the group through its leader
+  --control <path>        control socket for the client commands
+                          (default: <data>/control.sock, or a file in the temporary directory)
+  --username, --password  broker credentials
+  --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
+  --startup-timeout <ms>  how long starting or joining may take (default 10000)
+  --help                  show this help`,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      id: { type: 'string' },
+      broker: { type: 'string' },
+      cluster: { type: 'string' },
+      data: { type: 'string' },
+      bootstrap: { type: 'boolean' },
+      control: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
+      'election-timeout': { type: 'string' },
+      'startup-timeout': { type: 'string' },
+    });
+    if (values.help === true) {
+      process.stdout.write(`${nodeCommand.usage}\n`);
+      return 0;
+    }
+    const id = stringOption(values, 'id');
+    const broker = stringOption(values, 'broker');
+    if (id === undefined) throw new UsageError('--id is required');
+    if (broker === undefined) throw new UsageError('--broker is required');
+    const cluster = stringOption(values, 'cluster') ?? 'default';
+    const data = stringOption(values, 'data');
+    const username = stringOption(values, 'username');
+    const password = stringOption(values, 'password');
+    if ((username === undefined) !== (password === undefined)) {
+      throw new UsageError('--username and --password must be given together');
+    }
+    const controlPath = memberControlPath(stringOption(values, 'control'), data, cluster, id);
+    try {
+      checkSocketPathLength(controlPath);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+
+    const options: BindingOptions = { id, broker, cluster, store: data === undefined ? '' : resolve(data) };
+    if (values.bootstrap === true) options.bootstrap = true;
+    if (username !== undefined && password !== undefined) Object.assign(options, { username, password });
+    const heartbeatTimeout = msOption(values, 'heartbeat-timeout');
+    if (heartbeatTimeout !== undefined) options.heartbeatTimeout = heartbeatTimeout;
+    const electionTimeout = msOption(values, 'election-timeout');
+    if (electionTimeout !== undefined) options.electionTimeout = electionTimeout;
+    const startupTimeout = msOption(values, 'startup-timeout');
+    if (startupTimeout !== undefined) options.startupTimeout = startupTimeout;
+
+    let binding: RaftBinding;
+    try {
+      binding = new RaftBinding(options);
+    } catch (err) {
+      if (isRaftError(err, 'INVALID_CONFIG')) throw new UsageError(err.message);
+      throw err;
+    }
+    const log = (line: string): void => console.log(`mqtt-raft node ${id}: ${line}`);
+    const stopped = untilSignal((signal) =>
+      console.error(`mqtt-raft node ${id}: ${signal} again, exiting now`),
+    );
+    let signalled: NodeJS.Signals | null = null;
+    void stopped.then((signal) => {
+      signalled = signal;
+    });
+
+    if (data !== undefined) {
+      await mkdir(data, { recursive: true }).catch((err: Error) => {
+        throw new CliError(`cannot create the data directory ${data}: ${err.message}`);
+      });
+    }
+    const store = data === undefined ? 'in-memory store' : `data ${resolve(data)}`;
+    log(
+      `starting (broker ${broker}, cluster ${cluster}, ${store}${options.bootstrap === true ? ', bootstrap' : ''})`,
+    );
+    try {
+      await binding.open();
+    } catch (err) {
+      const message = `cannot start member ${id}: ${err instanceof Error ? err.message : String(err)}`;
+      // Options checked only on open (the broker URL's form, the id's characters) are argument mistakes too.
+      if (isRaftError(err, 'INVALID_CONFIG')) throw new UsageError(message);
+      throw new CliError(message);
+    }
+
+    let stopReporting = (): void => undefined;
+    let server: Awaited<ReturnType<typeof startControlServer>> | null = null;
+    try {
+      if (signalled === null) {
+        server = await startControlServer(controlPath, binding);
+        stopReporting = reportChanges(binding, log);
+        log(`ready; control socket ${controlPath}`);
+      }
+      const signal = await stopped;
+      log(`${signal}: leaving the group`);
+    } finally {
+      stopReporting();
+      server?.stop();
+      await binding.close();
+      await server?.close();
+    }
+    log('stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,309 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { controlRequest } from '../../src/cli/control-client.js';
+import { waitFor } from '../support/wait.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** Generous, because every child compiles the CLI with tsx on start. */
+const DEADLINE_MS = 15_000;
+/** Faster Raft timing than the defaults, so a fresh member elects itself quickly. */
+const TIMING = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
+
+/** A spawned CLI with its output captured as it arrives. */
+interface Cli {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+let broker: RunningBroker;
+let dir: string;
+
+beforeAll(async () => {
+  broker = await startBroker({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await broker.close();
+});
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mqtt-raft-cli-'));
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+});
+
+function runCli(args: string[]): Cli {
+  const env = { ...process.env };
+  delete env.MQTT_RAFT_CONTROL;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const cli: Cli = {
+    child,
+    stdout: '',
+    stderr: '',
+    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    cli.stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    cli.stderr += chunk.toString();
+  });
+  return cli;
+}
+
+/** The exit code, failing the test instead of hanging when the process does not exit in time. */
+async function exitCode(cli: Cli): Promise<number | null> {
+  await waitFor(
+    () => cli.child.exitCode !== null || cli.child.signalCode !== null,
+    DEADLINE_MS,
+    `mqtt-raft to exit (stdout: ${cli.stdout}, stderr: ${cli.stderr})`,
+  );
+  return cli.exit;
+}
+
+/** Runs a command to its end. */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = runCli(args);
+  const code = await exitCode(cli);
+  return { code, stdout: cli.stdout, stderr: cli.stderr };
+}
+
+async function waitForOutput(cli: Cli, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  await waitFor(() => pattern.test(cli.stdout) || cli.child.exitCode !== null, DEADLINE_MS, what);
+  const match = pattern.exec(cli.stdout);
+  if (match === null)
+    throw new Error(`${what}: the process exited; stdout: ${cli.stdout}; stderr: ${cli.stderr}`);
+  return match;
+}
+
+/** Writes `text` to a control socket as is and resolves with the first line of the answer. */
+function rawExchange(path: string, text: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      const newline = received.indexOf('\n');
+      if (newline === -1) return;
+      socket.destroy();
+      resolve(JSON.parse(received.slice(0, newline)));
+    });
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+describe('mqtt-raft node and the client commands', () => {
+  it('serves set, get, del, state, members, status and watch through the control socket', async () => {
+    const data = join(dir, 'n1');
+    const node = runCli([
+      'node',
+      '--id',
+      'n1',
+      '--broker',
+      broker.url,
+      '--data',
+      data,
+      '--bootstrap',
+      ...TIMING,
+    ]);
+    const [, controlPath] = await waitForOutput(
+      node,
+      /ready; control socket (.+)\n/,
+      'the member to be ready',
+    );
+    expect(controlPath).toBe(join(data, 'control.sock'));
+    await waitForOutput(node, /leader: n1 \(this member\)/, 'the member to lead');
+    const member = ['--data', data];
+
+    const set = await run(['set', 'color', 'blue', ...member]);
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toMatch(/^OK \(index \d+\)\n$/);
+    expect(set.code).toBe(0);
+
+    // The protocol itself: malformed requests are refused, bytes that are not UTF-8 travel in base64.
+    const socket = join(data, 'control.sock');
+    expect(await rawExchange(socket, 'not json\n')).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    expect(await rawExchange(socket, '{"cmd":"get"}\n')).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: expect.stringContaining('key') },
+    });
+    const bad64 = { cmd: 'set', key: 'bin', value: '%%', encoding: 'base64' } as const;
+    expect(await controlRequest(socket, bad64, DEADLINE_MS)).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    const binary = { id: 7, cmd: 'set', key: 'bin', value: '/wA=', encoding: 'base64' } as const;
+    expect(await controlRequest(socket, binary, DEADLINE_MS)).toMatchObject({ id: 7, ok: true });
+    expect(await controlRequest(socket, { cmd: 'get', key: 'bin' }, DEADLINE_MS)).toEqual({
+      ok: true,
+      found: true,
+      value: '/wA=',
+      encoding: 'base64',
+    });
+    expect(await controlRequest(socket, { cmd: 'delete', key: 'bin' }, DEADLINE_MS)).toMatchObject({
+      ok: true,
+    });
+
+    const watch = runCli(['watch', '--control', join(data, 'control.sock')]);
+    const [get, linearizable, second] = await Promise.all([
+      run(['get', 'color', ...member]),
+      run(['get', 'color', '--linearizable', ...member]),
+      // The socket is refused to a second member, whatever its store.
+      run([
+        'node',
+        '--id',
+        'n2',
+        '--broker',
+        broker.url,
+        '--cluster',
+        'other',
+        '--bootstrap',
+        '--control',
+        join(data, 'control.sock'),
+        ...TIMING,
+      ]),
+      waitForOutput(watch, /set color = blue\n/, 'the watch to replay the state'),
+    ]);
+    expect(get).toEqual({ code: 0, stdout: 'blue\n', stderr: '' });
+    expect(linearizable).toEqual({ code: 0, stdout: 'blue\n', stderr: '' });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`another member is already running at ${join(data, 'control.sock')}`);
+
+    expect((await run(['set', 'size', 'x l', ...member])).code).toBe(0);
+    expect((await run(['del', 'color', ...member])).code).toBe(0);
+    await waitForOutput(watch, /set size = x l\ndel color\n/, 'the watch to see the live changes');
+    watch.child.kill('SIGINT');
+    expect(await exitCode(watch)).toBe(0);
+    expect(watch.stdout).toBe('set color = blue\nset size = x l\ndel color\n');
+
+    const [missing, state, members, status, json] = await Promise.all([
+      run(['get', 'color', ...member]),
+      run(['state', ...member]),
+      run(['members', ...member]),
+      run(['status', ...member]),
+      run(['status', '--json', ...member]),
+    ]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain("mqtt-raft get: no value for key 'color'");
+    expect(state).toEqual({ code: 0, stdout: 'size = x l\n', stderr: '' });
+    expect(members.code).toBe(0);
+    expect(members.stdout).toMatch(/^n1\s+voter\s+leader\n$/);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^role\s+leader$/m);
+    expect(status.stdout).toMatch(/^leader\s+n1$/m);
+    expect(status.stdout).toMatch(/^members\s+n1 \(voter\)$/m);
+    const parsed = JSON.parse(json.stdout) as { ok: boolean; status: { id: string; appliedIndex: number } };
+    expect(parsed.ok).toBe(true);
+    expect(parsed.status.id).toBe('n1');
+    expect(parsed.status.appliedIndex).toBeGreaterThan(0);
+
+    node.child.kill('SIGTERM');
+    expect(await exitCode(node)).toBe(0);
+    expect(node.stdout).toContain('mqtt-raft node n1: SIGTERM: leaving the group\n');
+    expect(node.stdout).toContain('mqtt-raft node n1: stopped\n');
+    expect(node.stderr).toBe('');
+    expect(existsSync(join(data, 'control.sock'))).toBe(false);
+  });
+
+  it('says that no member is running when the control socket is missing (exit 1)', async () => {
+    const path = join(dir, 'nobody.sock');
+    const results = await Promise.all([
+      run(['status', '--control', path]),
+      run(['set', 'k', 'v', '--control', path]),
+      run(['watch', '--control', path]),
+      run(['get', 'k', '--data', dir]),
+    ]);
+    for (const result of results.slice(0, 3)) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^mqtt-raft \\w+: no member is running at ${path}\\n$`));
+    }
+    expect(results[3]?.code).toBe(1);
+    expect(results[3]?.stderr).toContain(`no member is running at ${join(dir, 'control.sock')}`);
+  });
+
+  it('exits 1 with the reason when the broker is unreachable', async () => {
+    const port = await closedPort();
+    const node = runCli([
+      'node',
+      '--id',
+      'lonely',
+      '--broker',
+      `mqtt://127.0.0.1:${port}`,
+      '--startup-timeout',
+      '1000',
+    ]);
+    expect(await exitCode(node)).toBe(1);
+    expect(node.stderr).toMatch(/^mqtt-raft node: cannot start member lonely: .*127\.0\.0\.1/);
+  });
+
+  it('exits 2 with the usage for bad arguments', async () => {
+    const url = broker.url;
+    const cases: [string[], RegExp][] = [
+      [[], /^Usage: mqtt-raft <command>/],
+      [['bogus'], /unknown command 'bogus'/],
+      [['set', 'k', '--control', 'x.sock'], /mqtt-raft set: missing <value>\n\nUsage: mqtt-raft set/],
+      [['get', '--control', 'x.sock'], /missing <key>/],
+      [['get', 'k', 'extra', '--control', 'x.sock'], /unexpected argument 'extra'/],
+      [
+        ['set', 'k', 'v'],
+        /say which member to talk to: --control <path>, --data <dir> or \$MQTT_RAFT_CONTROL/,
+      ],
+      [['status', '--control', 'a.sock', '--data', 'b'], /give --control or --data, not both/],
+      [['set', 'k', 'v', '--control', 'x.sock', '--timeout', 'soon'], /--timeout must be a whole number/],
+      [['members', '--bogus'], /bogus/],
+      [['node', '--broker', url], /--id is required/],
+      [['node', '--id', 'a'], /--broker is required/],
+      [['node', '--id', 'a', '--broker', url, '--election-timeout', '0'], /--election-timeout must be/],
+      [
+        ['node', '--id', 'a', '--broker', url, '--username', 'u'],
+        /--username and --password must be given together/,
+      ],
+      [['broker', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+      [['node', '--id', 'a/b', '--broker', url], /cannot start member a\/b: localId: must not contain/],
+      [['node', '--id', 'a', '--broker', 'nope://x'], /cannot start member a: url: must be a URL/],
+    ];
+    // In parallel: each case is a process start, and they are independent.
+    await Promise.all(
+      cases.map(async ([args, message]) => {
+        const result = await run(args);
+        const what = `for ${JSON.stringify(args)}`;
+        expect(result.code, what).toBe(2);
+        expect(result.stderr, what).toMatch(message);
+        expect(result.stdout, what).not.toMatch(/ready|OK/);
+      }),
+    );
+  });
+});

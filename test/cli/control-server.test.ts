@@ -1,0 +1,253 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Input, MembershipChange } from '../../src/binding/index.js';
+import { controlRequest, controlWatch } from '../../src/cli/control-client.js';
+import type { ControlResponse } from '../../src/cli/control-protocol.js';
+import { type ControlServer, type ControlTarget, startControlServer } from '../../src/cli/control-server.js';
+import { RaftError } from '../../src/errors.js';
+import { waitFor } from '../support/wait.js';
+
+const MS = 5000;
+const text = new TextEncoder();
+
+/** A stand-in member: a map, a change feed for watchers and a scripted failure. */
+class FakeMember implements ControlTarget {
+  readonly state = new Map<string, Uint8Array>();
+  fail: RaftError | null = null;
+  private readonly feeds = new Set<(input: Input | null) => void>();
+  index = 0;
+
+  async proposeInput(input: Input): Promise<{ index: number }> {
+    if (this.fail !== null) throw this.fail;
+    if (input.op === 'set') this.state.set(input.key, input.value);
+    else this.state.delete(input.key);
+    for (const feed of this.feeds) feed(input);
+    this.index += 1;
+    return { index: this.index };
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.state.get(key);
+  }
+
+  async getState(): Promise<Map<string, Uint8Array>> {
+    return new Map(this.state);
+  }
+
+  status() {
+    return {
+      id: 'a',
+      role: 'leader',
+      leader: 'a',
+      term: 2,
+      commitIndex: this.index,
+      appliedIndex: this.index,
+      members: [
+        { id: 'a', suffrage: 'voter' },
+        { id: 'b', suffrage: 'nonvoter' },
+      ],
+    };
+  }
+
+  observeStateChange(options: { signal?: AbortSignal } = {}): AsyncIterable<Input> {
+    const queue: Array<Input | null> = [
+      ...[...this.state].sort().map(([key, value]) => ({ op: 'set' as const, key, value })),
+    ];
+    let wake: (() => void) | null = null;
+    const feed = (input: Input | null): void => {
+      queue.push(input);
+      wake?.();
+    };
+    this.feeds.add(feed);
+    options.signal?.addEventListener('abort', () => feed(null));
+    const feeds = this.feeds;
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            const next = queue.shift();
+            if (next === null) return;
+            if (next !== undefined) {
+              yield next;
+              continue;
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+          }
+        } finally {
+          feeds.delete(feed);
+        }
+      },
+    };
+  }
+
+  observeMembershipChange(options: { signal?: AbortSignal } = {}): AsyncIterable<MembershipChange> {
+    const { signal } = options;
+    return (async function* () {
+      yield { id: 'a', joined: true };
+      // Then nothing changes until the watcher leaves.
+      await new Promise((resolve) => signal?.addEventListener('abort', resolve));
+    })();
+  }
+
+  /** Ends every state observer, as a closing binding does. */
+  endObservers(): void {
+    for (const feed of this.feeds) feed(null);
+  }
+}
+
+let dir: string;
+let path: string;
+let member: FakeMember;
+let server: ControlServer;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mqtt-raft-ctl-'));
+  path = join(dir, 'control.sock');
+  member = new FakeMember();
+  server = await startControlServer(path, member);
+});
+
+afterEach(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the control server', () => {
+  it('answers each request with one line, echoing ids', async () => {
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await controlRequest(path, { id: 'x', cmd: 'set', key: 'k', value: 'v' }, MS)).toEqual({
+      id: 'x',
+      ok: true,
+      index: 1,
+    });
+    expect(await controlRequest(path, { cmd: 'get', key: 'k' }, MS)).toEqual({
+      ok: true,
+      found: true,
+      value: 'v',
+      encoding: 'utf8',
+    });
+    expect(await controlRequest(path, { cmd: 'get', key: 'nope' }, MS)).toEqual({ ok: true, found: false });
+    await controlRequest(path, { cmd: 'set', key: 'a', value: '/w==', encoding: 'base64' }, MS);
+    expect(member.state.get('a')).toEqual(new Uint8Array([0xff]));
+    expect(await controlRequest(path, { cmd: 'state' }, MS)).toEqual({
+      ok: true,
+      entries: [
+        { key: 'a', value: '/w==', encoding: 'base64' },
+        { key: 'k', value: 'v', encoding: 'utf8' },
+      ],
+    });
+    expect(await controlRequest(path, { cmd: 'members' }, MS)).toEqual({
+      ok: true,
+      members: [
+        { id: 'a', suffrage: 'voter', leader: true },
+        { id: 'b', suffrage: 'nonvoter', leader: false },
+      ],
+    });
+    expect(await controlRequest(path, { cmd: 'status' }, MS)).toMatchObject({
+      ok: true,
+      status: { id: 'a', term: 2 },
+    });
+    expect(await controlRequest(path, { cmd: 'del', key: 'k' }, MS)).toEqual({ ok: true, index: 3 });
+  });
+
+  it('answers several requests on one connection in order', async () => {
+    const lines = await exchange(
+      '{"id":1,"cmd":"set","key":"k","value":"1"}\n{"id":2,"cmd":"get","key":"k"}\r\n\n{"id":3,"cmd":"nope"}\n',
+      3,
+    );
+    expect(lines[0]).toEqual({ id: 1, ok: true, index: 1 });
+    expect(lines[1]).toEqual({ id: 2, ok: true, found: true, value: '1', encoding: 'utf8' });
+    expect(lines[2]).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('reports errors with their code and flags', async () => {
+    member.fail = new RaftError('TIMEOUT', 'apply: timed out', { indefinite: true, retryable: true });
+    expect(await controlRequest(path, { cmd: 'set', key: 'k', value: 'v' }, MS)).toEqual({
+      ok: false,
+      error: { code: 'TIMEOUT', message: 'apply: timed out', retryable: true, indefinite: true },
+    });
+    const bad = await exchange('{"cmd":"set","key":"","value":"v"}\n', 1);
+    expect(bad[0]).toEqual({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: 'key: must be a non-empty string' },
+    });
+  });
+
+  it('refuses an over-long line and closes the connection', async () => {
+    const lines = await exchange(`{"cmd":"set","key":"k","value":"${'x'.repeat(1024 * 1024 + 10)}"}\n`, 1);
+    expect(lines[0]).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: expect.stringMatching(/longer than/) },
+    });
+  });
+
+  it('streams a replay then live changes to a watcher, and ends it with SHUTDOWN on stop', async () => {
+    await member.proposeInput({ op: 'set', key: 'b', value: text.encode('2') });
+    await member.proposeInput({ op: 'set', key: 'a', value: text.encode('1') });
+    const seen: Array<Extract<ControlResponse, { ok: true }>> = [];
+    const ended = controlWatch(path, { cmd: 'watch' }, (line) => seen.push(line));
+    await waitFor(() => seen.length === 3, MS, 'the acknowledgement and the replay');
+    await member.proposeInput({ op: 'delete', key: 'a' });
+    await waitFor(() => seen.length === 4, MS, 'the live change');
+    expect(seen).toEqual([
+      { ok: true, watching: 'state' },
+      { ok: true, change: { op: 'set', key: 'a', value: '1', encoding: 'utf8' } },
+      { ok: true, change: { op: 'set', key: 'b', value: '2', encoding: 'utf8' } },
+      { ok: true, change: { op: 'delete', key: 'a' } },
+    ]);
+    server.stop();
+    expect(await ended).toEqual({
+      reason: 'refused',
+      response: { ok: false, error: { code: 'SHUTDOWN', message: 'the member is shutting down' } },
+    });
+    await expect(controlRequest(path, { cmd: 'status' }, MS)).rejects.toThrow(
+      `no member is running at ${path}`,
+    );
+  });
+
+  it('tells a watcher when the member stops, and stops observing when the watcher leaves', async () => {
+    const seen: unknown[] = [];
+    const ended = controlWatch(path, { cmd: 'watch' }, (line) => seen.push(line));
+    await waitFor(() => seen.length === 1, MS, 'the acknowledgement');
+    member.endObservers();
+    expect(await ended).toMatchObject({ reason: 'refused', response: { error: { code: 'SHUTDOWN' } } });
+
+    const controller = new AbortController();
+    const aborted = controlWatch(
+      path,
+      { cmd: 'watch', target: 'members' },
+      (line) => seen.push(line),
+      controller.signal,
+    );
+    await waitFor(() => seen.length === 3, MS, 'the membership replay');
+    expect(seen.slice(1)).toEqual([
+      { ok: true, watching: 'members' },
+      { ok: true, member: { id: 'a', joined: true } },
+    ]);
+    controller.abort();
+    expect(await aborted).toEqual({ reason: 'aborted' });
+  });
+});
+
+/** Writes raw text and collects `count` response lines. */
+function exchange(raw: string, count: number): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      const lines = received.split('\n').filter((line) => line !== '');
+      if (received.endsWith('\n') && lines.length >= count) {
+        socket.destroy();
+        resolve(lines.map((line) => JSON.parse(line)));
+      }
+    });
+    socket.on('error', reject);
+    socket.write(raw);
+  });
+}
