@@ -36,6 +36,19 @@ export class TypedEmitter<Events extends object> {
     return this;
   }
 
+  /** Resolves at the next `event`, or after `ms`, whichever comes first. */
+  nextOrDelay<K extends keyof Events & string>(event: K, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.emitter.off(event, done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.emitter.once(event, done);
+    });
+  }
+
   /** Delivers `payload` to listeners; a throwing listener is reported, never allowed to break the node. */
   protected emit<K extends keyof Events & string>(event: K, payload: Events[K]): void {
     // rawListeners keeps once() wrappers, which remove themselves when called.

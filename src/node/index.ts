@@ -8,4 +8,5 @@ export {
 export type { CallOptions } from './deadline.js';
 export type { RaftEvents } from './events.js';
 export type { ChangeOptions } from './proposer.js';
-export { Raft, type RaftOptions, type RaftStats } from './raft.js';
+export { Raft, type RaftOptions } from './raft.js';
+export type { RaftStats } from './stats.js';

@@ -20,6 +20,8 @@ import { ReadWaiters } from './reads.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { restoreSnapshot, storeReceivedSnapshot } from './snapshots.js';
 import { bootstrapStorage, hasExistingState, loadState, recoverStorage } from './state.js';
+import { nodeStats, type RaftStats } from './stats.js';
+import { TransferWaiters } from './transfer-waiters.js';
 import { WorkLoop } from './work-loop.js';
 
 /** What a node is built from. */
@@ -30,25 +32,6 @@ export interface RaftOptions {
   readonly transport: Transport;
   /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
   readonly random?: RandomSource;
-}
-
-/** A snapshot of the node's counters and positions, for monitoring. */
-export interface RaftStats {
-  readonly id: NodeId;
-  readonly state: Role;
-  readonly term: number;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastLogIndex: number;
-  readonly lastLogTerm: number;
-  readonly lastSnapshotIndex: number;
-  readonly configurationIndex: number;
-  readonly voters: number;
-  readonly pendingProposals: number;
-  readonly readiesHandled: number;
-  readonly entriesPersisted: number;
-  readonly batchesPersisted: number;
 }
 
 /**
@@ -113,7 +96,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private committedConfig: { configuration: Configuration; index: number };
   private readonly forwardServer: ForwardServer;
   private readonly proposer: Proposer;
-  private transferWaiters: Array<{ resolve(): void; reject(err: RaftError): void }> = [];
+  private readonly transfers = new TransferWaiters();
   private counters = { readies: 0, entries: 0, batches: 0 };
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
@@ -153,16 +136,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       isLeader: () => this.role === 'leader',
       leader: () => this.leaderId,
       retryDelayMs: this.timing.tickMs * 2,
-      leaderChangeOrDelay: (ms) =>
-        new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            this.off('leaderChange', done);
-            resolve();
-          };
-          const timer = setTimeout(done, ms);
-          this.once('leaderChange', done);
-        }),
+      leaderChangeOrDelay: (ms) => this.nextOrDelay('leaderChange', ms),
     };
     this.proposer = new Proposer({
       id: this.id,
@@ -222,8 +196,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     const err = new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true });
     this.proposals.rejectAll(err);
     this.reads.rejectAll(err);
-    for (const w of this.transferWaiters) w.reject(err);
-    this.transferWaiters = [];
+    this.transfers.rejectAll(err);
   }
 
   // --- proposals ------------------------------------------------------------------------------
@@ -303,8 +276,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
         leader: result.leader,
         retryable: true,
       });
-    const done = new Promise<void>((resolve, reject) => this.transferWaiters.push({ resolve, reject }));
-    await withDeadline(done, options, this.defaultTimeout(), 'leadershipTransfer', true);
+    await withDeadline(this.transfers.wait(), options, this.defaultTimeout(), 'leadershipTransfer', true);
   }
 
   /** Takes a snapshot now and compacts the log; resolves with the stored snapshot. */
@@ -341,25 +313,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
     return this.role === 'leader' ? Date.now() : this.lastLeaderContact;
   }
 
+  /** Positions and counters, for monitoring. */
   stats(): RaftStats {
-    const s = this.core.status();
-    return {
-      id: this.id,
-      state: s.role,
-      term: s.term,
-      leader: s.leader,
-      commitIndex: s.commitIndex,
+    return nodeStats(this.core.status(), {
       appliedIndex: this.appliedIndex,
-      lastLogIndex: s.lastIndex,
-      lastLogTerm: s.lastTerm,
       lastSnapshotIndex: this.snapshots.lastIndex,
-      configurationIndex: s.configurationIndex,
-      voters: s.configuration.servers.filter((x) => x.suffrage === 'voter').length,
       pendingProposals: this.proposals.size,
-      readiesHandled: this.counters.readies,
-      entriesPersisted: this.counters.entries,
-      batchesPersisted: this.counters.batches,
-    };
+      ...this.counters,
+    });
   }
 
   // --- the loop -------------------------------------------------------------------------------
@@ -447,23 +408,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       this.configIndex = s.configurationIndex;
       this.emit('peerChange', { configuration: s.configuration, index: s.configurationIndex });
     }
-    if (this.transferWaiters.length > 0) {
-      const waiters = this.transferWaiters;
-      if (s.role !== 'leader') {
-        this.transferWaiters = [];
-        for (const w of waiters) w.resolve();
-      } else if (s.transferTarget === null) {
-        this.transferWaiters = [];
-        const err = new RaftError(
-          'TIMEOUT',
-          'leadership transfer abandoned: the target did not take over in time',
-          {
-            retryable: true,
-          },
-        );
-        for (const w of waiters) w.reject(err);
-      }
-    }
+    this.transfers.settle(s);
   }
 
   // --- time -----------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+import type { CoreStatus } from '../core/raft.js';
+import type { NodeId, Role } from '../core/types.js';
+
+/** A snapshot of the node's counters and positions, for monitoring. */
+export interface RaftStats {
+  readonly id: NodeId;
+  readonly state: Role;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+  readonly lastSnapshotIndex: number;
+  readonly configurationIndex: number;
+  readonly voters: number;
+  readonly pendingProposals: number;
+  readonly readiesHandled: number;
+  readonly entriesPersisted: number;
+  readonly batchesPersisted: number;
+}
+
+/** What the node counts itself, beside the core's status. */
+export interface NodeCounters {
+  readonly appliedIndex: number;
+  readonly lastSnapshotIndex: number;
+  readonly pendingProposals: number;
+  /** Readies handled, entries persisted, synced batches written. */
+  readonly readies: number;
+  readonly entries: number;
+  readonly batches: number;
+}
+
+/** Combines the core's status and the node's counters. */
+export function nodeStats(s: CoreStatus, c: NodeCounters): RaftStats {
+  return {
+    id: s.id,
+    state: s.role,
+    term: s.term,
+    leader: s.leader,
+    commitIndex: s.commitIndex,
+    appliedIndex: c.appliedIndex,
+    lastLogIndex: s.lastIndex,
+    lastLogTerm: s.lastTerm,
+    lastSnapshotIndex: c.lastSnapshotIndex,
+    configurationIndex: s.configurationIndex,
+    voters: s.configuration.servers.filter((x) => x.suffrage === 'voter').length,
+    pendingProposals: c.pendingProposals,
+    readiesHandled: c.readies,
+    entriesPersisted: c.entries,
+    batchesPersisted: c.batches,
+  };
+}
