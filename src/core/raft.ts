@@ -1,12 +1,14 @@
 import { ConfigTracker } from './config-tracker.js';
 import { isVoter, votersOf } from './configuration.js';
 import { handleAppend, handleSnapshot } from './follower.js';
+import { ForwardedReads } from './forwarded-reads.js';
 import { Leader, type ProposeResult } from './leader.js';
 import { RaftLog } from './log.js';
 import type { ConfChange } from './membership.js';
 import { type CoreOptions, type ResolvedCoreOptions, resolveCoreOptions } from './options.js';
 import { tallyVotes } from './quorum.js';
 import type { ReadState, Ready, SoftState } from './ready.js';
+import { grantsVote, higherTermEffect, isFromLeader, staleTermAnswer } from './term-rules.js';
 import type {
   Configuration,
   Entry,
@@ -71,7 +73,7 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>();
   private leaderState: Leader | null = null;
   /** Reads forwarded to the leader, waiting for its answer. */
-  private readonly forwardedReads = new Set<number>();
+  private readonly forwardedReads = new ForwardedReads();
   private outbox: Message[] = [];
   private readStates: ReadState[] = [];
   private installedSnapshot: SnapshotMeta | null = null;
@@ -229,7 +231,8 @@ export class RaftCore {
     if (m.term > this.termValue) {
       if (!this.acceptHigherTerm(m)) return;
     } else if (m.term < this.termValue) {
-      this.answerStaleTerm(m);
+      const answer = staleTermAnswer(m);
+      if (answer !== null) this.send(answer);
       return;
     }
     switch (m.type) {
@@ -259,11 +262,11 @@ export class RaftCore {
         else
           this.send({ type: 'readIndexResponse', to: m.from, requestId: m.requestId, ok: false, index: 0 });
         return;
-      case 'readIndexResponse':
-        if (this.forwardedReads.delete(m.requestId)) {
-          this.readStates.push({ requestId: m.requestId, index: m.index, ok: m.ok });
-        }
+      case 'readIndexResponse': {
+        const state = this.forwardedReads.answered(m);
+        if (state !== null) this.readStates.push(state);
         return;
+      }
     }
   }
 
@@ -330,31 +333,11 @@ export class RaftCore {
 
   // --- terms -----------------------------------------------------------------------------------
 
-  /** Returns false when the message must be dropped without changing our term. */
+  /** Returns false when the message must be dropped. */
   private acceptHigherTerm(m: Message): boolean {
-    if (m.type === 'voteRequest') {
-      // Thesis §4.2.3 / §6.2: while a leader is known to be alive, ignore candidates, so a removed or
-      // partitioned server cannot depose a healthy leader. A transfer overrides this on purpose.
-      if (!m.transfer && this.inLeaderLease()) return false;
-      if (m.preVote) return true; // a pre-vote never changes our term
-    }
-    if (m.type === 'voteResponse' && m.preVote && m.granted) return true;
-    const fromLeader =
-      m.type === 'appendRequest' || m.type === 'heartbeatRequest' || m.type === 'snapshotRequest';
-    this.becomeFollower(m.term, fromLeader ? m.from : null);
-    return true;
-  }
-
-  private answerStaleTerm(m: Message): void {
-    if (m.type === 'appendRequest' || m.type === 'heartbeatRequest' || m.type === 'snapshotRequest') {
-      // A deposed leader learns of the newer term from this answer. Without it, a leader cut off by
-      // check-quorum or pre-vote could keep sending forever.
-      this.send({ type: 'appendResponse', to: m.from, success: false, index: 0, hintIndex: 0, hintTerm: 0 });
-    } else if (m.type === 'voteRequest') {
-      // Raft Figure 2: the refusal carries our term, so a candidate that fell behind in terms
-      // catches up instead of campaigning, unheard, one term at a time forever.
-      this.send({ type: 'voteResponse', to: m.from, preVote: m.preVote, granted: false });
-    }
+    const effect = higherTermEffect(m, this.inLeaderLease());
+    if (effect === 'adoptTerm') this.becomeFollower(m.term, isFromLeader(m) ? m.from : null);
+    return effect !== 'drop';
   }
 
   private inLeaderLease(): boolean {
@@ -365,11 +348,8 @@ export class RaftCore {
   // --- elections (Raft §5.2) -------------------------------------------------------------------
 
   private handleVoteRequest(m: VoteRequest): void {
-    const canVote =
-      this.voteValue === m.from ||
-      (this.voteValue === null && this.leaderValue === null) ||
-      (m.preVote && m.term > this.termValue);
-    const granted = canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const state = { term: this.termValue, vote: this.voteValue, leader: this.leaderValue };
+    const granted = grantsVote(m, state, this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm));
     if (granted && !m.preVote) {
       this.voteValue = m.from;
       this.electionElapsed = 0;
@@ -497,8 +477,7 @@ export class RaftCore {
   }
 
   private failForwardedReads(): void {
-    for (const requestId of this.forwardedReads) this.readStates.push({ requestId, index: 0, ok: false });
-    this.forwardedReads.clear();
+    this.readStates.push(...this.forwardedReads.failAll());
   }
 
   // --- output ---------------------------------------------------------------------------------
