@@ -1,0 +1,136 @@
+/**
+ * `npm run bench [-- --quick] [-- --json]`: baselines (raw MQTT through the broker, LevelDB synced
+ * writes), then a 3-member group (member processes, broker process, LevelDB stores): throughput,
+ * latency at a fixed load, failover, catch-up; the full run adds a 5-member throughput row.
+ * With --json: one JSON object per line on stdout; otherwise a table. Progress goes to stderr.
+ */
+import { parseArgs } from 'node:util';
+import { levelBaselines, mqttBaselines } from './baselines.js';
+import { catchup } from './catchup.js';
+import { Cluster } from './cluster.js';
+import { failover } from './failover.js';
+import { latency } from './latency.js';
+import { throughput } from './throughput.js';
+import { killAll, type Result } from './util.js';
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  strict: true,
+});
+const quick = values.quick === true;
+const json = values.json === true;
+const results: Result[] = [];
+const started = Date.now();
+
+function report(r: Result): void {
+  results.push(r);
+  if (json) console.log(JSON.stringify(r));
+  else progress(`${r.metric} = ${r.value} ${r.unit}`);
+}
+
+function progress(text: string): void {
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${text}\n`);
+}
+
+function metric(name: string): number {
+  return results.find((r) => r.metric === name)?.value ?? Number.NaN;
+}
+
+function table(): string {
+  const rows = results.map((r) => {
+    const { metric: m, value, unit, ...q } = r;
+    const quals = Object.entries(q)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return [m, String(value), unit, quals];
+  });
+  const head = ['metric', 'value', 'unit', 'qualifiers'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+async function run(): Promise<void> {
+  progress(`mode ${quick ? 'quick' : 'full'}`);
+  progress('baseline: raw MQTT');
+  for (const r of await mqttBaselines({ quick })) report(r);
+  progress('baseline: LevelDB synced writes');
+  for (const r of await levelBaselines({ quick })) report(r);
+
+  progress('starting 3 members');
+  const cluster = await Cluster.start(3);
+  try {
+    progress('throughput');
+    await throughput(
+      cluster,
+      {
+        concurrencies: quick ? [1, 16, 128] : [1, 16, 128, 1024],
+        durationMs: quick ? 1500 : 5000,
+        valueBytes: 256,
+        vias: ['leader', 'follower'],
+        rawPipelinedRps: metric('raw_pipelined_rps'),
+      },
+      report,
+    );
+    progress('latency at 1000 proposals/s');
+    await latency(
+      cluster,
+      {
+        rate: 1000,
+        durationMs: quick ? 3000 : 10_000,
+        valueBytes: 256,
+        rawRttP50Us: metric('raw_rtt_p50_us'),
+      },
+      report,
+    );
+    progress('failover');
+    await failover(cluster, { rounds: quick ? 3 : 5, rate: 200 }, report);
+    progress('catch-up');
+    await catchup(cluster, { stateMb: quick ? 5 : 50 }, report);
+  } finally {
+    await cluster.stop();
+  }
+
+  if (!quick) {
+    progress('starting 5 members');
+    const five = await Cluster.start(5);
+    try {
+      await throughput(
+        five,
+        {
+          concurrencies: [1, 16, 128, 1024],
+          durationMs: 5000,
+          valueBytes: 256,
+          vias: ['leader'],
+          rawPipelinedRps: metric('raw_pipelined_rps'),
+        },
+        report,
+      );
+    } finally {
+      await five.stop();
+    }
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void killAll().finally(() => process.exit(130));
+  });
+}
+
+let failed = false;
+try {
+  await run();
+} catch (err) {
+  failed = true;
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+} finally {
+  await killAll();
+}
+if (!json) console.log(table());
+progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,129 @@
+/** Shared helpers of the benchmark suite: percentiles, sleeping, polling, child process bookkeeping. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** One result line: `{metric, value, unit, ...qualifiers}`. */
+export interface Result {
+  metric: string;
+  value: number;
+  unit: string;
+  [qualifier: string]: string | number;
+}
+
+/** Microsecond-resolution wall clock shared by all processes on the machine (ms since epoch, fractional). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The q-quantile (0..1) of `values` by nearest rank; NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+export function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Polls `condition` every `everyMs` until it returns a value other than undefined; throws after `ms`. */
+export async function until<T>(
+  condition: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  ms = 20_000,
+  everyMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await condition();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Every child process the bench started, so that all of them can be killed at the end or on errors. */
+const children = new Set<ChildProcess>();
+
+/** Forks `bench/<script>` under tsx with an IPC channel; the child is tracked for {@link killAll}. */
+export function forkBench(script: string, args: string[] = []): ChildProcess {
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  const child = fork(path, args, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGKILLs `child` and waits until it has exited. */
+export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!alive(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  await exited;
+}
+
+/** Kills every child the bench started that is still running. */
+export async function killAll(): Promise<void> {
+  await Promise.all([...children].map((c) => kill(c)));
+}
+
+/** Request/response over a forked child's IPC channel: messages carry an `rid` echoed in the reply. */
+export class IpcPeer {
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (message: unknown) => {
+      const m = message as { rid?: number; error?: string };
+      if (typeof m.rid !== 'number') return;
+      const w = this.waiting.get(m.rid);
+      if (w === undefined) return;
+      this.waiting.delete(m.rid);
+      if (m.error !== undefined) w.reject(new Error(m.error));
+      else w.resolve(m);
+    });
+    child.once('exit', (code, signal) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`child exited (${code ?? signal})`));
+      this.waiting.clear();
+    });
+  }
+
+  request<T>(message: Record<string, unknown>, timeoutMs = 120_000): Promise<T> {
+    const rid = ++this.next;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(rid);
+        reject(new Error(`no reply to ${String(message.type)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(rid, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.child.send({ ...message, rid });
+    });
+  }
+}
+
+/** In a child: exit when the parent goes away, so no process outlives the bench. */
+export function exitWithParent(): void {
+  process.on('disconnect', () => process.exit(0));
+}
