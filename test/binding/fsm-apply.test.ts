@@ -5,9 +5,8 @@ import { encodeProposal } from '../../src/binding/proposal.js';
 import { RaftFsm } from '../../src/binding/raft-fsm.js';
 import type { Entry } from '../../src/core/types.js';
 import { isRaftError } from '../../src/errors.js';
-import type { SnapshotSink } from '../../src/storage/types.js';
+import { bytes, deleteInput, setInput, snapshotChunks } from '../support/fsm-helpers.js';
 
-const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) =>
   data === undefined ? undefined : new TextDecoder().decode(data);
 
@@ -20,19 +19,11 @@ class Log {
   }
 }
 
-const set = (key: string, value: string): Input => ({ op: 'set', key, value: bytes(value) });
-const del = (key: string): Input => ({ op: 'delete', key });
+const set = setInput;
+const del = deleteInput;
 
-async function snapshotBytes(fsm: RaftFsm): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const sink: SnapshotSink = {
-    id: 'test',
-    write: async (chunk) => void chunks.push(chunk),
-    close: () => Promise.reject(new Error('unused')),
-    cancel: async () => undefined,
-  };
-  await fsm.snapshot().persist(sink);
-  return Buffer.concat(chunks);
+async function snapshotBytesOf(fsm: RaftFsm): Promise<Uint8Array> {
+  return Buffer.concat(await snapshotChunks(fsm));
 }
 
 describe('RaftFsm.apply', () => {
@@ -163,7 +154,7 @@ describe('RaftFsm dedupe', () => {
     const resultsB = entries.map((e) => b.apply(e).duplicate);
     expect(resultsB).toEqual(resultsA);
     expect(resultsA).toContain(true);
-    const [snapA, snapB] = await Promise.all([snapshotBytes(a), snapshotBytes(b)]);
+    const [snapA, snapB] = await Promise.all([snapshotBytesOf(a), snapshotBytesOf(b)]);
     expect(Buffer.compare(snapA, snapB)).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_KEY_LENGTH, MAX_VALUE_BYTES, parseInput } from '../../src/binding/input.js';
 import { decodeProposal, encodeProposal, type Proposal } from '../../src/binding/proposal.js';
 import { isRaftError } from '../../src/errors.js';
+import { bytes } from '../support/fsm-helpers.js';
 
 /** The RaftError thrown by `fn`, asserting its code. */
 function raftError(fn: () => unknown, code: 'INVALID_INPUT' | 'CORRUPTION'): string {
@@ -14,8 +15,6 @@ function raftError(fn: () => unknown, code: 'INVALID_INPUT' | 'CORRUPTION'): str
   }
   throw new Error('expected a RaftError');
 }
-
-const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe('parseInput', () => {
   it('accepts a set and a delete, returning a fresh object', () => {

@@ -4,9 +4,7 @@ import { encodeProposal } from '../../src/binding/proposal.js';
 import { RaftFsm } from '../../src/binding/raft-fsm.js';
 import type { Entry } from '../../src/core/types.js';
 import { isRaftError } from '../../src/errors.js';
-import type { SnapshotSink } from '../../src/storage/types.js';
-
-const bytes = (text: string) => new TextEncoder().encode(text);
+import { bytes, deleteInput, setInput, snapshotChunks } from '../support/fsm-helpers.js';
 
 class Log {
   private index = 0;
@@ -23,8 +21,8 @@ class Log {
   }
 }
 
-const set = (key: string, value: string): Input => ({ op: 'set', key, value: bytes(value) });
-const del = (key: string): Input => ({ op: 'delete', key });
+const set = setInput;
+const del = deleteInput;
 
 /** Takes the next `n` items. */
 async function take(it: AsyncIterator<Input>, n: number): Promise<Input[]> {
@@ -46,18 +44,6 @@ async function drain(it: AsyncIterable<Input>): Promise<{ items: Input[]; error:
     return { items, error };
   }
   return { items, error: undefined };
-}
-
-async function snapshotChunks(fsm: RaftFsm): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  const sink: SnapshotSink = {
-    id: 'test',
-    write: async (chunk) => void chunks.push(chunk),
-    close: () => Promise.reject(new Error('unused')),
-    cancel: async () => undefined,
-  };
-  await fsm.snapshot().persist(sink);
-  return chunks;
 }
 
 async function* stream(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {

@@ -6,9 +6,7 @@ import { encodeProposal } from '../../src/binding/proposal.js';
 import { RaftFsm } from '../../src/binding/raft-fsm.js';
 import type { Entry } from '../../src/core/types.js';
 import { isRaftError, RaftError } from '../../src/errors.js';
-import type { SnapshotSink } from '../../src/storage/types.js';
-
-const bytes = (text: string) => new TextEncoder().encode(text);
+import { bytes, snapshotChunks } from '../support/fsm-helpers.js';
 
 class Log {
   index = 0;
@@ -16,21 +14,6 @@ class Log {
     this.index += 1;
     return { index: this.index, term: 1, type: 'command', data: encodeProposal({ member, seq, input }) };
   }
-}
-
-/** Persists a snapshot of `fsm`, returning the chunks as the sink received them. */
-async function persist(fsm: RaftFsm): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  const sink: SnapshotSink = {
-    id: 'test',
-    write: async (chunk) => void chunks.push(chunk),
-    close: () => Promise.reject(new Error('unused')),
-    cancel: async () => undefined,
-  };
-  const snapshot = fsm.snapshot();
-  await snapshot.persist(sink);
-  snapshot.release?.();
-  return chunks;
 }
 
 async function* stream(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
@@ -78,7 +61,7 @@ describe('RaftFsm snapshot and restore', () => {
     );
     source.apply(log.entry('gappy', 5, { op: 'delete', key: 'key-0' }));
 
-    const chunks = await persist(source);
+    const chunks = await snapshotChunks(source);
     expect(chunks.length).toBeGreaterThan(4);
     expect(chunks.slice(0, -1).every((c) => c.length === SNAPSHOT_CHUNK_BYTES)).toBe(true);
 
@@ -126,7 +109,7 @@ describe('RaftFsm snapshot and restore', () => {
     const fsm = new RaftFsm();
     const log = new Log();
     fsm.apply(log.entry('m', 1, { op: 'set', key: 'a', value: bytes('1') }));
-    await fsm.restore(stream(await persist(new RaftFsm())));
+    await fsm.restore(stream(await snapshotChunks(new RaftFsm())));
     expect(fsm.entries().size).toBe(0);
     expect(fsm.appliedIndex).toBe(1);
     fsm.restoredAt(40);
@@ -158,7 +141,7 @@ describe('RaftFsm snapshot and restore', () => {
   });
 
   it('passes errors of the chunk source through unchanged', async () => {
-    const chunks = await persist(new RaftFsm());
+    const chunks = await snapshotChunks(new RaftFsm());
     const failure = new RaftError('UNREACHABLE', 'leader went away');
     async function* failing(): AsyncGenerator<Uint8Array> {
       yield* chunks;
