@@ -1,34 +1,11 @@
 import type { NodeId } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { ForwardRequest, ForwardResponse, Transport, WireError } from '../transport/types.js';
+import { fromWire, toWire } from '../transport/wire-error.js';
 
 /** Turns any error into its wire form; errors that are not RaftErrors become indefinite failures. */
 export function toWireError(err: unknown, leader: NodeId | null): WireError {
-  if (err instanceof RaftError) {
-    return {
-      code: err.code,
-      message: err.message,
-      retryable: err.retryable,
-      indefinite: err.indefinite,
-      leader: err.leader ?? leader,
-    };
-  }
-  return {
-    code: 'UNREACHABLE',
-    message: String((err as Error)?.message ?? err),
-    retryable: true,
-    indefinite: true,
-    leader,
-  };
-}
-
-/** Rebuilds a RaftError from its wire form. */
-export function fromWireError(error: WireError): RaftError {
-  return new RaftError(error.code, error.message, {
-    retryable: error.retryable,
-    indefinite: error.indefinite,
-    leader: error.leader,
-  });
+  return toWire(err, { code: 'UNREACHABLE', retryable: true, indefinite: true }, leader);
 }
 
 /** How many answered requests the leader remembers, per node, to recognise duplicates. */
@@ -136,7 +113,7 @@ export async function forwardToLeader(
       return answer.response === undefined
         ? { index: answer.index }
         : { index: answer.index, response: answer.response };
-    const error = fromWireError(answer.error);
+    const error = fromWire(answer.error);
     if (error.code !== 'NOT_LEADER') throw error;
     if (error.leader !== null && error.leader !== target) {
       target = error.leader;
