@@ -1,6 +1,6 @@
 /** Starts the embedded broker in its own child process. */
 import type { ChildProcess } from 'node:child_process';
-import { forkBench, kill } from './util.js';
+import { forkBench, stopGracefully } from './util.js';
 
 export interface BrokerProcess {
   url: string;
@@ -21,5 +21,5 @@ export async function startBrokerProcess(): Promise<BrokerProcess> {
       }
     });
   });
-  return { url, child, stop: () => kill(child) };
+  return { url, child, stop: () => stopGracefully(child) };
 }

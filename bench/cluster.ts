@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindingStatus } from '../src/binding/raft-binding.js';
 import { type BrokerProcess, startBrokerProcess } from './broker.js';
-import { alive, forkBench, IpcPeer, kill, until } from './util.js';
+import { alive, forkBench, IpcPeer, kill, stopGracefully, until } from './util.js';
 
 export interface MemberStatus {
   status: BindingStatus;
@@ -60,6 +60,11 @@ export class MemberProcess {
 
   async kill(): Promise<void> {
     if (this.child !== null) await kill(this.child);
+  }
+
+  /** Closes the member (SIGTERM: close without leaving, then exit), SIGKILL if it hangs. */
+  async stop(): Promise<void> {
+    if (this.child !== null) await stopGracefully(this.child);
   }
 }
 
@@ -123,7 +128,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.members.map((m) => m.kill()));
+    await Promise.all(this.members.map((m) => m.stop()));
     await this.broker.stop();
     await rm(this.root, { recursive: true, force: true });
   }

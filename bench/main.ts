@@ -13,12 +13,43 @@ import { latency } from './latency.js';
 import { throughput } from './throughput.js';
 import { killAll, type Result } from './util.js';
 
+const STEPS = ['baselines', 'throughput', 'latency', 'failover', 'catchup', 'five'] as const;
+type Step = (typeof STEPS)[number];
+
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    /** Comma-separated subset of STEPS, for profiling one step; default: all of them. */
+    only: { type: 'string' },
+    /** Comma-separated concurrencies for the throughput steps, overriding the mode's list. */
+    concurrency: { type: 'string' },
+  },
   strict: true,
 });
 const quick = values.quick === true;
 const json = values.json === true;
+const steps = new Set<Step>(parseList(values.only, STEPS) ?? STEPS);
+const concurrencyOverride = parseList(values.concurrency, null)?.map(Number);
+
+/** Splits a comma-separated option; checks each item against `allowed` (or that it is a positive integer). */
+function parseList<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[] | null,
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').filter((v) => v !== '');
+  for (const item of items) {
+    const ok = allowed === null ? /^[1-9][0-9]*$/.test(item) : (allowed as readonly string[]).includes(item);
+    if (!ok) {
+      process.stderr.write(
+        `bench: bad list item "${item}"${allowed ? ` (one of ${allowed.join(', ')})` : ''}\n`,
+      );
+      process.exit(2);
+    }
+  }
+  return items as T[];
+}
 const results: Result[] = [];
 const started = Date.now();
 
@@ -55,64 +86,79 @@ function table(): string {
 }
 
 async function run(): Promise<void> {
-  progress(`mode ${quick ? 'quick' : 'full'}`);
-  progress('baseline: raw MQTT');
-  for (const r of await mqttBaselines({ quick })) report(r);
-  progress('baseline: LevelDB synced writes');
-  for (const r of await levelBaselines({ quick })) report(r);
+  progress(`mode ${quick ? 'quick' : 'full'}, steps ${[...steps].join(', ')}`);
+  if (steps.has('baselines')) {
+    progress('baseline: raw MQTT');
+    for (const r of await mqttBaselines({ quick })) report(r);
+    progress('baseline: LevelDB synced writes');
+    for (const r of await levelBaselines({ quick })) report(r);
+  }
+  const threeMemberSteps: Step[] = ['throughput', 'latency', 'failover', 'catchup'];
+  if (threeMemberSteps.some((s) => steps.has(s))) await threeMembers();
+  if (!quick && steps.has('five')) await fiveMembers();
+}
 
+async function threeMembers(): Promise<void> {
   progress('starting 3 members');
   const cluster = await Cluster.start(3);
   try {
-    progress('throughput');
-    await throughput(
-      cluster,
-      {
-        concurrencies: quick ? [1, 16, 128] : [1, 16, 128, 1024],
-        durationMs: quick ? 1500 : 5000,
-        valueBytes: 256,
-        vias: ['leader', 'follower'],
-        rawPipelinedRps: metric('raw_pipelined_rps'),
-      },
-      report,
-    );
-    progress('latency at 1000 proposals/s');
-    await latency(
-      cluster,
-      {
-        rate: 1000,
-        durationMs: quick ? 3000 : 10_000,
-        valueBytes: 256,
-        rawRttP50Us: metric('raw_rtt_p50_us'),
-      },
-      report,
-    );
-    progress('failover');
-    await failover(cluster, { rounds: quick ? 3 : 5, rate: 200 }, report);
-    progress('catch-up');
-    await catchup(cluster, { stateMb: quick ? 5 : 50 }, report);
-  } finally {
-    await cluster.stop();
-  }
-
-  if (!quick) {
-    progress('starting 5 members');
-    const five = await Cluster.start(5);
-    try {
+    if (steps.has('throughput')) {
+      progress('throughput');
       await throughput(
-        five,
+        cluster,
         {
-          concurrencies: [1, 16, 128, 1024],
-          durationMs: 5000,
+          concurrencies: concurrencyOverride ?? (quick ? [1, 16, 128] : [1, 16, 128, 1024]),
+          durationMs: quick ? 1500 : 5000,
           valueBytes: 256,
-          vias: ['leader'],
+          vias: ['leader', 'follower'],
           rawPipelinedRps: metric('raw_pipelined_rps'),
         },
         report,
       );
-    } finally {
-      await five.stop();
     }
+    if (steps.has('latency')) {
+      progress('latency at 1000 proposals/s');
+      await latency(
+        cluster,
+        {
+          rate: 1000,
+          durationMs: quick ? 3000 : 10_000,
+          valueBytes: 256,
+          rawRttP50Us: metric('raw_rtt_p50_us'),
+        },
+        report,
+      );
+    }
+    if (steps.has('failover')) {
+      progress('failover');
+      await failover(cluster, { rounds: quick ? 3 : 5, rate: 200 }, report);
+    }
+    if (steps.has('catchup')) {
+      progress('catch-up');
+      await catchup(cluster, { stateMb: quick ? 5 : 50 }, report);
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function fiveMembers(): Promise<void> {
+  progress('starting 5 members');
+  const five = await Cluster.start(5);
+  try {
+    await throughput(
+      five,
+      {
+        concurrencies: concurrencyOverride ?? [1, 16, 128, 1024],
+        durationMs: 5000,
+        valueBytes: 256,
+        vias: ['leader'],
+        rawPipelinedRps: metric('raw_pipelined_rps'),
+      },
+      report,
+    );
+  } finally {
+    await five.stop();
   }
 }
 

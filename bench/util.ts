@@ -54,8 +54,12 @@ const children = new Set<ChildProcess>();
 /** Forks `bench/<script>` under tsx with an IPC channel; the child is tracked for {@link killAll}. */
 export function forkBench(script: string, args: string[] = []): ChildProcess {
   const path = fileURLToPath(new URL(script, import.meta.url));
+  // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits (see stopGracefully).
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profiling =
+    profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const child = fork(path, args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profiling],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -73,6 +77,18 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKIL
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
   await exited;
+}
+
+/**
+ * Sends SIGTERM (children close and exit 0, which is when a CPU profile gets written) and waits up
+ * to `ms` for the exit; SIGKILLs a child that did not exit by then.
+ */
+export async function stopGracefully(child: ChildProcess, ms = 5000): Promise<void> {
+  if (!alive(child)) return;
+  const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
+  child.kill('SIGTERM');
+  const timer = sleep(ms).then(() => false);
+  if (!(await Promise.race([exited, timer]))) await kill(child);
 }
 
 /** Kills every child the bench started that is still running. */

@@ -31,6 +31,8 @@ export function runCoreCluster(commands: readonly string[]): Map<string, string[
     for (const [id, core] of cores) {
       while (core.hasReady()) {
         const ready = core.ready();
+        // A leader's appends may go out while it writes; the rest only after the write.
+        mailbox.push(...ready.earlyMessages);
         // A real runtime persists ready.hardState and ready.entries here, with one synced write.
         mailbox.push(...ready.messages);
         const commands = ready.committedEntries.filter((e: Entry) => e.type === 'command');

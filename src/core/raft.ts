@@ -297,7 +297,8 @@ export class RaftCore {
       snapshot: this.installedSnapshot,
       entries: this.log.unpersisted(),
       committedEntries: this.log.toApply(this.options.maxApplyPerReady),
-      messages: this.outbox,
+      earlyMessages: this.outbox.filter((m) => this.mayGoBeforePersist(m)),
+      messages: this.outbox.filter((m) => !this.mayGoBeforePersist(m)),
       readStates: this.readStates,
     };
     this.outbox = [];
@@ -305,6 +306,15 @@ export class RaftCore {
     this.installedSnapshot = null;
     this.pendingReady = ready;
     return ready;
+  }
+
+  /**
+   * Appends and heartbeats promise nothing about this server's storage, as long as their term is
+   * persisted: a lone voter elects itself within one Ready, and must not announce a term that a
+   * crash could make it forget (it would then win the same term again, with another log).
+   */
+  private mayGoBeforePersist(m: Message): boolean {
+    return (m.type === 'appendRequest' || m.type === 'heartbeatRequest') && m.term <= this.lastHard.term;
   }
 
   /** Tells the core that everything in `ready` has been done. */

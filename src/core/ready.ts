@@ -18,6 +18,7 @@ export interface ReadState {
 
 /**
  * Everything the core needs the runtime to do, in this order:
+ * 0. send `earlyMessages`; this may happen before or while step 1 runs;
  * 1. persist `snapshot` (if any: it replaces the whole stored log), then `hardState` and `entries`
  *    in one synced write. `entries` replace every stored entry from `entries[0].index` on;
  * 2. send `messages` (they may promise what step 1 stored, so never before it);
@@ -36,6 +37,14 @@ export interface Ready {
   readonly entries: readonly Entry[];
   /** Committed entries to apply, contiguous, continuing from the last applied index. */
   readonly committedEntries: readonly Entry[];
+  /**
+   * A leader's appends and heartbeats: they promise nothing about this server's storage, so they
+   * may go out before or while the write of step 1 runs, overlapping the leader's disk write with
+   * its followers' (thesis §10.2.1). This is safe because the leader counts its own entries
+   * towards commitment only once `advance` reports them persisted, and its term was persisted
+   * when it stood for election.
+   */
+  readonly earlyMessages: readonly Message[];
   /** Messages to send once the state above is persisted. */
   readonly messages: readonly Message[];
   /** Reads that became servable (with the leader's commit index at the time they were asked). */

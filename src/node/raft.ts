@@ -4,7 +4,15 @@ import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
-import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
+import type {
+  Configuration,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  Role,
+  SnapshotRequest,
+} from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
@@ -98,6 +106,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly proposer: Proposer;
   private readonly transfers = new TransferWaiters();
   private counters = { readies: 0, entries: 0, batches: 0 };
+  /** The hard state as last written to storage. */
+  private writtenHardState: HardState;
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super();
@@ -127,6 +137,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       (err) => this.failStop(err),
     );
     this.appliedIndex = initial.snapshot.index;
+    this.writtenHardState = initial.hardState;
     this.committedConfig = { configuration: initial.snapshot.config, index: initial.snapshot.configIndex };
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
@@ -350,12 +361,16 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /** Persist, send, apply, advance: the only place that orders I/O (design principle 2). */
   private async handleReady(ready: Ready): Promise<void> {
     const core = this.core;
+    // A leader's appends go out first: its followers write while it writes (thesis §10.2.1).
+    for (const m of ready.earlyMessages) this.transport.send(m);
     if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
       await this.storage.writeBatch({
         resetLog: ready.snapshot !== null,
         entries: ready.entries,
         hardState: ready.hardState,
+        sync: this.needsSync(ready),
       });
+      if (ready.hardState !== null) this.writtenHardState = ready.hardState;
       this.counters.batches++;
       this.counters.entries += ready.entries.length;
     }
@@ -377,6 +392,23 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.counters.readies++;
     this.publishState();
     if (!this.closed) this.snapshots.maybeStart();
+  }
+
+  /**
+   * Whether a Ready's write must reach the disk before anything depends on it. A write that only
+   * moves the commit index need not: Raft keeps that index in volatile state, and a server that
+   * forgets it relearns it from its leader (the LevelDB log keeps writes in order, so a later synced
+   * write makes it durable anyway). This spares a follower one fsync per round of replication.
+   */
+  private needsSync(ready: Ready): boolean {
+    const h = ready.hardState;
+    const onlyCommit =
+      ready.snapshot === null &&
+      ready.entries.length === 0 &&
+      h !== null &&
+      h.term === this.writtenHardState.term &&
+      h.vote === this.writtenHardState.vote;
+    return !onlyCommit;
   }
 
   private async applyEntry(entry: Entry): Promise<void> {

@@ -36,16 +36,6 @@ export async function readEntries(log: ByteSublevel, from: number, to: number): 
   return out;
 }
 
-/** The stored indexes in [from, to] (keys only: what a truncation or deletion must remove). */
-export async function readIndexes(
-  log: ByteSublevel,
-  from: number,
-  to = Number.MAX_SAFE_INTEGER,
-): Promise<number[]> {
-  if (from > to) return [];
-  return (await log.keys({ gte: logKey(from), lte: logKey(to) }).all()).map(logKeyIndex);
-}
-
 /**
  * Reads the whole log and checks every entry (shape, CRC, key) and that the indexes are
  * contiguous; returns the bounds. This is what `RaftStore.open()` runs: a node must refuse to

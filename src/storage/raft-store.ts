@@ -3,9 +3,9 @@ import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
 import { readUint64BE, uint64BE } from './bytes.js';
 import { decodeFramed, decodeHardState, encodeEntry, encodeFramed, encodeHardState } from './codec.js';
 import { HARD_STATE_KEY, logKey, userKey } from './keys.js';
-import { attachSublevels, createRootDb, type RootDb, type StoreDb, SYNC } from './level-db.js';
-import { readBounds, readEnd, readEntries, readEntry, readIndexes, verifyLog } from './level-log.js';
-import { boundsAfterBatch, boundsAfterDelete, boundsAfterStore } from './log-rules.js';
+import { attachSublevels, createRootDb, NO_SYNC, type RootDb, type StoreDb, SYNC } from './level-db.js';
+import { readBounds, readEntries, readEntry, verifyLog } from './level-log.js';
+import { boundsAfterBatch, boundsAfterDelete, boundsAfterStore, type LogBounds } from './log-rules.js';
 import { OpGate } from './op-gate.js';
 import { resolveRetain, type StoreOptions } from './retention.js';
 import { LevelSnapshots } from './snapshot-level.js';
@@ -57,6 +57,12 @@ export class RaftStore implements RaftStorage {
   #db: StoreDb | undefined;
   #snapshots: LevelSnapshots | undefined;
   #opening: Promise<void> | undefined;
+  /**
+   * The stored log range, kept in memory so that a write needs no reads first (this store is the
+   * database's only writer). Undefined until read, and again after a failed write, when what the
+   * database holds is unknown.
+   */
+  #bounds: LogBounds | undefined;
 
   /** Opens (creating it if missing) and verifies the store at `location`. */
   static async open(location: string, options?: RaftStoreOptions): Promise<RaftStore> {
@@ -99,8 +105,9 @@ export class RaftStore implements RaftStorage {
     await root.open();
     const db = attachSublevels(root);
     try {
+      this.#bounds = undefined;
       if (this.#verify) {
-        await verifyLog(db.log);
+        this.#bounds = await verifyLog(db.log);
         await this.#hardState(db);
       }
       const snapshots = new LevelSnapshots(db, this.#gate, this.#retain);
@@ -125,11 +132,30 @@ export class RaftStore implements RaftStorage {
   }
 
   firstIndex(): Promise<number> {
-    return this.#gate.run(() => readEnd(this.#requireDb().log, false));
+    return this.#gate.run(async () => (await this.#readBounds(this.#requireDb())).first);
   }
 
   lastIndex(): Promise<number> {
-    return this.#gate.run(() => readEnd(this.#requireDb().log, true));
+    return this.#gate.run(async () => (await this.#readBounds(this.#requireDb())).last);
+  }
+
+  async #readBounds(db: StoreDb): Promise<LogBounds> {
+    this.#bounds ??= await readBounds(db.log);
+    return this.#bounds;
+  }
+
+  /** Runs a write of the log as an exclusive operation, keeping {@link #bounds} true to the database. */
+  #writeLog(write: (db: StoreDb, bounds: LogBounds) => Promise<LogBounds>): Promise<void> {
+    return this.#gate.exclusive(async () => {
+      const db = this.#requireDb();
+      const bounds = await this.#readBounds(db);
+      try {
+        this.#bounds = await write(db, bounds);
+      } catch (err) {
+        this.#bounds = undefined;
+        throw err;
+      }
+    });
   }
 
   async getLog(index: number): Promise<Entry | undefined> {
@@ -152,26 +178,26 @@ export class RaftStore implements RaftStorage {
   }
 
   #storeLogs(entries: readonly Entry[]): Promise<void> {
-    return this.#gate.exclusive(async () => {
-      const { log } = this.#requireDb();
-      boundsAfterStore(await readBounds(log), entries);
-      if (entries.length === 0) return;
-      await log.batch(entries.map(putEntry), SYNC);
+    return this.#writeLog(async ({ log }, bounds) => {
+      const after = boundsAfterStore(bounds, entries);
+      if (entries.length > 0) await log.batch(entries.map(putEntry), SYNC);
+      return after;
     });
   }
 
   async deleteRange(min: number, max: number): Promise<void> {
     assertIndex(min, 'min');
     assertIndex(max, 'max');
-    return this.#gate.exclusive(async () => {
-      const { log } = this.#requireDb();
-      boundsAfterDelete(await readBounds(log), min, max);
-      const doomed = await readIndexes(log, min, max);
-      if (doomed.length === 0) return;
-      await log.batch(
-        doomed.map((index): Del => ({ type: 'del', key: logKey(index) })),
-        SYNC,
-      );
+    return this.#writeLog(async ({ log }, bounds) => {
+      const after = boundsAfterDelete(bounds, min, max);
+      const doomed = storedIn(bounds, min, max);
+      if (doomed.length > 0) {
+        await log.batch(
+          doomed.map((index): Del => ({ type: 'del', key: logKey(index) })),
+          SYNC,
+        );
+      }
+      return after;
     });
   }
 
@@ -206,30 +232,28 @@ export class RaftStore implements RaftStorage {
   }
 
   /**
-   * Writes a Ready's log changes and hard state in one synced LevelDB batch: after a crash either
-   * all of it is there or none of it is.
+   * Writes a Ready's log changes and hard state in one LevelDB batch, synced unless `batch.sync`
+   * is false: after a crash either all of it is there or none of it is.
    */
   async writeBatch(batch: StorageBatch): Promise<void> {
-    const { resetLog, entries, hardState } = checkBatch(batch);
-    return this.#gate.exclusive(async () => {
-      const { root, log, stable } = this.#requireDb();
-      boundsAfterBatch(await readBounds(log), entries, resetLog);
+    const { resetLog, entries, hardState, sync } = checkBatch(batch);
+    return this.#writeLog(async ({ root, log, stable }, bounds) => {
+      const after = boundsAfterBatch(bounds, entries, resetLog);
       const first = entries[0]?.index ?? Number.POSITIVE_INFINITY;
       const last = entries[entries.length - 1]?.index ?? 0;
       const ops: Array<(Put | Del) & { sublevel: typeof log }> = [];
       // Raft §5.3: every stored entry from the first new index on goes, including a conflicting
       // tail longer than the new entries. Indexes the new entries rewrite need no delete.
       const truncateFrom = resetLog ? 1 : first;
-      if (truncateFrom !== Number.POSITIVE_INFINITY) {
-        for (const index of await readIndexes(log, truncateFrom)) {
-          if (index < first || index > last) ops.push({ type: 'del', sublevel: log, key: logKey(index) });
-        }
+      for (const index of storedIn(bounds, truncateFrom, Number.MAX_SAFE_INTEGER)) {
+        if (index < first || index > last) ops.push({ type: 'del', sublevel: log, key: logKey(index) });
       }
       for (const entry of entries) ops.push({ ...putEntry(entry), sublevel: log });
       if (hardState !== null) {
         ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
       }
-      if (ops.length > 0) await root.batch(ops, SYNC);
+      if (ops.length > 0) await root.batch(ops, sync ? SYNC : NO_SYNC);
+      return after;
     });
   }
 
@@ -268,6 +292,14 @@ export class RaftStore implements RaftStorage {
       if (this.location !== '') await rm(this.location, { recursive: true, force: true });
     }
   }
+}
+
+/** The stored indexes in [from, to]: the log is one contiguous range, so no read is needed. */
+function storedIn(bounds: LogBounds, from: number, to: number): number[] {
+  const out: number[] = [];
+  if (bounds.last === 0) return out;
+  for (let i = Math.max(from, bounds.first); i <= Math.min(to, bounds.last); i++) out.push(i);
+  return out;
 }
 
 function putEntry(entry: Entry): Put {

@@ -69,6 +69,11 @@ export function drain(core: RaftCore): Ready {
   return ready;
 }
 
+/** Every message of a Ready: the early ones (a leader's appends and heartbeats) and the rest. */
+export function sent(ready: Ready): Message[] {
+  return [...ready.earlyMessages, ...ready.messages];
+}
+
 /** The messages of `type` in `messages`, typed. */
 export function ofType<T extends MessageType>(
   messages: readonly Message[],

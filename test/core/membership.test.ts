@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/index.js';
 import { appliedCommands, TestCluster } from '../support/cluster.js';
-import { deliveredSince, drain, must, newCore, ofType, tickUntil, voteResponse } from './helpers.js';
+import { deliveredSince, drain, must, newCore, ofType, sent, tickUntil, voteResponse } from './helpers.js';
 import { acceptedIndex, hold, joinNode, membersOf, suffrageIn, text, tickOnly } from './scenario-helpers.js';
 
 const isConfig = (e: Entry) => e.type === 'config';
@@ -474,7 +474,7 @@ describe('thesis §4.1 configurations take effect when appended', () => {
     expect(a.status().commitIndex).toBeLessThan(a.status().configurationIndex);
     // The very first flush already replicates to the new member.
     const ready = drain(a);
-    expect(ofType(ready.messages, 'appendRequest').map((m) => m.to)).toContain('x');
+    expect(ofType(sent(ready), 'appendRequest').map((m) => m.to)).toContain('x');
     expect(a.propose(text('y'))).toMatchObject({ accepted: true });
   });
 });

@@ -16,6 +16,7 @@ import {
   must,
   newCore,
   ofType,
+  sent,
   tickUntil,
   voteRequest,
   voteResponse,
@@ -141,13 +142,13 @@ describe('§5.2 Leader election', () => {
     expect(core.leader).toBe('a');
     const ready = drain(core);
     expect(ready.softState).toEqual({ role: 'leader', leader: 'a' });
-    const appends = ofType(ready.messages, 'appendRequest');
+    const appends = ofType(sent(ready), 'appendRequest');
     expect(appends.map((m) => m.to).sort()).toEqual(peers);
     for (const m of appends) expect(m.term).toBe(1);
 
     // ...and keeps asserting its authority with heartbeats.
     core.tick();
-    const heartbeats = ofType(drain(core).messages, 'heartbeatRequest');
+    const heartbeats = ofType(sent(drain(core)), 'heartbeatRequest');
     expect(heartbeats.map((m) => m.to).sort()).toEqual(peers);
   });
 

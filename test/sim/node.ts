@@ -86,11 +86,13 @@ export class SimNode {
     const core = this.core;
     if (core === null || !core.hasReady()) return null;
     const ready = core.ready();
-    if (crashAt === 'beforePersist') return { ready, messages: [], persisted: false, applied: false };
+    // The early messages go first, so a crash before the write finishes has sent them already.
+    const early = ready.earlyMessages;
+    if (crashAt === 'beforePersist') return { ready, messages: early, persisted: false, applied: false };
     this.storage.persist(ready);
-    if (crashAt === 'beforeSend') return { ready, messages: [], persisted: true, applied: false };
-    if (crashAt === 'beforeApply')
-      return { ready, messages: ready.messages, persisted: true, applied: false };
+    if (crashAt === 'beforeSend') return { ready, messages: early, persisted: true, applied: false };
+    const messages = [...early, ...ready.messages];
+    if (crashAt === 'beforeApply') return { ready, messages, persisted: true, applied: false };
     if (ready.snapshot !== null) {
       this.stateHash = this.library.get(ready.snapshot);
       this.appliedIndex = ready.snapshot.index;
@@ -102,7 +104,7 @@ export class SimNode {
       this.appliedIndex = entry.index;
     }
     core.advance(ready);
-    return { ready, messages: ready.messages, persisted: true, applied: true };
+    return { ready, messages, persisted: true, applied: true };
   }
 
   /** The state a snapshot holds. */

@@ -31,7 +31,7 @@ export class TestNode {
     this.storage.persist(ready);
     this.applied.push(...ready.committedEntries);
     this.core.advance(ready);
-    return [...ready.messages];
+    return [...ready.earlyMessages, ...ready.messages];
   }
 
   /** Loses everything not persisted and starts a fresh core from storage. */
