@@ -1,5 +1,4 @@
 import { decode, encode } from '@msgpack/msgpack';
-import { z } from 'zod';
 import { RaftError } from '../errors.js';
 import type { Input } from './input.js';
 
@@ -17,14 +16,20 @@ export interface Proposal {
 
 // Only the structure is checked here, not the input rules (key length, value size): a committed
 // entry must apply identically on every member, even on one running a version with other limits.
-const WireSchema = z.object({
-  m: z.string().min(1),
-  s: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  i: z.discriminatedUnion('o', [
-    z.object({ o: z.literal('set'), k: z.string().min(1), v: z.instanceof(Uint8Array) }),
-    z.object({ o: z.literal('delete'), k: z.string().min(1) }),
-  ]),
-});
+// Checked by hand rather than with a schema: this runs for every entry applied on every member.
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function corrupt(path: string, problem: string): RaftError {
+  return new RaftError('CORRUPTION', `proposal: ${path}: ${problem}`);
+}
+
+function nonEmptyString(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw corrupt(path, 'expected a non-empty string');
+  return value;
+}
 
 /** Encodes a proposal as msgpack `{m, s, i: {o, k, v?}}` (short keys: this is in every log entry). */
 export function encodeProposal(p: Proposal): Uint8Array {
@@ -46,18 +51,18 @@ export function decodeProposal(data: Uint8Array): Proposal {
   } catch (err) {
     throw new RaftError('CORRUPTION', `proposal: not msgpack (${(err as Error).message})`, { cause: err });
   }
-  const parsed = WireSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RaftError(
-      'CORRUPTION',
-      `proposal: ${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}`,
-      {
-        cause: parsed.error,
-      },
-    );
+  if (!isRecord(raw)) throw corrupt('entry', 'expected a map');
+  const member = nonEmptyString(raw.m, 'm');
+  const seq = raw.s;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0)
+    throw corrupt('s', 'expected a positive safe integer');
+  const i = raw.i;
+  if (!isRecord(i)) throw corrupt('i', 'expected a map');
+  const key = nonEmptyString(i.k, 'i.k');
+  if (i.o === 'set') {
+    if (!(i.v instanceof Uint8Array)) throw corrupt('i.v', 'expected bytes');
+    return { member, seq, input: { op: 'set', key, value: i.v } };
   }
-  const { m, s, i } = parsed.data;
-  const input: Input = i.o === 'set' ? { op: 'set', key: i.k, value: i.v } : { op: 'delete', key: i.k };
-  return { member: m, seq: s, input };
+  if (i.o === 'delete') return { member, seq, input: { op: 'delete', key } };
+  throw corrupt('i.o', 'expected "set" or "delete"');
 }

@@ -50,3 +50,37 @@ export function attachSublevels(root: RootDb): StoreDb {
   const sub = (name: string): ByteSublevel => root.sublevel<Uint8Array, Uint8Array>(name, BYTES);
   return { root, log: sub(SUBLEVELS.log), stable: sub(SUBLEVELS.stable), snap: sub(SUBLEVELS.snap) };
 }
+
+/** One operation of {@link writeOps}. */
+export type LevelOp =
+  | {
+      readonly type: 'put';
+      readonly sublevel: ByteSublevel;
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+    }
+  | { readonly type: 'del'; readonly sublevel: ByteSublevel; readonly key: Uint8Array };
+
+/**
+ * Writes `ops` atomically through a chained batch. Measured with classic-level 3, this costs about
+ * a third of the CPU time of `root.batch(array)` for the same operations (the array form copies
+ * and re-checks every operation in JavaScript), which matters as every Ready writes one batch.
+ */
+export async function writeOps(
+  root: RootDb,
+  ops: readonly LevelOp[],
+  options: { readonly sync: boolean },
+): Promise<void> {
+  if (ops.length === 0) return;
+  const batch = root.batch();
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value, { sublevel: op.sublevel });
+      else batch.del(op.key, { sublevel: op.sublevel });
+    }
+  } catch (err) {
+    await batch.close();
+    throw err;
+  }
+  await batch.write(options);
+}

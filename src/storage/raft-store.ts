@@ -3,7 +3,17 @@ import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
 import { readUint64BE, uint64BE } from './bytes.js';
 import { decodeFramed, decodeHardState, encodeEntry, encodeFramed, encodeHardState } from './codec.js';
 import { HARD_STATE_KEY, logKey, userKey } from './keys.js';
-import { attachSublevels, createRootDb, NO_SYNC, type RootDb, type StoreDb, SYNC } from './level-db.js';
+import {
+  attachSublevels,
+  type ByteSublevel,
+  createRootDb,
+  type LevelOp,
+  NO_SYNC,
+  type RootDb,
+  type StoreDb,
+  SYNC,
+  writeOps,
+} from './level-db.js';
 import { readBounds, readEntries, readEntry, verifyLog } from './level-log.js';
 import { boundsAfterBatch, boundsAfterDelete, boundsAfterStore, type LogBounds } from './log-rules.js';
 import { OpGate } from './op-gate.js';
@@ -32,9 +42,6 @@ export interface RaftStoreOptions extends StoreOptions {
 }
 
 const INITIAL_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
-
-type Put = { type: 'put'; key: Uint8Array; value: Uint8Array };
-type Del = { type: 'del'; key: Uint8Array };
 
 /**
  * Raft storage on LevelDB (classic-level): the log, the stable store, the hard state and the
@@ -178,9 +185,13 @@ export class RaftStore implements RaftStorage {
   }
 
   #storeLogs(entries: readonly Entry[]): Promise<void> {
-    return this.#writeLog(async ({ log }, bounds) => {
+    return this.#writeLog(async ({ root, log }, bounds) => {
       const after = boundsAfterStore(bounds, entries);
-      if (entries.length > 0) await log.batch(entries.map(putEntry), SYNC);
+      await writeOps(
+        root,
+        entries.map((entry) => putEntry(log, entry)),
+        SYNC,
+      );
       return after;
     });
   }
@@ -188,15 +199,10 @@ export class RaftStore implements RaftStorage {
   async deleteRange(min: number, max: number): Promise<void> {
     assertIndex(min, 'min');
     assertIndex(max, 'max');
-    return this.#writeLog(async ({ log }, bounds) => {
+    return this.#writeLog(async ({ root, log }, bounds) => {
       const after = boundsAfterDelete(bounds, min, max);
-      const doomed = storedIn(bounds, min, max);
-      if (doomed.length > 0) {
-        await log.batch(
-          doomed.map((index): Del => ({ type: 'del', key: logKey(index) })),
-          SYNC,
-        );
-      }
+      const doomed = storedIn(bounds, min, max).map((index) => delEntry(log, index));
+      await writeOps(root, doomed, SYNC);
       return after;
     });
   }
@@ -241,18 +247,18 @@ export class RaftStore implements RaftStorage {
       const after = boundsAfterBatch(bounds, entries, resetLog);
       const first = entries[0]?.index ?? Number.POSITIVE_INFINITY;
       const last = entries[entries.length - 1]?.index ?? 0;
-      const ops: Array<(Put | Del) & { sublevel: typeof log }> = [];
+      const ops: LevelOp[] = [];
       // Raft §5.3: every stored entry from the first new index on goes, including a conflicting
       // tail longer than the new entries. Indexes the new entries rewrite need no delete.
       const truncateFrom = resetLog ? 1 : first;
       for (const index of storedIn(bounds, truncateFrom, Number.MAX_SAFE_INTEGER)) {
-        if (index < first || index > last) ops.push({ type: 'del', sublevel: log, key: logKey(index) });
+        if (index < first || index > last) ops.push(delEntry(log, index));
       }
-      for (const entry of entries) ops.push({ ...putEntry(entry), sublevel: log });
+      for (const entry of entries) ops.push(putEntry(log, entry));
       if (hardState !== null) {
         ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
       }
-      if (ops.length > 0) await root.batch(ops, sync ? SYNC : NO_SYNC);
+      await writeOps(root, ops, sync ? SYNC : NO_SYNC);
       return after;
     });
   }
@@ -302,6 +308,10 @@ function storedIn(bounds: LogBounds, from: number, to: number): number[] {
   return out;
 }
 
-function putEntry(entry: Entry): Put {
-  return { type: 'put', key: logKey(entry.index), value: encodeEntry(entry) };
+function putEntry(log: ByteSublevel, entry: Entry): LevelOp {
+  return { type: 'put', sublevel: log, key: logKey(entry.index), value: encodeEntry(entry) };
+}
+
+function delEntry(log: ByteSublevel, index: number): LevelOp {
+  return { type: 'del', sublevel: log, key: logKey(index) };
 }

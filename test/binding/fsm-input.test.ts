@@ -108,6 +108,9 @@ describe('the proposal codec', () => {
     ['an unknown op', encode({ m: 'm', s: 1, i: { o: 'put', k: 'k' } })],
     ['a set without bytes', encode({ m: 'm', s: 1, i: { o: 'set', k: 'k', v: 'text' } })],
     ['an empty key', encode({ m: 'm', s: 1, i: { o: 'delete', k: '' } })],
+    ['an array', encode(['m', 1, { o: 'delete', k: 'k' }])],
+    ['an input that is not a map', encode({ m: 'm', s: 1, i: 'delete k' })],
+    ['a seq beyond safe integers', encode({ m: 'm', s: 2 ** 60, i: { o: 'delete', k: 'k' } })],
   ])('rejects %s as CORRUPTION', (_name, data) => {
     expect(raftError(() => decodeProposal(data), 'CORRUPTION')).toMatch(/^proposal: /);
   });
