@@ -29,7 +29,11 @@ export interface ReadState {
 export interface Ready {
   /** Set when role or leader changed since the last Ready. */
   readonly softState: SoftState | null;
-  /** Set when term, vote or commit changed since the last Ready. */
+  /**
+   * Set when term, vote or commit changed since the last Ready. When only `commit` changed, the
+   * runtime may put off writing it (until its next write): Raft keeps the commit index volatile,
+   * and a restarted server starts from its snapshot and relearns the rest from its leader.
+   */
   readonly hardState: HardState | null;
   /** A snapshot received from the leader, to persist and restore before anything else. */
   readonly snapshot: SnapshotMeta | null;

@@ -4,15 +4,7 @@ import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
-import type {
-  Configuration,
-  Entry,
-  HardState,
-  Message,
-  NodeId,
-  Role,
-  SnapshotRequest,
-} from '../core/types.js';
+import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
@@ -25,6 +17,7 @@ import { PeerHealth } from './peer-health.js';
 import { PendingProposals } from './pending.js';
 import { type ChangeOptions, Proposer } from './proposer.js';
 import { ReadWaiters } from './reads.js';
+import { ReadyPersister } from './ready-persister.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { restoreSnapshot, storeReceivedSnapshot } from './snapshots.js';
 import { bootstrapStorage, hasExistingState, loadState, recoverStorage } from './state.js';
@@ -105,9 +98,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly forwardServer: ForwardServer;
   private readonly proposer: Proposer;
   private readonly transfers = new TransferWaiters();
-  private counters = { readies: 0, entries: 0, batches: 0 };
-  /** The hard state as last written to storage. */
-  private writtenHardState: HardState;
+  private readies = 0;
+  private readonly persister: ReadyPersister;
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super();
@@ -137,7 +129,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       (err) => this.failStop(err),
     );
     this.appliedIndex = initial.snapshot.index;
-    this.writtenHardState = initial.hardState;
+    this.persister = new ReadyPersister(this.storage, initial.hardState);
     this.committedConfig = { configuration: initial.snapshot.config, index: initial.snapshot.configIndex };
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
@@ -330,7 +322,9 @@ export class Raft extends TypedEmitter<RaftEvents> {
       appliedIndex: this.appliedIndex,
       lastSnapshotIndex: this.snapshots.lastIndex,
       pendingProposals: this.proposals.size,
-      ...this.counters,
+      readies: this.readies,
+      entries: this.persister.entries,
+      batches: this.persister.batches,
     });
   }
 
@@ -363,17 +357,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     const core = this.core;
     // A leader's appends go out first: its followers write while it writes (thesis §10.2.1).
     for (const m of ready.earlyMessages) this.transport.send(m);
-    if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
-      await this.storage.writeBatch({
-        resetLog: ready.snapshot !== null,
-        entries: ready.entries,
-        hardState: ready.hardState,
-        sync: this.needsSync(ready),
-      });
-      if (ready.hardState !== null) this.writtenHardState = ready.hardState;
-      this.counters.batches++;
-      this.counters.entries += ready.entries.length;
-    }
+    await this.persister.persist(ready);
     for (const m of ready.messages) {
       if (m.type === 'snapshotRequest') this.snapshots.send(m);
       else this.transport.send(m);
@@ -389,26 +373,9 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.reads.answered(ready.readStates);
     this.reads.appliedTo();
     core.advance(ready);
-    this.counters.readies++;
+    this.readies++;
     this.publishState();
     if (!this.closed) this.snapshots.maybeStart();
-  }
-
-  /**
-   * Whether a Ready's write must reach the disk before anything depends on it. A write that only
-   * moves the commit index need not: Raft keeps that index in volatile state, and a server that
-   * forgets it relearns it from its leader (the LevelDB log keeps writes in order, so a later synced
-   * write makes it durable anyway). This spares a follower one fsync per round of replication.
-   */
-  private needsSync(ready: Ready): boolean {
-    const h = ready.hardState;
-    const onlyCommit =
-      ready.snapshot === null &&
-      ready.entries.length === 0 &&
-      h !== null &&
-      h.term === this.writtenHardState.term &&
-      h.vote === this.writtenHardState.vote;
-    return !onlyCommit;
   }
 
   private async applyEntry(entry: Entry): Promise<void> {

@@ -25,11 +25,6 @@ export interface StoreDb {
  */
 export const SYNC: AbstractBatchOptions<Uint8Array, Uint8Array> & { readonly sync: true } = { sync: true };
 
-/** Write options of a batch the caller allowed to stay unsynced (it is still written in order). */
-export const NO_SYNC: AbstractBatchOptions<Uint8Array, Uint8Array> & { readonly sync: false } = {
-  sync: false,
-};
-
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 /**

@@ -8,7 +8,6 @@ import {
   type ByteSublevel,
   createRootDb,
   type LevelOp,
-  NO_SYNC,
   type RootDb,
   type StoreDb,
   SYNC,
@@ -238,11 +237,11 @@ export class RaftStore implements RaftStorage {
   }
 
   /**
-   * Writes a Ready's log changes and hard state in one LevelDB batch, synced unless `batch.sync`
-   * is false: after a crash either all of it is there or none of it is.
+   * Writes a Ready's log changes and hard state in one synced LevelDB batch: after a crash either
+   * all of it is there or none of it is.
    */
   async writeBatch(batch: StorageBatch): Promise<void> {
-    const { resetLog, entries, hardState, sync } = checkBatch(batch);
+    const { resetLog, entries, hardState } = checkBatch(batch);
     return this.#writeLog(async ({ root, log, stable }, bounds) => {
       const after = boundsAfterBatch(bounds, entries, resetLog);
       const first = entries[0]?.index ?? Number.POSITIVE_INFINITY;
@@ -258,7 +257,7 @@ export class RaftStore implements RaftStorage {
       if (hardState !== null) {
         ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
       }
-      await writeOps(root, ops, sync ? SYNC : NO_SYNC);
+      await writeOps(root, ops, SYNC);
       return after;
     });
   }

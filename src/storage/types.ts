@@ -47,13 +47,6 @@ export interface StorageBatch {
   readonly entries: readonly Entry[];
   /** The new hard state, when it changed. */
   readonly hardState: HardState | null;
-  /**
-   * Default true: the write reaches the disk (fsync) before the promise resolves. False allows a
-   * store to skip the sync; the node asks for that only for a batch that changes nothing but the
-   * commit index. The store must still keep its writes in order: a later synced write makes an
-   * earlier unsynced one durable too.
-   */
-  readonly sync?: boolean;
 }
 
 /**

@@ -106,15 +106,12 @@ export function checkBatch(batch: unknown): {
   resetLog: boolean;
   entries: Entry[];
   hardState: HardState | null;
-  sync: boolean;
 } {
   if (typeof batch !== 'object' || batch === null) throw invalidInput('batch must be an object');
-  const { resetLog, entries, hardState, sync } = batch as Partial<Record<keyof StorageBatch, unknown>>;
+  const { resetLog, entries, hardState } = batch as Partial<Record<keyof StorageBatch, unknown>>;
   if (typeof resetLog !== 'boolean') throw invalidInput('batch.resetLog must be a boolean');
-  if (sync !== undefined && typeof sync !== 'boolean') throw invalidInput('batch.sync must be a boolean');
   return {
     resetLog,
-    sync: sync ?? true,
     entries: checkEntries(entries),
     // `undefined` is read as "unchanged", like null, for callers written in plain JavaScript.
     hardState: hardState === null || hardState === undefined ? null : checkHardState(hardState),

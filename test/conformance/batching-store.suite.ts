@@ -86,21 +86,11 @@ export function batchingStoreConformance(name: string, open: StoreFactory): void
         { resetLog: false, entries: entries(4, 5), hardState: { term: 9, vote: null } },
         { resetLog: 'yes', entries: entries(4, 5), hardState: null },
         { resetLog: false, entries: 'none', hardState: null },
-        { resetLog: false, entries: entries(4, 5), hardState: null, sync: 'no' },
         null,
       ];
       for (const batch of bad) await expectCode(store.writeBatch(batch as StorageBatch), 'INVALID_INPUT');
       expect(await store.getLogs(1, 10)).toEqual(entries(1, 3));
       expect(await store.readHardState()).toEqual(hs(1, null, 1));
-    });
-
-    it('writes an unsynced batch like any other, in order with the synced ones', async () => {
-      await store.writeBatch({ resetLog: false, entries: entries(1, 3), hardState: hs(1, 'a', 0) });
-      await store.writeBatch({ resetLog: false, entries: [], hardState: hs(1, 'a', 2), sync: false });
-      expect(await store.readHardState()).toEqual(hs(1, 'a', 2));
-      await store.writeBatch({ resetLog: false, entries: entries(4, 4), hardState: null, sync: true });
-      expect(await store.getLogs(1, 10)).toEqual(entries(1, 4));
-      expect(await store.readHardState()).toEqual(hs(1, 'a', 2));
     });
 
     it('copies the data it is given', async () => {

@@ -1,4 +1,11 @@
-import type { Configuration, Message, RaftCore, Ready, SnapshotMeta } from '../../src/core/index.js';
+import type {
+  Configuration,
+  HardState,
+  Message,
+  RaftCore,
+  Ready,
+  SnapshotMeta,
+} from '../../src/core/index.js';
 import { MemStorage } from '../support/storage.js';
 import { chainHash, GENESIS } from './hash.js';
 
@@ -33,6 +40,8 @@ export interface ReadyOutcome {
   /** Messages to send (empty when a crash came first). */
   readonly messages: readonly Message[];
   readonly persisted: boolean;
+  /** The hard state that reached storage (null when none did, or a commit-only one was held back). */
+  readonly hardStateWritten: HardState | null;
   /** Whether the snapshot and committed entries were applied. */
   readonly applied: boolean;
 }
@@ -67,6 +76,7 @@ export class SimNode {
 
   crash(restartAt: number): void {
     this.core = null;
+    this.storage.dropHeld();
     this.restartAt = restartAt;
   }
 
@@ -82,17 +92,19 @@ export class SimNode {
    * Handles one Ready in the contract's order: persist, send, restore and apply, advance. A crash
    * point stops it part way, exactly as a process dying there would.
    */
-  processReady(crashAt: CrashPoint | null): ReadyOutcome | null {
+  processReady(crashAt: CrashPoint | null, holdCommit: boolean): ReadyOutcome | null {
     const core = this.core;
     if (core === null || !core.hasReady()) return null;
     const ready = core.ready();
     // The early messages go first, so a crash before the write finishes has sent them already.
     const early = ready.earlyMessages;
-    if (crashAt === 'beforePersist') return { ready, messages: early, persisted: false, applied: false };
-    this.storage.persist(ready);
-    if (crashAt === 'beforeSend') return { ready, messages: early, persisted: true, applied: false };
+    if (crashAt === 'beforePersist')
+      return { ready, messages: early, persisted: false, hardStateWritten: null, applied: false };
+    const hardStateWritten = this.storage.persist(ready, holdCommit);
+    const done = { ready, persisted: true, hardStateWritten };
+    if (crashAt === 'beforeSend') return { ...done, messages: early, applied: false };
     const messages = [...early, ...ready.messages];
-    if (crashAt === 'beforeApply') return { ready, messages, persisted: true, applied: false };
+    if (crashAt === 'beforeApply') return { ...done, messages, applied: false };
     if (ready.snapshot !== null) {
       this.stateHash = this.library.get(ready.snapshot);
       this.appliedIndex = ready.snapshot.index;
@@ -104,7 +116,7 @@ export class SimNode {
       this.appliedIndex = entry.index;
     }
     core.advance(ready);
-    return { ready, messages, persisted: true, applied: true };
+    return { ...done, messages, applied: true };
   }
 
   /** The state a snapshot holds. */

@@ -90,6 +90,11 @@ interface OperationRates {
  */
 export class Simulation {
   private readonly random;
+  /**
+   * Whether each Ready holds back a commit-only hard state, as the node's runtime does. A stream
+   * of its own, so that the fault schedules drawn from `random` stay what they were for each seed.
+   */
+  private readonly holdCommitRandom;
   private readonly nodes: SimNode[];
   private readonly network: SimNetwork;
   private readonly monitor: InvariantMonitor;
@@ -108,6 +113,7 @@ export class Simulation {
   constructor(private readonly options: SimOptions) {
     const r = seededRandom(options.seed);
     this.random = r;
+    this.holdCommitRandom = seededRandom(options.seed * 31 + 17);
     this.faultTicks = options.faultTicks ?? 1500;
     this.livenessTicks = options.livenessTicks ?? 40 * ELECTION_TICKS;
     const members = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -281,7 +287,7 @@ export class Simulation {
   /** Runs one Ready of `node` and reports everything observable to the monitor. */
   private processReady(node: SimNode): boolean {
     const crashAt = this.pickCrashPoint();
-    const outcome = node.processReady(crashAt);
+    const outcome = node.processReady(crashAt, this.holdCommitRandom.float() < 0.5);
     if (outcome === null) return false;
     const { ready } = outcome;
     const monitor = this.monitor;
@@ -292,7 +298,7 @@ export class Simulation {
       }
       monitor.onPersist(
         node.id,
-        ready.hardState,
+        outcome.hardStateWritten,
         ready.entries,
         votersOf(node.core?.configuration ?? { servers: [] }),
       );

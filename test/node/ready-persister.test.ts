@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { Ready } from '../../src/core/ready.js';
+import type { Entry, HardState } from '../../src/core/types.js';
+import { ReadyPersister } from '../../src/node/ready-persister.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import type { StorageBatch } from '../../src/storage/types.js';
+
+const hs = (term: number, vote: string | null, commit: number): HardState => ({ term, vote, commit });
+const entry = (index: number, term = 1): Entry => ({
+  index,
+  term,
+  type: 'command',
+  data: new Uint8Array([index]),
+});
+
+function ready(fields: Partial<Pick<Ready, 'hardState' | 'entries'>>): Ready {
+  return {
+    softState: null,
+    hardState: fields.hardState ?? null,
+    snapshot: null,
+    entries: fields.entries ?? [],
+    committedEntries: [],
+    earlyMessages: [],
+    messages: [],
+    readStates: [],
+  };
+}
+
+/** A MemoryStore that records every batch written to it. */
+async function recordingStore(): Promise<{ store: MemoryStore; batches: StorageBatch[] }> {
+  const store = new MemoryStore();
+  const batches: StorageBatch[] = [];
+  const writeBatch = store.writeBatch.bind(store);
+  store.writeBatch = (batch) => {
+    batches.push(batch);
+    return writeBatch(batch);
+  };
+  return { store, batches };
+}
+
+describe('ReadyPersister', () => {
+  it('holds back a hard state that moves only the commit index, and writes it with the next write', async () => {
+    const { store, batches } = await recordingStore();
+    const persister = new ReadyPersister(store, hs(1, 'a', 0));
+    await persister.persist(ready({ entries: [entry(1), entry(2)], hardState: hs(1, 'a', 0) }));
+    await persister.persist(ready({ hardState: hs(1, 'a', 1) }));
+    await persister.persist(ready({ hardState: hs(1, 'a', 2) }));
+    expect(batches).toHaveLength(1);
+    expect(await store.readHardState()).toEqual(hs(1, 'a', 0));
+    // The next entries carry the newest held hard state, although their Ready has none.
+    await persister.persist(ready({ entries: [entry(3)] }));
+    expect(batches).toHaveLength(2);
+    expect(await store.readHardState()).toEqual(hs(1, 'a', 2));
+    expect(persister.batches).toBe(2);
+    expect(persister.entries).toBe(3);
+  });
+
+  it('writes a new term or vote at once, with the newest commit', async () => {
+    const { store, batches } = await recordingStore();
+    const persister = new ReadyPersister(store, hs(1, null, 0));
+    await persister.persist(ready({ hardState: hs(1, 'b', 0) }));
+    expect(await store.readHardState()).toEqual(hs(1, 'b', 0));
+    await persister.persist(ready({ hardState: hs(1, 'b', 4) }));
+    await persister.persist(ready({ hardState: hs(2, null, 4) }));
+    expect(batches.map((b) => b.hardState)).toEqual([hs(1, 'b', 0), hs(2, null, 4)]);
+    expect(await store.readHardState()).toEqual(hs(2, null, 4));
+  });
+
+  it('writes nothing for a Ready with nothing to persist', async () => {
+    const { store, batches } = await recordingStore();
+    const persister = new ReadyPersister(store, hs(1, null, 0));
+    await persister.persist(ready({}));
+    expect(batches).toEqual([]);
+  });
+});
