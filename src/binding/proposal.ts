@@ -1,5 +1,5 @@
-import { decode, encode } from '@msgpack/msgpack';
 import { RaftError } from '../errors.js';
+import { msgpackDecode, msgpackEncode } from '../msgpack.js';
 import type { Input } from './input.js';
 
 /**
@@ -35,7 +35,7 @@ function nonEmptyString(value: unknown, path: string): string {
 export function encodeProposal(p: Proposal): Uint8Array {
   const i =
     p.input.op === 'set' ? { o: 'set', k: p.input.key, v: p.input.value } : { o: 'delete', k: p.input.key };
-  return encode({ m: p.member, s: p.seq, i });
+  return msgpackEncode({ m: p.member, s: p.seq, i });
 }
 
 /**
@@ -47,7 +47,7 @@ export function encodeProposal(p: Proposal): Uint8Array {
 export function decodeProposal(data: Uint8Array): Proposal {
   let raw: unknown;
   try {
-    raw = decode(data);
+    raw = msgpackDecode(data);
   } catch (err) {
     throw new RaftError('CORRUPTION', `proposal: not msgpack (${(err as Error).message})`, { cause: err });
   }

@@ -1,5 +1,5 @@
-import { decode, encode } from '@msgpack/msgpack';
 import type { Entry, EntryType, HardState } from '../core/types.js';
+import { msgpackDecode, msgpackEncode } from '../msgpack.js';
 import { concatBytes, copyBytes, uint64BE } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import { hardStateSchema, type StoredSnapshot, storedSnapshotSchema } from './schemas.js';
@@ -36,7 +36,7 @@ function isUint(value: unknown, max = Number.MAX_SAFE_INTEGER): value is number 
 /** Decodes msgpack, turning any decoder failure (truncation, bad tags, trailing bytes) into CORRUPTION. */
 function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
   try {
-    return decode(bytes);
+    return msgpackDecode(bytes);
   } catch (err) {
     throw corruption(`${what} is not valid msgpack`, err);
   }
@@ -54,7 +54,7 @@ function entryCrc(index: number, term: number, typeCode: number, data: Uint8Arra
 export function encodeEntry(entry: Entry): Uint8Array {
   const k = ENTRY_TYPES.indexOf(entry.type);
   const c = entryCrc(entry.index, entry.term, k, entry.data);
-  return encode({ i: entry.index, t: entry.term, k, d: entry.data, c });
+  return msgpackEncode({ i: entry.index, t: entry.term, k, d: entry.data, c });
 }
 
 /**
@@ -77,8 +77,8 @@ export function decodeEntry(bytes: Uint8Array, index: number): Entry {
 }
 
 function encodeSealed(value: unknown): Uint8Array {
-  const b = encode(value);
-  return encode({ b, c: crc32c(b) });
+  const b = msgpackEncode(value);
+  return msgpackEncode({ b, c: crc32c(b) });
 }
 
 function decodeSealed(bytes: Uint8Array, what: string): unknown {
