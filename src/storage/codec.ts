@@ -1,6 +1,6 @@
 import type { Entry, EntryType, HardState } from '../core/types.js';
 import { msgpackDecode, msgpackEncode } from '../msgpack.js';
-import { concatBytes, copyBytes, uint64BE } from './bytes.js';
+import { concatBytes, copyBytes } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import { hardStateSchema, type StoredSnapshot, storedSnapshotSchema } from './schemas.js';
 import { corruption, ENTRY_TYPES } from './validate.js';
@@ -42,10 +42,16 @@ function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** Scratch space for the CRC header, reused: this runs for every entry written or read. */
+const header = new Uint8Array(17);
+const headerView = new DataView(header.buffer);
+
 function entryCrc(index: number, term: number, typeCode: number, data: Uint8Array): number {
-  const header = new Uint8Array(17);
-  header.set(uint64BE(index), 0);
-  header.set(uint64BE(term), 8);
+  // Both as 8 bytes big-endian, split by division: bitwise operators would truncate to 32 bits.
+  headerView.setUint32(0, Math.floor(index / 0x1_0000_0000));
+  headerView.setUint32(4, index >>> 0);
+  headerView.setUint32(8, Math.floor(term / 0x1_0000_0000));
+  headerView.setUint32(12, term >>> 0);
   header[16] = typeCode;
   return crc32c(data, crc32c(header));
 }
