@@ -14,7 +14,7 @@ interface PendingCall {
 }
 
 /**
- * The sending side of leader forwarding: one `forwardRequest` envelope (QoS 1) to the target's inbox
+ * The sending side of leader forwarding: one `forwardRequest` envelope (QoS 0) to the target's inbox
  * or to the broadcast topic, answered by a `forwardResponse` with the same id on this node's reply
  * inbox. Every call is bounded by its `timeoutMs` and `signal`, and fails at once when the
  * connection drops or the transport closes.
@@ -87,7 +87,7 @@ export class ForwardCalls {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.stats.forwardsSent++;
       link
-        .publish(topic, { k: 'forwardRequest', id, f: link.localId, t: to, c: link.cluster, b: request }, 1)
+        .publish(topic, { k: 'forwardRequest', id, f: link.localId, t: to, c: link.cluster, b: request }, 0)
         .catch((err: unknown) =>
           this.pending.get(id)?.fail(
             new RaftError('UNREACHABLE', `${what}: publish failed: ${describe(err)}`, {
@@ -129,7 +129,7 @@ export function usefulToBroadcast(response: ForwardResponse): boolean {
 }
 
 /**
- * The receiving side: hands a forwarded request to the node and publishes its answer (QoS 1) to
+ * The receiving side: hands a forwarded request to the node and publishes its answer (QoS 0) to
  * the sender's reply inbox. A broadcast that this node cannot help with goes unanswered, as the
  * sender would ignore the answer. A handler that throws is answered with an indefinite
  * `UNREACHABLE`: the operation may have started.
@@ -157,7 +157,7 @@ export async function serveForward(
     link.publish(
       link.topics.replyOf(envelope.from),
       { k: 'forwardResponse', id: envelope.id, f: link.localId, t: envelope.from, c: link.cluster, b },
-      1,
+      0,
     );
   try {
     await reply(response);

@@ -199,7 +199,7 @@ export class MqttTransport implements Transport {
   }
 
   /**
-   * Forwards a client operation (QoS 1) to `to`'s inbox, or to the broadcast topic when `to` is
+   * Forwards a client operation (QoS 0) to `to`'s inbox, or to the broadcast topic when `to` is
    * null, and resolves with the answer. A broadcast resolves with the first `ok` answer or
    * `NOT_LEADER` that names a leader. Rejects with `TIMEOUT` (indefinite) after `timeoutMs` or when
    * `signal` aborts, `UNREACHABLE` when not connected (definite) or when the connection drops
