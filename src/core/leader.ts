@@ -215,8 +215,14 @@ export class Leader {
   maybeCommit(): void {
     const ctx = this.ctx;
     if (!this.active) return;
-    const index = quorumMatchIndex(votersOf(ctx.config.config), (id) =>
-      id === ctx.id ? ctx.log.persisted : this.replication.matchOf(id),
+    // Capped at our own persisted index: with writes in flight (RaftCore.accept) the followers
+    // alone may form a quorum, but the leader applies, and answers, only what it holds on disk
+    // itself, so that every committed entry a server reports is also in its own stable log.
+    const index = Math.min(
+      ctx.log.persisted,
+      quorumMatchIndex(votersOf(ctx.config.config), (id) =>
+        id === ctx.id ? ctx.log.persisted : this.replication.matchOf(id),
+      ),
     );
     if (index <= ctx.log.committed || !ctx.canCommitAt(index)) return;
     ctx.log.commitTo(index);

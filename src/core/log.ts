@@ -21,6 +21,11 @@ export class RaftLog {
   applied: number;
   /** Highest index the runtime has confirmed is on stable storage. */
   persisted: number;
+  /**
+   * Highest index handed to the runtime to persist (at least {@link persisted}): with writes in
+   * flight (see `RaftCore.accept`), entries between the two are being written.
+   */
+  handedOut: number;
   private entries: Entry[];
 
   constructor(snapshotIndex: number, snapshotTerm: number, entries: readonly Entry[], hard: HardState) {
@@ -33,6 +38,7 @@ export class RaftLog {
       }
     });
     this.persisted = this.lastIndex();
+    this.handedOut = this.persisted;
     // A persisted commit above the last entry can only come from a store that lost entries.
     if (hard.commit > this.lastIndex()) {
       throw new Error(`commit ${hard.commit} is beyond the last log index ${this.lastIndex()}`);
@@ -133,6 +139,7 @@ export class RaftLog {
     }
     this.entries.length = index - this.snapshotIndex - 1;
     this.persisted = Math.min(this.persisted, index - 1);
+    this.handedOut = Math.min(this.handedOut, index - 1);
   }
 
   /**
@@ -156,9 +163,14 @@ export class RaftLog {
     return true;
   }
 
-  /** Entries not yet on stable storage, in order. */
+  /** Entries not yet handed to the runtime to persist, in order. */
   unpersisted(): Entry[] {
-    return this.persisted >= this.lastIndex() ? [] : this.entries.slice(this.persisted - this.snapshotIndex);
+    return this.handedOut >= this.lastIndex() ? [] : this.entries.slice(this.handedOut - this.snapshotIndex);
+  }
+
+  /** Records that the runtime took the entries up to `index` to persist them. */
+  handedOutTo(index: number): void {
+    this.handedOut = Math.max(this.handedOut, index);
   }
 
   /**
@@ -166,7 +178,10 @@ export class RaftLog {
    * been truncated and rewritten at that index, since the persisted entry is then a different one.
    */
   persistedTo(index: number, term: number): void {
-    if (index > this.persisted && this.matchTerm(index, term)) this.persisted = index;
+    if (index > this.persisted && this.matchTerm(index, term)) {
+      this.persisted = index;
+      this.handedOut = Math.max(this.handedOut, index);
+    }
   }
 
   /** Committed entries not yet handed to the application, at most `maxCount`. */
@@ -194,5 +209,6 @@ export class RaftLog {
     this.committed = index;
     this.applied = index;
     this.persisted = index;
+    this.handedOut = index;
   }
 }

@@ -79,6 +79,8 @@ export class RaftCore {
   private installedSnapshot: SnapshotMeta | null = null;
   private lastSoft: SoftState = { role: 'follower', leader: null };
   private lastHard: HardState;
+  /** The newest hard state the runtime reported persisted. */
+  private persistedHard: HardState;
   private pendingReady: Ready | null = null;
 
   constructor(options: CoreOptions, initial: CoreInitialState) {
@@ -93,6 +95,7 @@ export class RaftCore {
     this.config = new ConfigTracker(snapshot);
     this.config.refresh(this.log);
     this.lastHard = hardState;
+    this.persistedHard = hardState;
     this.resetElectionTimer();
   }
 
@@ -314,20 +317,62 @@ export class RaftCore {
    * crash could make it forget (it would then win the same term again, with another log).
    */
   private mayGoBeforePersist(m: Message): boolean {
-    return (m.type === 'appendRequest' || m.type === 'heartbeatRequest') && m.term <= this.lastHard.term;
+    return (m.type === 'appendRequest' || m.type === 'heartbeatRequest') && m.term <= this.persistedHard.term;
   }
 
   /** Tells the core that everything in `ready` has been done. */
   advance(ready: Ready): void {
-    if (ready !== this.pendingReady) throw new Error('advance() called with a Ready that is not outstanding');
+    this.take(ready);
+    this.persisted(ready);
+  }
+
+  /**
+   * Whether the runtime may let `ready`'s write finish later: call {@link accept} now (after
+   * sending the early messages and applying), and {@link persisted} once the write is done. Only a
+   * leader's Readies qualify, and only those that change no term, vote or snapshot: what they
+   * write are the leader's own new entries, which count towards commitment only once persisted.
+   * Meanwhile the leader goes on taking proposals and its followers' answers (etcd's asynchronous
+   * storage writes, in the one case where nothing sent depends on the write).
+   */
+  mayPersistLater(ready: Ready): boolean {
+    const h = ready.hardState;
+    return (
+      this.roleValue === 'leader' &&
+      ready.snapshot === null &&
+      (h === null || (h.term === this.persistedHard.term && h.vote === this.persistedHard.vote))
+    );
+  }
+
+  /**
+   * The runtime has done everything in `ready` but the write, which it will report with
+   * {@link persisted}, in order. The core takes input again. Only for Readies that
+   * {@link mayPersistLater}.
+   */
+  accept(ready: Ready): void {
+    if (ready === this.pendingReady && !this.mayPersistLater(ready))
+      throw new Error('accept() called with a Ready that must be persisted first');
+    this.take(ready);
+  }
+
+  private take(ready: Ready): void {
+    if (ready !== this.pendingReady) throw new Error('a Ready that is not outstanding was handed back');
     this.pendingReady = null;
     if (ready.hardState !== null) this.lastHard = ready.hardState;
     if (ready.softState !== null) this.lastSoft = ready.softState;
     if (ready.snapshot !== null && ready.snapshot.index > this.snapshot.index) this.snapshot = ready.snapshot;
     const lastEntry = ready.entries.at(-1);
-    if (lastEntry !== undefined) this.log.persistedTo(lastEntry.index, lastEntry.term);
+    if (lastEntry !== undefined) this.log.handedOutTo(lastEntry.index);
     const lastApplied = ready.committedEntries.at(-1);
     if (lastApplied !== undefined) this.log.applied = Math.max(this.log.applied, lastApplied.index);
+  }
+
+  /** The write of an accepted Ready is done (report them in the order they were accepted). */
+  persisted(ready: Ready): void {
+    this.assertNoPendingReady();
+    if (ready.hardState !== null && ready.hardState.term >= this.persistedHard.term)
+      this.persistedHard = ready.hardState;
+    const lastEntry = ready.entries.at(-1);
+    if (lastEntry !== undefined) this.log.persistedTo(lastEntry.index, lastEntry.term);
     // The leader's own entries count towards commitment only once persisted.
     this.leaderState?.maybeCommit();
   }

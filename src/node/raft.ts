@@ -195,6 +195,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.closed = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     await this.loop.stop();
+    // A leader's last writes may still run: let them finish before the caller closes the store.
+    await this.persister.drained().catch(() => undefined);
     await this.transport.close();
     const err = new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true });
     this.proposals.rejectAll(err);
@@ -352,15 +354,30 @@ export class Raft extends TypedEmitter<RaftEvents> {
     return true;
   }
 
-  /** Persist, send, apply, advance: the only place that orders I/O (design principle 2). */
+  /**
+   * Persist, send, apply, advance: the only place that orders I/O (design principle 2). A leader's
+   * own new entries are the exception: their write runs on while the loop goes on taking proposals
+   * and answers (see `RaftCore.mayPersistLater`); its messages and the core's report follow it.
+   */
   private async handleReady(ready: Ready): Promise<void> {
     const core = this.core;
     // A leader's appends go out first: its followers write while it writes (thesis §10.2.1).
     for (const m of ready.earlyMessages) this.transport.send(m);
-    await this.persister.persist(ready);
-    for (const m of ready.messages) {
-      if (m.type === 'snapshotRequest') this.snapshots.send(m);
-      else this.transport.send(m);
+    const persistLater = core.mayPersistLater(ready);
+    if (persistLater) {
+      this.persister.persist(ready).then(
+        () => {
+          this.sendAll(ready.messages);
+          this.enqueue((c) => c.persisted(ready));
+        },
+        (err: unknown) =>
+          this.enqueue(() => {
+            throw err;
+          }),
+      );
+    } else {
+      await this.persister.persist(ready);
+      this.sendAll(ready.messages);
     }
     if (ready.snapshot !== null) {
       await restoreSnapshot(this.fsm, this.storage, ready.snapshot);
@@ -372,10 +389,18 @@ export class Raft extends TypedEmitter<RaftEvents> {
     for (const entry of ready.committedEntries) await this.applyEntry(entry);
     this.reads.answered(ready.readStates);
     this.reads.appliedTo();
-    core.advance(ready);
+    if (persistLater) core.accept(ready);
+    else core.advance(ready);
     this.readies++;
     this.publishState();
     if (!this.closed) this.snapshots.maybeStart();
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    for (const m of messages) {
+      if (m.type === 'snapshotRequest') this.snapshots.send(m);
+      else this.transport.send(m);
+    }
   }
 
   private async applyEntry(entry: Entry): Promise<void> {

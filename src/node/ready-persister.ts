@@ -1,43 +1,129 @@
 import type { Ready } from '../core/ready.js';
-import type { HardState } from '../core/types.js';
-import type { RaftStorage } from '../storage/types.js';
+import type { Entry, HardState } from '../core/types.js';
+import type { RaftStorage, StorageBatch } from '../storage/types.js';
+
+interface Waiting {
+  /** What this Ready adds to the next write; null when it adds nothing. */
+  readonly batch: StorageBatch | null;
+  resolve(): void;
+  reject(err: unknown): void;
+}
 
 /**
- * Writes what a Ready asks to persist, in one batch, with one exception: a hard state that moves
- * nothing but the commit index is held back and goes out with the next write. Raft keeps the
- * commit index in volatile state (a restarted server relearns it from its leader, and never
- * starts below its snapshot), so this costs nothing in safety, and it takes a disk write off the
- * path of every commit: the leader applies at once, and followers answer its commit notice
+ * Writes what Readies ask to persist, in order, one synced batch at a time. Readies that arrive
+ * while a write runs are merged into the next one (group commit), and each Ready's promise
+ * resolves once its state, and everything before it, is durable.
+ *
+ * One exception: a hard state that moves nothing but the commit index is held back and goes out
+ * with the next write. Raft keeps the commit index in volatile state (a restarted server relearns
+ * it from its leader, and never starts below its snapshot), so this costs nothing in safety, and
+ * it takes a disk write off the path of every commit: followers answer the leader's commit notice
  * without touching the disk.
  */
 export class ReadyPersister {
   /** Synced batches written, and the entries in them (for stats). */
   batches = 0;
   entries = 0;
-  private written: HardState;
+  /** The newest hard state written or queued. */
+  private queued: HardState;
   private held: HardState | null = null;
+  private waiting: Waiting[] = [];
+  private writing = false;
+  private failure: { err: unknown } | null = null;
 
   constructor(
     private readonly storage: RaftStorage,
     initial: HardState,
   ) {
-    this.written = initial;
+    this.queued = initial;
   }
 
-  async persist(ready: Ready): Promise<void> {
+  /** Resolves once `ready`'s state and everything persisted before it are durable. */
+  persist(ready: Ready): Promise<void> {
+    return this.enqueue(this.batchOf(ready));
+  }
+
+  /** Resolves once every write queued so far is durable. */
+  drained(): Promise<void> {
+    return this.enqueue(null);
+  }
+
+  private enqueue(batch: StorageBatch | null): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure.err);
+    if (batch === null && !this.writing && this.waiting.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ batch, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private batchOf(ready: Ready): StorageBatch | null {
     const { snapshot, entries, hardState } = ready;
     if (snapshot === null && entries.length === 0) {
-      if (hardState === null) return;
-      if (hardState.term === this.written.term && hardState.vote === this.written.vote) {
+      if (hardState === null) return null;
+      if (hardState.term === this.queued.term && hardState.vote === this.queued.vote) {
         this.held = hardState;
-        return;
+        return null;
       }
     }
     const toWrite = hardState ?? this.held;
-    await this.storage.writeBatch({ resetLog: snapshot !== null, entries, hardState: toWrite });
-    if (toWrite !== null) this.written = toWrite;
     this.held = null;
-    this.batches++;
-    this.entries += entries.length;
+    if (toWrite !== null) this.queued = toWrite;
+    return { resetLog: snapshot !== null, entries, hardState: toWrite };
   }
+
+  private pump(): void {
+    if (this.writing || this.waiting.length === 0) return;
+    const group = this.waiting;
+    this.waiting = [];
+    const batch = mergeBatches(group.map((w) => w.batch));
+    this.writing = true;
+    const written =
+      batch === null
+        ? Promise.resolve()
+        : this.storage.writeBatch(batch).then(() => {
+            this.batches++;
+            this.entries += batch.entries.length;
+          });
+    written.then(
+      () => {
+        this.writing = false;
+        for (const w of group) w.resolve();
+        this.pump();
+      },
+      (err: unknown) => {
+        // Nothing after a failed write may be reported durable: fail everything, now and later.
+        this.writing = false;
+        this.failure = { err };
+        const failed = [...group, ...this.waiting];
+        this.waiting = [];
+        for (const w of failed) w.reject(err);
+      },
+    );
+  }
+}
+
+/**
+ * One batch with the effect of `batches` written in order: a later batch's entries replace the
+ * earlier ones from its first index on (or all of them, with `resetLog`), and the newest hard
+ * state wins.
+ */
+export function mergeBatches(batches: ReadonlyArray<StorageBatch | null>): StorageBatch | null {
+  let resetLog = false;
+  let entries: Entry[] = [];
+  let hardState: HardState | null = null;
+  let any = false;
+  for (const b of batches) {
+    if (b === null) continue;
+    any = true;
+    if (b.resetLog) {
+      resetLog = true;
+      entries = [...b.entries];
+    } else {
+      const first = b.entries[0]?.index;
+      if (first !== undefined) entries = [...entries.filter((e) => e.index < first), ...b.entries];
+    }
+    if (b.hardState !== null) hardState = b.hardState;
+  }
+  return any ? { resetLog, entries, hardState } : null;
 }

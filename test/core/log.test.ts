@@ -263,6 +263,23 @@ describe('RaftLog.unpersisted / persistedTo', () => {
     expect(log.unpersisted()).toEqual([]);
   });
 
+  it('hands out entries once: those being written are neither handed out again nor persisted', () => {
+    const log = logWith([1, 1]);
+    log.append(entry(3, 1));
+    log.append(entry(4, 1));
+    log.handedOutTo(4);
+    expect(log.unpersisted()).toEqual([]);
+    expect(log.persisted).toBe(2);
+    log.append(entry(5, 1));
+    expect(ids(log.unpersisted())).toEqual(['5:1']);
+    log.persistedTo(4, 1);
+    expect(log.persisted).toBe(4);
+    // A truncation below what was handed out hands the rewritten entries out again.
+    log.tryAppend(3, 1, [entry(4, 2)]);
+    expect(ids(log.unpersisted())).toEqual(['4:2']);
+    expect(log.persisted).toBe(3);
+  });
+
   it('never moves the persisted index backwards', () => {
     const log = logWith([1, 1, 1]);
     log.persistedTo(1, 1);

@@ -66,6 +66,57 @@ describe('ReadyPersister', () => {
     expect(await store.readHardState()).toEqual(hs(2, null, 4));
   });
 
+  it('merges the Readies that arrive while a write runs into the next write', async () => {
+    const { store, batches } = await recordingStore();
+    const persister = new ReadyPersister(store, hs(1, 'a', 0));
+    const first = persister.persist(ready({ entries: [entry(1), entry(2)] }));
+    // Written while the first write runs: 3 and 4, then a rewrite of 4 and 5 in term 2, a commit.
+    const later = [
+      persister.persist(ready({ entries: [entry(3), entry(4)] })),
+      persister.persist(ready({ entries: [entry(4, 2), entry(5, 2)], hardState: hs(2, null, 1) })),
+      persister.persist(ready({ hardState: hs(2, null, 3) })),
+      persister.persist(ready({ entries: [entry(6, 2)] })),
+    ];
+    await Promise.all([first, ...later]);
+    expect(batches.map((b) => b.entries.map((e) => `${e.index}:${e.term}`))).toEqual([
+      ['1:1', '2:1'],
+      ['3:1', '4:2', '5:2', '6:2'],
+    ]);
+    expect(batches[1]?.hardState).toEqual(hs(2, null, 3));
+    expect((await store.getLogs(1, 10)).map((e) => `${e.index}:${e.term}`)).toEqual([
+      '1:1',
+      '2:1',
+      '3:1',
+      '4:2',
+      '5:2',
+      '6:2',
+    ]);
+  });
+
+  it('resolves each Ready only once everything before it is durable, and fails all after a failed write', async () => {
+    const { store } = await recordingStore();
+    const persister = new ReadyPersister(store, hs(1, 'a', 0));
+    const order: string[] = [];
+    let failNext = false;
+    const writeBatch = store.writeBatch.bind(store);
+    store.writeBatch = async (batch) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (failNext) throw new Error('disk full');
+      return writeBatch(batch);
+    };
+    const a = persister.persist(ready({ entries: [entry(1)] })).then(() => order.push('a'));
+    const b = persister.persist(ready({})).then(() => order.push('b'));
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a', 'b']);
+    failNext = true;
+    const c = persister.persist(ready({ entries: [entry(2)] }));
+    const d = persister.persist(ready({ entries: [entry(3)] }));
+    await expect(c).rejects.toThrow('disk full');
+    await expect(d).rejects.toThrow('disk full');
+    await expect(persister.persist(ready({ entries: [entry(4)] }))).rejects.toThrow('disk full');
+    await expect(persister.drained()).rejects.toThrow('disk full');
+  });
+
   it('writes nothing for a Ready with nothing to persist', async () => {
     const { store, batches } = await recordingStore();
     const persister = new ReadyPersister(store, hs(1, null, 0));

@@ -1,5 +1,6 @@
 import type {
   Configuration,
+  Entry,
   HardState,
   Message,
   RaftCore,
@@ -44,6 +45,16 @@ export interface ReadyOutcome {
   readonly hardStateWritten: HardState | null;
   /** Whether the snapshot and committed entries were applied. */
   readonly applied: boolean;
+  /** Earlier writes that had to finish first (a Ready that must be persisted waits for them). */
+  readonly completed: readonly CompletedWrite[];
+}
+
+/** A write of an accepted Ready that finished later (see `RaftCore.accept`). */
+export interface CompletedWrite {
+  readonly ready: Ready;
+  readonly hardStateWritten: HardState | null;
+  /** The Ready's messages that had to wait for the write. */
+  readonly messages: readonly Message[];
 }
 
 /**
@@ -59,6 +70,8 @@ export class SimNode {
   /** The state machine: equal hashes at equal indexes mean equal histories. */
   stateHash = GENESIS;
   appliedIndex = 0;
+  /** Accepted Readies whose writes are still running, oldest first; a crash loses them. */
+  private inFlight: Array<{ ready: Ready; holdCommit: boolean }> = [];
 
   constructor(
     readonly id: string,
@@ -76,6 +89,7 @@ export class SimNode {
 
   crash(restartAt: number): void {
     this.core = null;
+    this.inFlight = [];
     this.storage.dropHeld();
     this.restartAt = restartAt;
   }
@@ -92,19 +106,59 @@ export class SimNode {
    * Handles one Ready in the contract's order: persist, send, restore and apply, advance. A crash
    * point stops it part way, exactly as a process dying there would.
    */
-  processReady(crashAt: CrashPoint | null, holdCommit: boolean): ReadyOutcome | null {
+  processReady(crashAt: CrashPoint | null, holdCommit: boolean, persistLater: boolean): ReadyOutcome | null {
     const core = this.core;
     if (core === null || !core.hasReady()) return null;
     const ready = core.ready();
     // The early messages go first, so a crash before the write finishes has sent them already.
     const early = ready.earlyMessages;
-    if (crashAt === 'beforePersist')
-      return { ready, messages: early, persisted: false, hardStateWritten: null, applied: false };
+    const nothing = { ready, persisted: false, hardStateWritten: null, applied: false, completed: [] };
+    if (crashAt === 'beforePersist') return { ...nothing, messages: early };
+    if (persistLater && crashAt === null && core.mayPersistLater(ready)) {
+      // The write runs on while the core takes input again; its messages wait for it.
+      this.inFlight.push({ ready, holdCommit });
+      this.applyCommitted(ready);
+      core.accept(ready);
+      return { ...nothing, messages: early, applied: true };
+    }
+    // Writes finish in order: this one comes after those still running. The core hears of
+    // those after this Ready, as the node's runtime queues the report behind it.
+    const completed = this.finishWrites();
     const hardStateWritten = this.storage.persist(ready, holdCommit);
-    const done = { ready, persisted: true, hardStateWritten };
+    const done = { ready, persisted: true, hardStateWritten, completed };
     if (crashAt === 'beforeSend') return { ...done, messages: early, applied: false };
     const messages = [...early, ...ready.messages];
     if (crashAt === 'beforeApply') return { ...done, messages, applied: false };
+    this.applyCommitted(ready);
+    core.advance(ready);
+    for (const w of completed) core.persisted(w.ready);
+    return { ...done, messages, applied: true };
+  }
+
+  /** Finishes the writes still running, in order, and tells the core (between Readies only). */
+  completeWrites(): CompletedWrite[] {
+    const completed = this.finishWrites();
+    for (const w of completed) this.core?.persisted(w.ready);
+    return completed;
+  }
+
+  /** The entries of the writes still running, in order (a leader's own: they only extend its log). */
+  entriesBeingWritten(): Entry[] {
+    return this.inFlight.flatMap(({ ready }) => [...ready.entries]);
+  }
+
+  /** Puts the writes still running on storage, in order; the caller tells the core. */
+  private finishWrites(): CompletedWrite[] {
+    const finished = this.inFlight;
+    this.inFlight = [];
+    return finished.map(({ ready, holdCommit }) => ({
+      ready,
+      hardStateWritten: this.storage.persist(ready, holdCommit),
+      messages: ready.messages,
+    }));
+  }
+
+  private applyCommitted(ready: Ready): void {
     if (ready.snapshot !== null) {
       this.stateHash = this.library.get(ready.snapshot);
       this.appliedIndex = ready.snapshot.index;
@@ -115,8 +169,6 @@ export class SimNode {
       this.stateHash = chainHash(this.stateHash, entry);
       this.appliedIndex = entry.index;
     }
-    core.advance(ready);
-    return { ...done, messages, applied: true };
   }
 
   /** The state a snapshot holds. */

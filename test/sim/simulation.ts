@@ -1,8 +1,10 @@
 import {
   type CoreOptions,
   decodeConfiguration,
+  type HardState,
   type Message,
   RaftCore,
+  type Ready,
   sameConfiguration,
   seededRandom,
   votersOf,
@@ -11,7 +13,7 @@ import type { MemStorage } from '../support/storage.js';
 import { FaultInjector, type FaultRates } from './faults.js';
 import { InvariantMonitor, type Violation } from './monitor.js';
 import { SimNetwork } from './network.js';
-import { type CoreFactory, type CrashPoint, SimNode, SnapshotLibrary } from './node.js';
+import { type CompletedWrite, type CoreFactory, type CrashPoint, SimNode, SnapshotLibrary } from './node.js';
 import { Trace } from './trace.js';
 import { type AcceptedProposal, Workload, type WorkloadCounts } from './workload.js';
 
@@ -53,6 +55,8 @@ export interface SimStats {
   partitions: Record<string, number>;
   snapshotsTaken: number;
   snapshotsInstalled: number;
+  /** Writes of a leader's Readies that finished after the core had taken input again. */
+  writesFinishedLater: number;
   workload: WorkloadCounts;
   messagesSent: number;
   messagesDropped: number;
@@ -95,6 +99,8 @@ export class Simulation {
    * of its own, so that the fault schedules drawn from `random` stay what they were for each seed.
    */
   private readonly holdCommitRandom;
+  /** Whether a leader's Ready may leave its write running, and when such writes finish. */
+  private readonly writesRandom;
   private readonly nodes: SimNode[];
   private readonly network: SimNetwork;
   private readonly monitor: InvariantMonitor;
@@ -114,6 +120,7 @@ export class Simulation {
     const r = seededRandom(options.seed);
     this.random = r;
     this.holdCommitRandom = seededRandom(options.seed * 31 + 17);
+    this.writesRandom = seededRandom(options.seed * 37 + 29);
     this.faultTicks = options.faultTicks ?? 1500;
     this.livenessTicks = options.livenessTicks ?? 40 * ELECTION_TICKS;
     const members = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -176,6 +183,7 @@ export class Simulation {
       partitions: this.faults.counts,
       snapshotsTaken: 0,
       snapshotsInstalled: 0,
+      writesFinishedLater: 0,
       workload: this.workload.counts,
       messagesSent: 0,
       messagesDropped: 0,
@@ -286,9 +294,16 @@ export class Simulation {
 
   /** Runs one Ready of `node` and reports everything observable to the monitor. */
   private processReady(node: SimNode): boolean {
+    // Writes a leader left running (RaftCore.accept) finish at a random later moment.
+    if (this.writesRandom.float() < 0.5) this.reportWrites(node, node.completeWrites());
     const crashAt = this.pickCrashPoint();
-    const outcome = node.processReady(crashAt, this.holdCommitRandom.float() < 0.5);
+    const outcome = node.processReady(
+      crashAt,
+      this.holdCommitRandom.float() < 0.5,
+      this.writesRandom.float() < 0.5,
+    );
     if (outcome === null) return false;
+    this.reportWrites(node, outcome.completed);
     const { ready } = outcome;
     const monitor = this.monitor;
     if (outcome.persisted) {
@@ -296,12 +311,14 @@ export class Simulation {
         this.stats.snapshotsInstalled++;
         monitor.onSnapshotInstalled(node.id, ready.snapshot, node.stateHashOf(ready.snapshot));
       }
-      monitor.onPersist(
-        node.id,
-        outcome.hardStateWritten,
-        ready.entries,
-        votersOf(node.core?.configuration ?? { servers: [] }),
-      );
+      this.reportPersist(node, ready, outcome.hardStateWritten);
+    }
+    if (!outcome.persisted && outcome.applied) {
+      // Accepted with its write still running: the monitor learns the configuration the core
+      // counted the commit under here rather than from the persist report.
+      monitor.onConfiguration(node.id, votersOf(node.core?.configuration ?? { servers: [] }));
+    }
+    if (outcome.persisted || outcome.applied) {
       if (ready.hardState !== null) monitor.onCommit(node.id, ready.hardState.commit);
       if (ready.softState?.role === 'leader') {
         this.stats.leadersElected++;
@@ -323,14 +340,33 @@ export class Simulation {
     return true;
   }
 
+  private reportPersist(node: SimNode, ready: Ready, hardStateWritten: HardState | null): void {
+    this.monitor.onPersist(
+      node.id,
+      hardStateWritten,
+      ready.entries,
+      votersOf(node.core?.configuration ?? { servers: [] }),
+    );
+  }
+
+  /** Reports writes that finished, and sends the messages that waited for them. */
+  private reportWrites(node: SimNode, writes: readonly CompletedWrite[]): void {
+    for (const w of writes) {
+      this.stats.writesFinishedLater++;
+      this.reportPersist(node, w.ready, w.hardStateWritten);
+      for (const m of w.messages) this.network.send(m as Message, this.now);
+    }
+  }
+
   /**
-   * A server's configuration is the newest one in its persisted log, or its snapshot's; and a
-   * leader never has more than one configuration change uncommitted (thesis §4.1).
+   * A server's configuration is the newest one in its log (persisted, or being written), or its
+   * snapshot's; and a leader never has more than one configuration change uncommitted (thesis §4.1).
    */
   private checkConfiguration(node: SimNode): void {
     const core = node.core;
     if (core === null) return;
-    const { snapshot, entries } = node.storage;
+    const { snapshot } = node.storage;
+    const entries = [...node.storage.entries, ...node.entriesBeingWritten()];
     let implied = snapshot.config;
     let uncommitted = 0;
     for (const e of entries) {

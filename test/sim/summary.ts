@@ -29,6 +29,7 @@ export function summarize(nodes: number, results: readonly SimResult[]): string 
     committedProposals: sum((r) => r.stats.committedProposals),
     snapshotsTaken: sum((r) => r.stats.snapshotsTaken),
     snapshotsInstalled: sum((r) => r.stats.snapshotsInstalled),
+    writesFinishedLater: sum((r) => r.stats.writesFinishedLater),
     crashes: sum((r) => r.stats.crashes),
     ...total(results.map((r) => r.stats.crashPoints)),
     ...total(results.map((r) => r.stats.partitions)),
