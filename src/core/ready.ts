@@ -25,6 +25,9 @@ export interface ReadState {
  * 3. apply the snapshot (if any), then `committedEntries` in order; serve `readStates`;
  * 4. call `advance(ready)`.
  * The core accepts no other input between `ready()` and `advance()`: the runtime queues it.
+ * When `RaftCore.mayPersistLater(ready)` (a leader's own new entries), the runtime may instead start
+ * the write, do steps 0 and 3, call `accept(ready)` and take input again; once the write is done it
+ * sends `messages` and calls `persisted(ready)`, for such Readies in the order they were accepted.
  */
 export interface Ready {
   /** Set when role or leader changed since the last Ready. */
