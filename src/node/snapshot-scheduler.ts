@@ -20,6 +20,9 @@ export interface SnapshotContext {
   readonly appliedIndex: () => number;
 }
 
+/** Entries deleted per storage operation when compacting the log after a snapshot. */
+const COMPACTION_SLICE = 512;
+
 /**
  * Takes snapshots (by threshold, interval or request), compacts the log after them, and sends
  * them to followers that need them.
@@ -70,7 +73,14 @@ export class SnapshotScheduler {
       const record = await (await capture)();
       const { compactedTo } = await this.ctx.run((c) => c.snapshotTaken(index));
       const first = await storage.firstIndex();
-      if (first > 0 && compactedTo >= first) await storage.deleteRange(first, compactedTo);
+      // In slices, each its own storage operation: one deletion of thousands of entries would
+      // hold the event loop (building the batch) and the log's writes (the store runs one at a
+      // time) for tens of milliseconds. Removing the oldest first keeps the log one range throughout.
+      if (first > 0) {
+        for (let from = first; from <= compactedTo; from += COMPACTION_SLICE) {
+          await storage.deleteRange(from, Math.min(compactedTo, from + COMPACTION_SLICE - 1));
+        }
+      }
       this.lastIndex = Math.max(this.lastIndex, index);
       this.lastAt = Date.now();
       return record;

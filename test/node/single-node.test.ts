@@ -9,10 +9,15 @@ import { waitFor } from '../support/wait.js';
 const encoder = new TextEncoder();
 const running: Raft[] = [];
 
-async function startSingle(storage = new MemoryStore(), fsm = new KvFsm(), bootstrap = true) {
+async function startSingle(
+  storage = new MemoryStore(),
+  fsm = new KvFsm(),
+  bootstrap = true,
+  snapshotThreshold = 5,
+) {
   if (bootstrap) await Raft.bootstrapCluster(storage, { servers: [{ id: 'solo', suffrage: 'voter' }] });
   const raft = await Raft.start({
-    config: { ...FAST, localId: 'solo', snapshotThreshold: 5, trailingLogs: 2 },
+    config: { ...FAST, localId: 'solo', snapshotThreshold, trailingLogs: 2 },
     fsm,
     storage,
     transport: new InmemNetwork().transport('solo'),
@@ -62,6 +67,23 @@ describe('a single-server group', () => {
     ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
+  });
+
+  it('compacts a long log in slices and keeps it one contiguous range', async () => {
+    const { raft, storage } = await startSingle(new MemoryStore(), new KvFsm(), true, 100_000);
+    // Trailing 2, no threshold snapshots: the second snapshot compacts about 1,500 entries at once.
+    const before = await raft.snapshot();
+    for (let i = 0; i < 15; i++) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => raft.apply(encoder.encode(`k${j}=${i}`))));
+    }
+    const snapshot = await raft.snapshot();
+    expect(snapshot.meta.index - before.meta.index).toBe(1500);
+    const first = await storage.firstIndex();
+    const last = await storage.lastIndex();
+    expect(first).toBe(snapshot.meta.index - 2 + 1);
+    expect((await storage.getLogs(first, last)).map((e) => e.index)).toEqual(
+      Array.from({ length: last - first + 1 }, (_, i) => first + i),
+    );
   });
 
   it('snapshots by threshold, compacts the log, and restarts from the snapshot plus the log', async () => {
