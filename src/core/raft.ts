@@ -2,6 +2,7 @@ import { ConfigTracker } from './config-tracker.js';
 import { isVoter, votersOf } from './configuration.js';
 import { handleAppend, handleSnapshot } from './follower.js';
 import { ForwardedReads } from './forwarded-reads.js';
+import { Handover } from './handover.js';
 import { Leader, type ProposeResult } from './leader.js';
 import { RaftLog } from './log.js';
 import type { ConfChange } from './membership.js';
@@ -77,11 +78,7 @@ export class RaftCore {
   private outbox: Message[] = [];
   private readStates: ReadState[] = [];
   private installedSnapshot: SnapshotMeta | null = null;
-  private lastSoft: SoftState = { role: 'follower', leader: null };
-  private lastHard: HardState;
-  /** The newest hard state the runtime reported persisted. */
-  private persistedHard: HardState;
-  private pendingReady: Ready | null = null;
+  private readonly handover: Handover;
 
   constructor(options: CoreOptions, initial: CoreInitialState) {
     this.options = resolveCoreOptions(options);
@@ -94,8 +91,7 @@ export class RaftCore {
     this.log = new RaftLog(snapshot.index, snapshot.term, entries, hardState);
     this.config = new ConfigTracker(snapshot);
     this.config.refresh(this.log);
-    this.lastHard = hardState;
-    this.persistedHard = hardState;
+    this.handover = new Handover(hardState);
     this.resetElectionTimer();
   }
 
@@ -139,7 +135,7 @@ export class RaftCore {
 
   /** Advances logical time by one tick: election timeouts, heartbeats and quorum checks. */
   tick(): void {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     if (this.leaderState !== null) {
       this.leaderState.tick();
       return;
@@ -150,7 +146,7 @@ export class RaftCore {
 
   /** Starts an election now, as if the election timeout had fired. No effect for non-voters and leaders. */
   campaign(): void {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     if (this.roleValue === 'leader' || !this.promotable()) return;
     if (this.options.preVote) this.becomePreCandidate();
     else this.becomeCandidate(false);
@@ -158,19 +154,19 @@ export class RaftCore {
 
   /** Proposes a new entry. Only a leader accepts; others name the leader they know. */
   propose(data: Uint8Array, type: Exclude<EntryType, 'config'> = 'command'): ProposeResult {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     return this.leaderState?.propose(data, type) ?? this.notLeader();
   }
 
   /** Proposes a membership change (see {@link ConfChange}). */
   proposeConfChange(change: ConfChange): ProposeResult {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     return this.leaderState?.proposeConfChange(change) ?? this.notLeader();
   }
 
   /** Hands leadership to `target`, or to the most up-to-date voter when omitted (thesis §3.10). */
   transferLeadership(target?: NodeId): ProposeResult {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     return this.leaderState?.transferLeadership(target) ?? this.notLeader();
   }
 
@@ -179,7 +175,7 @@ export class RaftCore {
    * {@link ReadState} with this `requestId` in a later Ready; followers ask the leader.
    */
   readIndex(requestId: number): void {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     if (this.leaderState !== null) {
       this.leaderState.readIndex(requestId, this.id);
     } else if (this.leaderValue !== null) {
@@ -210,7 +206,7 @@ export class RaftCore {
    * returned `compactedTo` once the snapshot is durable.
    */
   snapshotTaken(index: number): { snapshot: SnapshotMeta; compactedTo: number } {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     const log = this.log;
     if (index > log.applied || index < log.snapshotIndex) {
       throw new Error(`snapshot index ${index} outside [${log.snapshotIndex}, applied ${log.applied}]`);
@@ -229,7 +225,7 @@ export class RaftCore {
 
   /** Feeds one message from a peer into the state machine. */
   step(m: Message): void {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     if (m.to !== this.id || m.from === this.id) return;
     if (m.term > this.termValue) {
       if (!this.acceptHigherTerm(m)) return;
@@ -275,7 +271,7 @@ export class RaftCore {
 
   /** True when {@link ready} has something for the runtime to do. */
   hasReady(): boolean {
-    if (this.pendingReady !== null) return false;
+    if (this.handover.outstanding) return false;
     this.leaderState?.replication.flush();
     return (
       this.outbox.length > 0 ||
@@ -283,41 +279,30 @@ export class RaftCore {
       this.installedSnapshot !== null ||
       this.log.unpersisted().length > 0 ||
       this.log.applied < this.log.committed ||
-      this.softChanged() ||
-      this.hardChanged()
+      this.handover.softChange(this.softState()) !== null ||
+      this.handover.hardChange(this.hardState()) !== null
     );
   }
 
   /** Collects the work for the runtime (see {@link Ready} for the order it must be done in). */
   ready(): Ready {
-    this.assertNoPendingReady();
+    this.handover.assertNotOutstanding();
     this.leaderState?.replication.flush();
     const ready: Ready = {
-      softState: this.softChanged() ? { role: this.roleValue, leader: this.leaderValue } : null,
-      hardState: this.hardChanged()
-        ? { term: this.termValue, vote: this.voteValue, commit: this.log.committed }
-        : null,
+      softState: this.handover.softChange(this.softState()),
+      hardState: this.handover.hardChange(this.hardState()),
       snapshot: this.installedSnapshot,
       entries: this.log.unpersisted(),
       committedEntries: this.log.toApply(this.options.maxApplyPerReady),
-      earlyMessages: this.outbox.filter((m) => this.mayGoBeforePersist(m)),
-      messages: this.outbox.filter((m) => !this.mayGoBeforePersist(m)),
+      earlyMessages: this.outbox.filter((m) => this.handover.mayGoBeforePersist(m)),
+      messages: this.outbox.filter((m) => !this.handover.mayGoBeforePersist(m)),
       readStates: this.readStates,
     };
     this.outbox = [];
     this.readStates = [];
     this.installedSnapshot = null;
-    this.pendingReady = ready;
+    this.handover.handOut(ready);
     return ready;
-  }
-
-  /**
-   * Appends and heartbeats promise nothing about this server's storage, as long as their term is
-   * persisted: a lone voter elects itself within one Ready, and must not announce a term that a
-   * crash could make it forget (it would then win the same term again, with another log).
-   */
-  private mayGoBeforePersist(m: Message): boolean {
-    return (m.type === 'appendRequest' || m.type === 'heartbeatRequest') && m.term <= this.persistedHard.term;
   }
 
   /** Tells the core that everything in `ready` has been done. */
@@ -335,11 +320,8 @@ export class RaftCore {
    * storage writes, in the one case where nothing sent depends on the write).
    */
   mayPersistLater(ready: Ready): boolean {
-    const h = ready.hardState;
     return (
-      this.roleValue === 'leader' &&
-      ready.snapshot === null &&
-      (h === null || (h.term === this.persistedHard.term && h.vote === this.persistedHard.vote))
+      this.roleValue === 'leader' && ready.snapshot === null && this.handover.keepsPersistedTermAndVote(ready)
     );
   }
 
@@ -349,16 +331,13 @@ export class RaftCore {
    * {@link mayPersistLater}.
    */
   accept(ready: Ready): void {
-    if (ready === this.pendingReady && !this.mayPersistLater(ready))
+    if (this.handover.isOutstanding(ready) && !this.mayPersistLater(ready))
       throw new Error('accept() called with a Ready that must be persisted first');
     this.take(ready);
   }
 
   private take(ready: Ready): void {
-    if (ready !== this.pendingReady) throw new Error('a Ready that is not outstanding was handed back');
-    this.pendingReady = null;
-    if (ready.hardState !== null) this.lastHard = ready.hardState;
-    if (ready.softState !== null) this.lastSoft = ready.softState;
+    this.handover.handBack(ready);
     if (ready.snapshot !== null && ready.snapshot.index > this.snapshot.index) this.snapshot = ready.snapshot;
     const lastEntry = ready.entries.at(-1);
     if (lastEntry !== undefined) this.log.handedOutTo(lastEntry.index);
@@ -368,9 +347,8 @@ export class RaftCore {
 
   /** The write of an accepted Ready is done (report them in the order they were accepted). */
   persisted(ready: Ready): void {
-    this.assertNoPendingReady();
-    if (ready.hardState !== null && ready.hardState.term >= this.persistedHard.term)
-      this.persistedHard = ready.hardState;
+    this.handover.assertNotOutstanding();
+    this.handover.persisted(ready);
     const lastEntry = ready.entries.at(-1);
     if (lastEntry !== undefined) this.log.persistedTo(lastEntry.index, lastEntry.term);
     // The leader's own entries count towards commitment only once persisted.
@@ -551,16 +529,11 @@ export class RaftCore {
     this.outbox.push({ ...m, from: this.id, term } as Message);
   }
 
-  private hardChanged(): boolean {
-    const h = this.lastHard;
-    return h.term !== this.termValue || h.vote !== this.voteValue || h.commit !== this.log.committed;
+  private softState(): SoftState {
+    return { role: this.roleValue, leader: this.leaderValue };
   }
 
-  private softChanged(): boolean {
-    return this.lastSoft.role !== this.roleValue || this.lastSoft.leader !== this.leaderValue;
-  }
-
-  private assertNoPendingReady(): void {
-    if (this.pendingReady !== null) throw new Error('the core takes no input between ready() and advance()');
+  private hardState(): HardState {
+    return { term: this.termValue, vote: this.voteValue, commit: this.log.committed };
   }
 }
