@@ -10,7 +10,6 @@
  * - `fill`: proposes distinct keys of `valueBytes` until `totalBytes` are in the state.
  */
 import { RaftBinding } from '../src/binding/raft-binding.js';
-import type { Raft } from '../src/node/raft.js';
 import { exitWithParent, nowMs } from './util.js';
 
 exitWithParent();
@@ -111,12 +110,11 @@ async function fill(r: Request): Promise<Record<string, number>> {
 }
 
 function status(): Record<string, unknown> {
-  const raft = (binding as unknown as { raft: Raft | null }).raft;
-  const stats = raft?.stats();
+  const stats = binding.raftStats();
   return {
     status: binding.status(),
-    entriesPersisted: stats?.entriesPersisted ?? -1,
-    batchesPersisted: stats?.batchesPersisted ?? -1,
+    entriesPersisted: stats.entriesPersisted,
+    batchesPersisted: stats.batchesPersisted,
   };
 }
 

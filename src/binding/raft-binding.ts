@@ -3,6 +3,7 @@ import { isVoter } from '../core/configuration.js';
 import type { Configuration } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
 import { Raft } from '../node/raft.js';
+import type { RaftStats } from '../node/stats.js';
 import { RaftStore } from '../storage/raft-store.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import { BoundedAsyncQueue } from './async-queue.js';
@@ -232,6 +233,14 @@ export class RaftBinding {
         .getCommittedConfiguration()
         .configuration.servers.map((s) => ({ id: s.id, suffrage: s.suffrage })),
     };
+  }
+
+  /**
+   * The Raft node's counters, for monitoring: positions in the log, pending proposals, Readies
+   * handled, and entries and synced batches persisted (their ratio is the group-commit factor).
+   */
+  raftStats(): RaftStats {
+    return this.openRaft().stats();
   }
 
   private membershipCommitted(configuration: Configuration): void {

@@ -37,8 +37,15 @@ describe('RaftBinding end to end (the DDA scenario)', () => {
     // Proposals from the leader and from followers.
     await b.proposeInput(set('k1', 'from-b'));
     await c.proposeInput({ op: 'delete', key: 'k0' });
-    await a.proposeInput(set('k2', 'from-a'));
+    const { index } = await a.proposeInput(set('k2', 'from-a'));
     await g.converge({ k1: 'from-b', k2: 'from-a' });
+    // The node's counters: every member persisted the log up to that proposal.
+    for (const member of [a, b, c]) {
+      const stats = member.raftStats();
+      expect(stats.lastLogIndex).toBeGreaterThanOrEqual(index);
+      expect(stats.entriesPersisted).toBeGreaterThan(0);
+      expect(stats.batchesPersisted).toBeGreaterThan(0);
+    }
 
     // A synthetic replay: a late observer first gets the state, sorted, then live changes.
     const late = collect(c.observeStateChange());

@@ -102,6 +102,7 @@ describe('RaftBinding under faults', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     await waitFor(() => group?.broker.clients() === 0, 3000, 'the failed member disconnected');
     expect(() => lonely.status()).toThrow(expect.objectContaining({ code: 'SHUTDOWN' }));
+    expect(() => lonely.raftStats()).toThrow(expect.objectContaining({ code: 'SHUTDOWN' }));
   });
 
   it('rejects invalid input before proposing and fails calls after close with SHUTDOWN', async () => {
