@@ -1,5 +1,5 @@
 import type { Ready, SoftState } from './ready.js';
-import type { HardState, Message } from './types.js';
+import type { HardState, Message, NodeId, Role } from './types.js';
 
 /**
  * The core's side of the Ready contract: which Ready is outstanding, which soft and hard state
@@ -27,16 +27,15 @@ export class Handover {
     if (this.pending !== null) throw new Error('the core takes no input between ready() and advance()');
   }
 
-  /** The soft state, when it differs from the one last handed out. */
-  softChange(current: SoftState): SoftState | null {
-    const s = this.lastSoft;
-    return s.role !== current.role || s.leader !== current.leader ? current : null;
+  /** Whether role or leader differ from what was last handed out (no allocation: hasReady runs often). */
+  softChanged(role: Role, leader: NodeId | null): boolean {
+    return this.lastSoft.role !== role || this.lastSoft.leader !== leader;
   }
 
-  /** The hard state, when it differs from the one last handed out. */
-  hardChange(current: HardState): HardState | null {
+  /** Whether term, vote or commit differ from what was last handed out. */
+  hardChanged(term: number, vote: NodeId | null, commit: number): boolean {
     const h = this.lastHard;
-    return h.term !== current.term || h.vote !== current.vote || h.commit !== current.commit ? current : null;
+    return h.term !== term || h.vote !== vote || h.commit !== commit;
   }
 
   handOut(ready: Ready): void {
@@ -71,9 +70,5 @@ export class Handover {
   keepsPersistedTermAndVote(ready: Ready): boolean {
     const h = ready.hardState;
     return h === null || (h.term === this.persistedHard.term && h.vote === this.persistedHard.vote);
-  }
-
-  isOutstanding(ready: Ready): boolean {
-    return ready === this.pending;
   }
 }

@@ -8,7 +8,7 @@ import { RaftLog } from './log.js';
 import type { ConfChange } from './membership.js';
 import { type CoreOptions, type ResolvedCoreOptions, resolveCoreOptions } from './options.js';
 import { tallyVotes } from './quorum.js';
-import type { ReadState, Ready, SoftState } from './ready.js';
+import type { ReadState, Ready } from './ready.js';
 import { grantsVote, higherTermEffect, isFromLeader, staleTermAnswer } from './term-rules.js';
 import type {
   Configuration,
@@ -279,8 +279,8 @@ export class RaftCore {
       this.installedSnapshot !== null ||
       this.log.unpersisted().length > 0 ||
       this.log.applied < this.log.committed ||
-      this.handover.softChange(this.softState()) !== null ||
-      this.handover.hardChange(this.hardState()) !== null
+      this.handover.softChanged(this.roleValue, this.leaderValue) ||
+      this.handover.hardChanged(this.termValue, this.voteValue, this.log.committed)
     );
   }
 
@@ -289,8 +289,12 @@ export class RaftCore {
     this.handover.assertNotOutstanding();
     this.leaderState?.replication.flush();
     const ready: Ready = {
-      softState: this.handover.softChange(this.softState()),
-      hardState: this.handover.hardChange(this.hardState()),
+      softState: this.handover.softChanged(this.roleValue, this.leaderValue)
+        ? { role: this.roleValue, leader: this.leaderValue }
+        : null,
+      hardState: this.handover.hardChanged(this.termValue, this.voteValue, this.log.committed)
+        ? { term: this.termValue, vote: this.voteValue, commit: this.log.committed }
+        : null,
       snapshot: this.installedSnapshot,
       entries: this.log.unpersisted(),
       committedEntries: this.log.toApply(this.options.maxApplyPerReady),
@@ -331,7 +335,7 @@ export class RaftCore {
    * {@link mayPersistLater}.
    */
   accept(ready: Ready): void {
-    if (this.handover.isOutstanding(ready) && !this.mayPersistLater(ready))
+    if (!this.mayPersistLater(ready))
       throw new Error('accept() called with a Ready that must be persisted first');
     this.take(ready);
   }
@@ -527,13 +531,5 @@ export class RaftCore {
 
   private send(m: MessageDraft, term = this.termValue): void {
     this.outbox.push({ ...m, from: this.id, term } as Message);
-  }
-
-  private softState(): SoftState {
-    return { role: this.roleValue, leader: this.leaderValue };
-  }
-
-  private hardState(): HardState {
-    return { term: this.termValue, vote: this.voteValue, commit: this.log.committed };
   }
 }

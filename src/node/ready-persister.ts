@@ -116,12 +116,15 @@ export function mergeBatches(batches: ReadonlyArray<StorageBatch | null>): Stora
   for (const b of batches) {
     if (b === null) continue;
     any = true;
+    const first = b.entries[0]?.index;
     if (b.resetLog) {
       resetLog = true;
       entries = [...b.entries];
-    } else {
-      const first = b.entries[0]?.index;
-      if (first !== undefined) entries = [...entries.filter((e) => e.index < first), ...b.entries];
+    } else if (first !== undefined) {
+      // Appends are the rule (a leader's batches follow each other); only a rewrite filters.
+      const last = entries.at(-1)?.index;
+      if (last !== undefined && first <= last) entries = entries.filter((e) => e.index < first);
+      entries.push(...b.entries);
     }
     if (b.hardState !== null) hardState = b.hardState;
   }

@@ -57,15 +57,11 @@ export type LevelOp =
   | { readonly type: 'del'; readonly sublevel: ByteSublevel; readonly key: Uint8Array };
 
 /**
- * Writes `ops` atomically through a chained batch. Measured with classic-level 3, this costs about
+ * Writes `ops` atomically and synced through a chained batch. Measured with classic-level 3, this costs about
  * a third of the CPU time of `root.batch(array)` for the same operations (the array form copies
  * and re-checks every operation in JavaScript), which matters as every Ready writes one batch.
  */
-export async function writeOps(
-  root: RootDb,
-  ops: readonly LevelOp[],
-  options: { readonly sync: boolean },
-): Promise<void> {
+export async function writeOps(root: RootDb, ops: readonly LevelOp[]): Promise<void> {
   if (ops.length === 0) return;
   const batch = root.batch();
   try {
@@ -77,5 +73,5 @@ export async function writeOps(
     await batch.close();
     throw err;
   }
-  await batch.write(options);
+  await batch.write(SYNC);
 }

@@ -189,7 +189,6 @@ export class RaftStore implements RaftStorage {
       await writeOps(
         root,
         entries.map((entry) => putEntry(log, entry)),
-        SYNC,
       );
       return after;
     });
@@ -201,7 +200,7 @@ export class RaftStore implements RaftStorage {
     return this.#writeLog(async ({ root, log }, bounds) => {
       const after = boundsAfterDelete(bounds, min, max);
       const doomed = storedIn(bounds, min, max).map((index) => delEntry(log, index));
-      await writeOps(root, doomed, SYNC);
+      await writeOps(root, doomed);
       return after;
     });
   }
@@ -257,7 +256,7 @@ export class RaftStore implements RaftStorage {
       if (hardState !== null) {
         ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
       }
-      await writeOps(root, ops, SYNC);
+      await writeOps(root, ops);
       return after;
     });
   }

@@ -5,19 +5,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Configuration, Message } from '../../src/core/index.js';
-import { TestCluster } from '../support/cluster.js';
-import { appendRequest, drain, must, newCore, ofType } from './helpers.js';
+import {
+  answersTo,
+  appendRequest,
+  drain,
+  leaderWithProposal,
+  must,
+  newCore,
+  ofType,
+  text,
+} from './helpers.js';
 
-const text = (s: string) => new TextEncoder().encode(s);
 const kinds = (messages: readonly Message[]) => messages.map((m) => `${m.type}>${m.to}`).sort();
 
 describe('early messages', () => {
   it("a leader's appends of a new entry may go before the entry is persisted", () => {
-    const c = new TestCluster(['a', 'b', 'c']);
-    expect(c.elect('a')).toBe('a');
-    const a = c.core('a');
-    a.propose(text('x'));
-    const ready = a.ready();
+    const { a, ready } = leaderWithProposal();
     expect(ready.entries.map((e) => e.index)).toEqual([2]);
     expect(kinds(ready.earlyMessages)).toEqual(['appendRequest>b', 'appendRequest>c']);
     expect(ofType(ready.messages, 'appendRequest')).toEqual([]);
@@ -25,18 +28,9 @@ describe('early messages', () => {
   });
 
   it('the leader commits an entry the followers acknowledged only after its own write is reported', () => {
-    const c = new TestCluster(['a', 'b', 'c']);
-    expect(c.elect('a')).toBe('a');
-    const a = c.core('a');
-    a.propose(text('x'));
-    const ready = a.ready();
+    const { c, a, ready } = leaderWithProposal();
     // The followers store and acknowledge the entry while a's write is still running.
-    const acks: Message[] = [];
-    for (const m of ready.earlyMessages) {
-      const follower = c.core(m.to);
-      follower.step(m);
-      acks.push(...ofType(drain(follower).messages, 'appendResponse'));
-    }
+    const acks = ofType(answersTo(c, ready.earlyMessages), 'appendResponse');
     expect(acks).toHaveLength(2);
     // a takes no input until its write is done; then the acknowledgements commit the entry.
     expect(() => a.step(must(acks[0]))).toThrow();

@@ -19,7 +19,7 @@ import {
   type VoteRequest,
   type VoteResponse,
 } from '../../src/core/index.js';
-import type { TestCluster } from '../support/cluster.js';
+import { TestCluster } from '../support/cluster.js';
 
 const encoder = new TextEncoder();
 
@@ -72,6 +72,34 @@ export function drain(core: RaftCore): Ready {
 /** Every message of a Ready: the early ones (a leader's appends and heartbeats) and the rest. */
 export function sent(ready: Ready): Message[] {
   return [...ready.earlyMessages, ...ready.messages];
+}
+
+/** UTF-8 bytes of `s`: proposal data in tests. */
+export function text(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Steps each of `messages` into its addressee and returns their answers (a Ready's messages each). */
+export function answersTo(cluster: TestCluster, messages: readonly Message[]): Message[] {
+  const out: Message[] = [];
+  for (const m of messages) {
+    const core = cluster.core(m.to);
+    core.step(m);
+    out.push(...drain(core).messages);
+  }
+  return out;
+}
+
+/**
+ * A three-server cluster with `a` elected and one proposal made, its Ready taken out:
+ * the starting point of the early-message and write-in-flight tests.
+ */
+export function leaderWithProposal(): { c: TestCluster; a: RaftCore; ready: Ready } {
+  const c = new TestCluster(['a', 'b', 'c']);
+  if (c.elect('a') !== 'a') throw new Error('a was not elected');
+  const a = c.core('a');
+  a.propose(text('x'));
+  return { c, a, ready: a.ready() };
 }
 
 /** The messages of `type` in `messages`, typed. */

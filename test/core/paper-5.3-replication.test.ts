@@ -19,10 +19,9 @@ import {
   newCore,
   ofType,
   sent,
+  text,
   voteRequest,
 } from './helpers.js';
-
-const text = (s: string) => new TextEncoder().encode(s);
 
 /** Steps every message in `messages` addressed to `core`. */
 function deliverTo(core: { id: string; step(m: Message): void }, messages: readonly Message[]): void {

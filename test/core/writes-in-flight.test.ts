@@ -4,30 +4,20 @@
  * leader itself has persisted.
  */
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../src/core/index.js';
-import { TestCluster } from '../support/cluster.js';
-import { drain, heartbeatRequest, must, newCore, ofType, sent } from './helpers.js';
-
-const text = (s: string) => new TextEncoder().encode(s);
-
-/** Steps `messages` into the followers and returns their answers to the leader. */
-function answers(c: TestCluster, messages: readonly Message[]): Message[] {
-  const out: Message[] = [];
-  for (const m of messages) {
-    const follower = c.core(m.to);
-    follower.step(m);
-    out.push(...drain(follower).messages);
-  }
-  return out;
-}
+import {
+  answersTo,
+  heartbeatRequest,
+  leaderWithProposal,
+  must,
+  newCore,
+  ofType,
+  sent,
+  text,
+} from './helpers.js';
 
 describe('writes in flight', () => {
   it("a leader's Ready of new entries may be persisted later; a follower's or a candidate's may not", () => {
-    const c = new TestCluster(['a', 'b', 'c']);
-    expect(c.elect('a')).toBe('a');
-    const a = c.core('a');
-    a.propose(text('x'));
-    const ready = a.ready();
+    const { c, a, ready } = leaderWithProposal();
     expect(a.mayPersistLater(ready)).toBe(true);
     a.advance(ready);
 
@@ -46,16 +36,12 @@ describe('writes in flight', () => {
   });
 
   it('takes input while the write runs, hands no entry out twice, and commits only once the leader persisted', () => {
-    const c = new TestCluster(['a', 'b', 'c']);
-    expect(c.elect('a')).toBe('a');
-    const a = c.core('a');
-    a.propose(text('x'));
-    const first = a.ready();
+    const { c, a, ready: first } = leaderWithProposal();
     expect(first.entries.map((e) => e.index)).toEqual([2]);
     a.accept(first);
 
     // The followers store 2 and acknowledge it while a is still writing it.
-    const acks = answers(c, first.earlyMessages);
+    const acks = answersTo(c, first.earlyMessages);
     a.propose(text('y'));
     for (const m of acks) a.step(m);
     expect(a.status().commitIndex).toBe(1);
@@ -65,7 +51,7 @@ describe('writes in flight', () => {
     a.accept(second);
 
     // a's write of 2 is done: 2 commits. 3 waits for a's second write, though b and c hold it.
-    for (const m of answers(c, second.earlyMessages)) a.step(m);
+    for (const m of answersTo(c, second.earlyMessages)) a.step(m);
     a.persisted(first);
     expect(a.status().commitIndex).toBe(2);
     expect(a.status().persistedIndex).toBe(2);
@@ -74,11 +60,7 @@ describe('writes in flight', () => {
   });
 
   it('a leader that steps down with a write in flight persists what follows after it, in order', () => {
-    const c = new TestCluster(['a', 'b', 'c']);
-    expect(c.elect('a')).toBe('a');
-    const a = c.core('a');
-    a.propose(text('x'));
-    const inFlight = a.ready();
+    const { a, ready: inFlight } = leaderWithProposal();
     a.accept(inFlight);
     // A leader of a higher term deposes a before its write is done; that Ready changes the term, so it is
     // persisted in the usual way, after the one in flight.
