@@ -1,13 +1,15 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 
 /**
- * One msgpack encoder and decoder for the whole library. The package's `encode()` and `decode()`
+ * One msgpack encoder and decoder for the whole library (log entries, stored records, proposals,
+ * the MQTT envelope). The package's `encode()` and `decode()`
  * build a new Encoder (with a fresh 2 KiB buffer) or Decoder on every call, and `encode()` returns
  * a view that keeps that whole buffer alive: per log entry, that was a measurable share of the
  * CPU and garbage of a busy member. Both instances are safe to share: the code is synchronous,
  * and the decoder clones itself when entered twice.
  */
-const encoder = new Encoder();
+// `undefined` fields are left out, not written as nil: an optional field stays absent on the other side.
+const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();
 
 /** Encodes `value`; the result is a right-sized copy that owns its buffer. */

@@ -57,9 +57,9 @@ export type LevelOp =
   | { readonly type: 'del'; readonly sublevel: ByteSublevel; readonly key: Uint8Array };
 
 /**
- * Writes `ops` atomically and synced through a chained batch. Measured with classic-level 3, this costs about
- * a third of the CPU time of `root.batch(array)` for the same operations (the array form copies
- * and re-checks every operation in JavaScript), which matters as every Ready writes one batch.
+ * Writes `ops` atomically, synced, through a chained batch. Measured with classic-level 3, this
+ * costs about a third of the CPU time of `root.batch(array)` for the same operations (the array
+ * form copies and re-checks every operation in JavaScript), which matters as every Ready writes one.
  */
 export async function writeOps(root: RootDb, ops: readonly LevelOp[]): Promise<void> {
   if (ops.length === 0) return;

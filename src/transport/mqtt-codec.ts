@@ -1,5 +1,5 @@
-import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Message, MessageType, NodeId } from '../core/types.js';
+import { msgpackDecode, msgpackEncode } from '../msgpack.js';
 import {
   type ControlBody,
   type ControlKind,
@@ -71,13 +71,9 @@ export interface DecodeContext {
   readonly maxBytes: number;
 }
 
-// `undefined` fields are left out, not sent as nil: an optional field stays absent on the other side.
-const encoder = new Encoder({ ignoreUndefined: true });
-const decoder = new Decoder();
-
 /** Encodes an envelope with protocol version {@link PROTOCOL_VERSION}. */
 export function encodeEnvelope(envelope: OutboundEnvelope): Uint8Array {
-  return encoder.encode({ v: PROTOCOL_VERSION, ...envelope });
+  return msgpackEncode({ v: PROTOCOL_VERSION, ...envelope });
 }
 
 /** The envelope of a core message: the message's own fields, minus `type`, `from` and `to`, are the body. */
@@ -120,7 +116,7 @@ export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeC
   let raw: unknown;
   try {
     // A plain view: binary fields then decode as Uint8Array views, never as Node Buffers.
-    raw = decoder.decode(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+    raw = msgpackDecode(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
   } catch (err) {
     return refuse('undecodable', err instanceof Error ? err.message : String(err));
   }
