@@ -1,50 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Cli, killChildren, spawnCli } from '../support/cli-process.js';
 import { rejectionOf } from '../support/promises.js';
 import { waitFor } from '../support/wait.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** Generous, because the child compiles the CLI with tsx on start. */
 const DEADLINE_MS = 15_000;
-
-/** A spawned CLI with its output captured as it arrives. */
-interface Cli {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
 
 const children: ChildProcess[] = [];
 const clients: MqttClient[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildren(children);
 });
 
 function runCli(args: string[]): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'broker/cli.ts', ...args], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const cli: Cli = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stdout?.on('data', (chunk: Buffer) => {
-    cli.stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    cli.stderr += chunk.toString();
-  });
-  return cli;
+  return spawnCli(children, 'broker/cli.ts', args);
 }
 
 /** Waits for the "listening on" line and returns the URL it prints. */

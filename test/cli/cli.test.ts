@@ -1,28 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
+import { type Cli, killChildren, spawnCli } from '../support/cli-process.js';
 import { waitFor } from '../support/wait.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** Generous, because every child compiles the CLI with tsx on start. */
 const DEADLINE_MS = 15_000;
 /** Faster Raft timing than the defaults, so a fresh member elects itself quickly. */
 const TIMING = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
-
-/** A spawned CLI with its output captured as it arrives. */
-interface Cli {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
 
 const children: ChildProcess[] = [];
 let broker: RunningBroker;
@@ -41,33 +32,14 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildren(children);
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
 function runCli(args: string[]): Cli {
   const env = { ...process.env };
   delete env.MQTT_RAFT_CONTROL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: REPO,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const cli: Cli = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stdout?.on('data', (chunk: Buffer) => {
-    cli.stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    cli.stderr += chunk.toString();
-  });
-  return cli;
+  return spawnCli(children, 'src/cli/main.ts', args, env);
 }
 
 /** The exit code, failing the test instead of hanging when the process does not exit in time. */
