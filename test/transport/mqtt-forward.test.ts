@@ -1,28 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { describe, expect, it } from 'vitest';
 import { isRaftError, RaftError } from '../../src/errors.js';
 import { MqttTransport } from '../../src/transport/index.js';
 import type { ForwardRequest } from '../../src/transport/types.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler } from '../support/recording-handler.js';
+import { closedAfterEach, useBroker } from '../support/test-broker.js';
 
 const WAIT_MS = 5000;
 
-let broker: RunningBroker;
+const broker = useBroker();
 let clusters = 0;
-const open: MqttTransport[] = [];
-
-beforeAll(async () => {
-  broker = await startBroker({ host: '127.0.0.1', port: 0 });
-});
-
-afterAll(async () => {
-  await broker.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const open = closedAfterEach<MqttTransport>();
 
 async function nodes(...ids: string[]) {
   const cluster = `forward-${++clusters}`;

@@ -1,30 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { describe, expect, it } from 'vitest';
 import { isRaftError, RaftError } from '../../src/errors.js';
 import { MqttTransport, type MqttTransportOptions } from '../../src/transport/index.js';
 import { heartbeat, patternBytes, snapshotRequest } from '../support/messages.js';
 import { gate, rejectionOf } from '../support/promises.js';
 import { RecordingHandler, streamOf } from '../support/recording-handler.js';
+import { closedAfterEach, useBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT_MS = 10_000;
 const KiB = 1024;
 
-let broker: RunningBroker;
+const broker = useBroker();
 let clusters = 0;
-const open: MqttTransport[] = [];
-
-beforeAll(async () => {
-  broker = await startBroker({ host: '127.0.0.1', port: 0 });
-});
-
-afterAll(async () => {
-  await broker.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
+const open = closedAfterEach<MqttTransport>();
 
 /** Transports a and b in a fresh cluster; `options` apply to both. */
 async function pair(options: Partial<MqttTransportOptions> = {}) {

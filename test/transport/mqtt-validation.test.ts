@@ -1,33 +1,27 @@
 import { decode as decodeMsgpack, encode } from '@msgpack/msgpack';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRaftError } from '../../src/errors.js';
 import { MqttTransport, type MqttTransportOptions } from '../../src/transport/index.js';
 import { heartbeat } from '../support/messages.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler } from '../support/recording-handler.js';
+import { closedAfterEach, useBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT_MS = 5000;
 
-let broker: RunningBroker;
+const broker = useBroker();
 let rogue: MqttClient;
 let clusters = 0;
-const open: MqttTransport[] = [];
+const open = closedAfterEach<MqttTransport>();
 
 beforeAll(async () => {
-  broker = await startBroker({ host: '127.0.0.1', port: 0 });
   rogue = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'rogue', reconnectPeriod: 0 });
 });
 
 afterAll(async () => {
   await rogue.endAsync(true);
-  await broker.close();
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
 });
 
 /** A started transport with a recording handler, in a cluster of the test's own. */
