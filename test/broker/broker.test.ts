@@ -1,9 +1,10 @@
 import { connect as connectTcp, Socket } from 'node:net';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type BrokerOptions, configureSocket, type RunningBroker, startBroker } from '../../broker/index.js';
 import { isRaftError, type RaftError } from '../../src/errors.js';
 import { rejectionOf } from '../support/promises.js';
+import { connectMqtt } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const HOST = '127.0.0.1';
@@ -30,18 +31,7 @@ async function start(options: BrokerOptions = {}): Promise<RunningBroker> {
  * Resolves on CONNACK 0; rejects with mqtt.js's error (its `code` is the CONNACK return code).
  */
 function connectClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = connect(url, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: DEADLINE_MS,
-    ...options,
-  });
-  clients.push(client);
-  return new Promise((resolve, reject) => {
-    client.once('connect', () => resolve(client));
-    client.once('error', reject);
-    client.once('close', () => reject(new Error('connection closed before CONNACK')));
-  });
+  return connectMqtt(clients, url, options, DEADLINE_MS);
 }
 
 /** Collects `topic: payload` strings received by `client`. */

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cli, killChildren, spawnCli } from '../support/cli-process.js';
 import { rejectionOf } from '../support/promises.js';
+import { connectMqtt } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 /** Generous, because the child compiles the CLI with tsx on start. */
@@ -36,18 +37,7 @@ async function listeningUrl(cli: Cli): Promise<string> {
 
 /** Resolves once the client got CONNACK 0; rejects with mqtt.js's error otherwise. */
 function connectClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = connect(url, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: DEADLINE_MS,
-    ...options,
-  });
-  clients.push(client);
-  return new Promise((resolve, reject) => {
-    client.once('connect', () => resolve(client));
-    client.once('error', reject);
-    client.once('close', () => reject(new Error('connection closed before CONNACK')));
-  });
+  return connectMqtt(clients, url, options, DEADLINE_MS);
 }
 
 /** The exit code, failing the test instead of hanging when the process does not exit in time. */

@@ -1,3 +1,4 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 
@@ -28,4 +29,24 @@ export function closedAfterEach<T extends { close(): Promise<unknown> }>(): T[] 
     await Promise.all(open.splice(0).map((t) => t.close()));
   });
   return open;
+}
+
+/**
+ * Connects an MQTT 3.1.1 client without reconnecting, so a refusal or a disconnect stays visible,
+ * and adds it to `clients` for the test to end. Resolves on CONNACK 0; rejects with mqtt.js's error
+ * (its `code` is the CONNACK return code).
+ */
+export function connectMqtt(
+  clients: MqttClient[],
+  url: string,
+  options: IClientOptions,
+  connectTimeout: number,
+): Promise<MqttClient> {
+  const client = connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout, ...options });
+  clients.push(client);
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+    client.once('close', () => reject(new Error('connection closed before CONNACK')));
+  });
 }
