@@ -1,7 +1,9 @@
 /**
  * Failover: SIGKILL the leader while a surviving member proposes at a steady rate; measure the time
- * until a new leader is seen, and until the first proposal started after the kill succeeds. The
- * killed member is restarted on its data directory before the next round.
+ * until a new leader is seen, until the first proposal started after the kill succeeds, and until
+ * every proposal that was in flight through the follower at the kill has succeeded (they were
+ * forwarded to the dead leader and must follow the new one). The killed member is restarted on
+ * its data directory before the next round.
  */
 import type { Cluster } from './cluster.js';
 import { nowMs, quantile, type Result, round, sleep, until } from './util.js';
@@ -18,6 +20,8 @@ export async function failover(
 ): Promise<void> {
   const leaderMs: number[] = [];
   const firstWriteMs: number[] = [];
+  const inFlightMs: number[] = [];
+  let inFlightFailed = 0;
   const members = cluster.members.filter((m) => m.running).length;
   for (let round_ = 0; round_ < options.rounds; round_++) {
     const old = await cluster.leader();
@@ -51,6 +55,11 @@ export async function failover(
     const { samples } = await load;
     const ends = samples.filter(([start, end]) => start >= t0 && end > 0).map(([, end]) => end - t0);
     if (ends.length > 0) firstWriteMs.push(Math.min(...ends));
+    // Issued before the kill and not answered by then: pinned to the leader that died.
+    const pinned = samples.filter(([start, end]) => start < t0 && (end < 0 || end >= t0));
+    inFlightFailed += pinned.filter(([, end]) => end < 0).length;
+    const pinnedEnds = pinned.filter(([, end]) => end >= 0).map(([, end]) => end - t0);
+    if (pinnedEnds.length > 0) inFlightMs.push(Math.max(...pinnedEnds));
     await old.start(cluster.broker.url, false);
     await cluster.leader();
   }
@@ -63,6 +72,19 @@ export async function failover(
     unit: 'ms',
     ...q,
     samples: firstWriteMs.length,
+  });
+  const via = { ...q, samples: inFlightMs.length, failed: inFlightFailed };
+  report({
+    metric: 'failover_first_write_via_follower_ms',
+    value: round(quantile(inFlightMs, 0.5)),
+    unit: 'ms',
+    ...via,
+  });
+  report({
+    metric: 'failover_first_write_via_follower_max_ms',
+    value: round(Math.max(...inFlightMs)),
+    unit: 'ms',
+    ...via,
   });
   report({
     metric: 'failover_first_write_max_ms',

@@ -15,7 +15,8 @@ export type RaftErrorCode =
   | 'TRANSFER_IN_PROGRESS'
   | 'CONFIG_CHANGE_IN_PROGRESS'
   | 'CONFIGURATION_CHANGED'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'EXPIRED';
 
 /** Options that qualify a {@link RaftError}. */
 export interface RaftErrorOptions {

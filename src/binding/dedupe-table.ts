@@ -1,19 +1,32 @@
 /**
- * How many applied seqs a session remembers above its floor. A seq more than this many applied
- * proposals behind the session's oldest gap counts as applied: at most once is the safe side.
+ * How far past its acknowledgement a session's seqs may run: a proposer never has a seq in flight
+ * this many above the lowest one it still waits for (the binding starts a new session first).
  */
-export const DEDUPE_WINDOW = 1024;
+export const DEDUPE_WINDOW = 2048;
 
 /** How many proposing sessions are remembered; the least recently used one is forgotten first. */
 export const DEDUPE_MAX_SESSIONS = 10_000;
 
-/** One session as it is stored in a snapshot: every seq ≤ `floor` and every seq in `seqs` is applied. */
+/** One session as it is stored in a snapshot. */
 export interface SessionRecord {
   readonly member: string;
+  /** Every seq up to here is finished: its proposer has stopped waiting for it. */
   readonly floor: number;
   /** Applied seqs above the floor, ascending. */
   readonly seqs: readonly number[];
 }
+
+/** What the table says of a proposal. */
+export type Admission =
+  /** First time: apply it. */
+  | 'applied'
+  /** Applied before under the same session and seq: change nothing, answer as applied. */
+  | 'duplicate'
+  /**
+   * Never to be applied: its proposer acknowledged that it stopped waiting for it, or it lies
+   * beyond the window. Not applied, so it must not be answered as applied (design §7).
+   */
+  | 'expired';
 
 interface Session {
   floor: number;
@@ -21,28 +34,31 @@ interface Session {
 }
 
 /**
- * Which (member session, seq) pairs were applied (thesis §6.3). It is replicated state: every
- * member must reach the same verdict for the same entry, so it changes only on apply, in log order,
- * and uses no clock or randomness. Its size is bounded by {@link DEDUPE_MAX_SESSIONS} sessions
- * of at most {@link DEDUPE_WINDOW} remembered seqs each; a session proposing in order costs one
- * number, because contiguous seqs fold into the floor.
+ * Which (member session, seq) pairs were applied: client sessions as in the Raft thesis §6.3.
+ * Each proposal also carries its session's acknowledgement, the lowest seq whose answer the
+ * proposer still waits for; everything below it is finished, so the table forgets it (the
+ * thesis's "discard responses the client has acknowledged"). Every applied seq the proposer may
+ * still retry is remembered exactly, so a retry is never applied twice and a proposal that was
+ * not applied is never taken for a duplicate.
  *
- * Limits, by design: a proposal retried after its session was evicted (10,000 other sessions
- * proposed since) is applied again; one retried after 1,024 later seqs of its session were applied
- * while it was still missing is taken for applied and skipped.
+ * It is replicated state: every member must reach the same verdict for the same entry, so it
+ * changes only on apply, in log order, and uses no clock or randomness. It holds at most
+ * {@link DEDUPE_MAX_SESSIONS} sessions of at most {@link DEDUPE_WINDOW} seqs each. A proposal
+ * retried after its session was evicted (10,000 other sessions proposed since) is applied again.
  */
 export class DedupeTable {
   // Map iteration order is insertion order; re-inserting on use keeps it least recently used first.
   private readonly sessions = new Map<string, Session>();
   private lastMember: string | null = null;
 
-  /** Records that `member` applies `seq`. Returns false when it was applied before (a duplicate). */
-  admit(member: string, seq: number): boolean {
+  /** Decides what to do with `seq` of `member`, whose proposer waits for nothing below `ack`. */
+  admit(member: string, seq: number, ack: number): Admission {
     const session = this.touch(member);
-    if (seq <= session.floor || session.above.has(seq)) return false;
+    if (ack - 1 > session.floor) raiseFloor(session, ack - 1);
+    if (seq <= session.floor || seq > session.floor + DEDUPE_WINDOW) return 'expired';
+    if (session.above.has(seq)) return 'duplicate';
     session.above.add(seq);
-    fold(session);
-    return true;
+    return 'applied';
   }
 
   /** Number of sessions and of seqs remembered above their floors (for diagnostics and tests). */
@@ -68,10 +84,9 @@ export class DedupeTable {
   static fromRecords(records: Iterable<SessionRecord>): DedupeTable {
     const table = new DedupeTable();
     for (const r of records) {
-      const session: Session = { floor: r.floor, above: new Set(r.seqs.filter((seq) => seq > r.floor)) };
-      fold(session);
+      const inWindow = r.seqs.filter((seq) => seq > r.floor && seq <= r.floor + DEDUPE_WINDOW);
       table.sessions.delete(r.member);
-      table.sessions.set(r.member, session);
+      table.sessions.set(r.member, { floor: r.floor, above: new Set(inWindow) });
       table.lastMember = r.member;
       table.evict();
     }
@@ -101,15 +116,8 @@ export class DedupeTable {
   }
 }
 
-/** Folds seqs contiguous with the floor into it, then enforces the window by raising the floor. */
-function fold(session: Session): void {
-  while (session.above.delete(session.floor + 1)) session.floor += 1;
-  while (session.above.size > DEDUPE_WINDOW) {
-    // Give up on the oldest gap: everything up to the lowest remembered seq now counts as applied.
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const seq of session.above) if (seq < lowest) lowest = seq;
-    session.above.delete(lowest);
-    session.floor = lowest;
-    while (session.above.delete(session.floor + 1)) session.floor += 1;
-  }
+/** Forgets the seqs at or below `floor`: their proposer is done with them. */
+function raiseFloor(session: Session, floor: number): void {
+  session.floor = floor;
+  for (const seq of session.above) if (seq <= floor) session.above.delete(seq);
 }

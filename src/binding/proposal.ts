@@ -11,6 +11,11 @@ export interface Proposal {
   readonly member: string;
   /** Positive and increasing per session; a retry reuses the seq of the original attempt. */
   readonly seq: number;
+  /**
+   * The lowest seq of the session whose answer the proposer still waits for (this one's, or an
+   * older one's): every seq below it is finished and need not be remembered. 0 acknowledges nothing.
+   */
+  readonly ack: number;
   readonly input: Input;
 }
 
@@ -31,11 +36,14 @@ function nonEmptyString(value: unknown, path: string): string {
   return value;
 }
 
-/** Encodes a proposal as msgpack `{m, s, i: {o, k, v?}}` (short keys: this is in every log entry). */
-export function encodeProposal(p: Proposal): Uint8Array {
+/**
+ * Encodes a proposal as msgpack `{m, s, a, i: {o, k, v?}}` (short keys: this is in every log entry).
+ * Without `ack` it acknowledges nothing.
+ */
+export function encodeProposal(p: Omit<Proposal, 'ack'> & { readonly ack?: number }): Uint8Array {
   const i =
     p.input.op === 'set' ? { o: 'set', k: p.input.key, v: p.input.value } : { o: 'delete', k: p.input.key };
-  return msgpackEncode({ m: p.member, s: p.seq, i });
+  return msgpackEncode({ m: p.member, s: p.seq, a: p.ack ?? 0, i });
 }
 
 /**
@@ -56,13 +64,17 @@ export function decodeProposal(data: Uint8Array): Proposal {
   const seq = raw.s;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0)
     throw corrupt('s', 'expected a positive safe integer');
+  // Entries written before acknowledgements existed have none: they acknowledge nothing.
+  const ack = raw.a ?? 0;
+  if (typeof ack !== 'number' || !Number.isSafeInteger(ack) || ack < 0)
+    throw corrupt('a', 'expected a non-negative safe integer');
   const i = raw.i;
   if (!isRecord(i)) throw corrupt('i', 'expected a map');
   const key = nonEmptyString(i.k, 'i.k');
   if (i.o === 'set') {
     if (!(i.v instanceof Uint8Array)) throw corrupt('i.v', 'expected bytes');
-    return { member, seq, input: { op: 'set', key, value: i.v } };
+    return { member, seq, ack, input: { op: 'set', key, value: i.v } };
   }
-  if (i.o === 'delete') return { member, seq, input: { op: 'delete', key } };
+  if (i.o === 'delete') return { member, seq, ack, input: { op: 'delete', key } };
   throw corrupt('i.o', 'expected "set" or "delete"');
 }

@@ -1,17 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { isVoter } from '../core/configuration.js';
 import type { Configuration } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
 import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
+import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
-import { BoundedAsyncQueue } from './async-queue.js';
 import { type Input, parseInput } from './input.js';
 import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
+import { ObserverQueue } from './observer-queue.js';
 import { type BindingOptions, parseBindingOptions, type ResolvedBindingOptions } from './options.js';
 import { encodeProposal } from './proposal.js';
-import { RaftFsm } from './raft-fsm.js';
+import { ProposalSessions } from './proposal-sessions.js';
+import { type ApplyResult, RaftFsm } from './raft-fsm.js';
 
 /** Per-call limits of binding operations. */
 export interface ProposeOptions {
@@ -34,15 +35,6 @@ export interface BindingStatus {
   readonly members: ReadonlyArray<{ id: string; suffrage: string }>;
 }
 
-/** Codes worth another attempt inside a proposal's deadline: retries are safe thanks to the FSM's dedupe. */
-const RETRYABLE = new Set([
-  'NOT_LEADER',
-  'LEADERSHIP_LOST',
-  'TIMEOUT',
-  'UNREACHABLE',
-  'TRANSFER_IN_PROGRESS',
-]);
-
 /**
  * A member of a group that keeps a key-value state in sync through Raft over an MQTT broker: any
  * member proposes inputs, every member observes the same changes in the same order.
@@ -51,14 +43,13 @@ export class RaftBinding {
   readonly id: string;
   private readonly options: ResolvedBindingOptions;
   private readonly fsm: RaftFsm;
-  /** Identifies this open() session in proposals, so the FSM can drop retried duplicates. */
-  private readonly session = `${randomBytes(8).toString('hex')}`;
-  private seq = 0;
+  /** Numbers proposals so that the FSM applies each once, however often it is re-sent. */
+  private readonly sessions = new ProposalSessions();
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
   private storage: RaftStore | null = null;
   private members = new Set<string>();
-  private readonly membershipObservers = new Set<BoundedAsyncQueue<MembershipChange>>();
+  private readonly membershipObservers = new Set<ObserverQueue<MembershipChange>>();
 
   constructor(options: BindingOptions) {
     this.options = parseBindingOptions(options);
@@ -162,28 +153,40 @@ export class RaftBinding {
 
   /**
    * Proposes `input` from this member (forwarded to the leader when needed). Resolves once it is
-   * committed and applied on the leader. Retries within the deadline are safe: each proposal carries
-   * this session and a sequence number, and the replicated state applies it once.
+   * committed and applied on the leader, with the index it was applied at. The node re-sends it
+   * (to a new leader, after a lost answer) until the deadline: each proposal carries this
+   * binding's session and a sequence number, and the replicated state applies it once.
+   *
+   * @throws RaftError `INVALID_INPUT` for a bad input or option; an indefinite error when the
+   * outcome is unknown; `EXPIRED` when the group refused it for good (it was not applied).
    */
   async proposeInput(input: Input, options: ProposeOptions = {}): Promise<{ index: number }> {
     const raft = this.openRaft();
-    const data = encodeProposal({ member: this.session, seq: ++this.seq, input: parseInput(input) });
-    const deadline = Date.now() + (options.timeoutMs ?? this.options.rpcTimeout);
-    for (;;) {
-      const remaining = deadline - Date.now();
-      try {
-        const { index } = await raft.apply(
-          data,
-          options.signal === undefined
-            ? { timeoutMs: remaining }
-            : { timeoutMs: remaining, signal: options.signal },
+    checkTimeout('proposeInput', options.timeoutMs);
+    const parsed = parseInput(input);
+    const ticket = this.sessions.issue();
+    try {
+      const data = encodeProposal({
+        member: ticket.session,
+        seq: ticket.seq,
+        ack: ticket.ack,
+        input: parsed,
+      });
+      const timeoutMs = options.timeoutMs ?? this.options.rpcTimeout;
+      const { index, response } = await raft.apply(data, {
+        timeoutMs,
+        idempotent: true,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      if ((response as ApplyResult | undefined)?.outcome === 'expired') {
+        throw new RaftError(
+          'EXPIRED',
+          `proposeInput: the group refused seq ${ticket.seq} for good; not applied`,
         );
-        return { index };
-      } catch (err) {
-        const again = isRaftError(err) && RETRYABLE.has(err.code) && !options.signal?.aborted;
-        if (!again || deadline - Date.now() <= this.options.heartbeatTimeout / 10) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(50, this.options.heartbeatTimeout / 10)));
       }
+      return { index };
+    } finally {
+      ticket.finish();
     }
   }
 
@@ -196,27 +199,37 @@ export class RaftBinding {
   /** Replays the current members (`joined: true`), then every committed change once, in order. */
   observeMembershipChange(options: { signal?: AbortSignal } = {}): AsyncIterable<MembershipChange> {
     if (this.phase !== 'open') return failing(this.shutdownError());
-    const queue = new BoundedAsyncQueue<MembershipChange>(this.options.observerQueueLimit, () =>
-      this.membershipObservers.delete(queue),
-    );
-    for (const id of [...this.members].sort()) queue.push({ id, joined: true });
-    this.membershipObservers.add(queue);
-    options.signal?.addEventListener('abort', () => queue.end(), { once: true });
+    const queue = new ObserverQueue<MembershipChange>({
+      limit: this.options.observerQueueLimit,
+      replay: [...this.members].sort().map((id) => ({ id, joined: true })),
+      onDetach: (q) => this.membershipObservers.delete(q),
+      signal: options.signal,
+      what: 'membership observer',
+    });
+    if (!queue.isDetached) this.membershipObservers.add(queue);
     return queue;
   }
 
   /** The whole state. `linearizable` first waits until every write committed before the call is applied here. */
   async getState(options: { consistency?: Consistency } = {}): Promise<Map<string, Uint8Array>> {
-    const raft = this.openRaft();
-    if (options.consistency === 'linearizable') await raft.readIndex({ timeoutMs: this.options.rpcTimeout });
+    await this.readPoint('getState', options.consistency);
     return this.fsm.entries();
   }
 
   /** One key's value, or undefined. */
   async get(key: string, options: { consistency?: Consistency } = {}): Promise<Uint8Array | undefined> {
-    const raft = this.openRaft();
-    if (options.consistency === 'linearizable') await raft.readIndex({ timeoutMs: this.options.rpcTimeout });
+    await this.readPoint('get', options.consistency);
     return this.fsm.get(key);
+  }
+
+  /** Waits until a read in `consistency` may be served from the local state. */
+  private async readPoint(what: string, consistency: unknown): Promise<void> {
+    const raft = this.openRaft();
+    if (consistency === undefined || consistency === 'local') return;
+    if (consistency !== 'linearizable') {
+      throw new RaftError('INVALID_INPUT', `${what}: consistency must be 'local' or 'linearizable'`);
+    }
+    await raft.readIndex({ timeoutMs: this.options.rpcTimeout });
   }
 
   status(): BindingStatus {
@@ -247,13 +260,12 @@ export class RaftBinding {
     const next = membersOf(configuration);
     const changes = membershipDiff(this.members, next);
     this.members = next;
-    for (const queue of this.membershipObservers) for (const change of changes) queue.push(change);
+    for (const queue of [...this.membershipObservers]) for (const change of changes) queue.push(change);
   }
 
   private async teardown(): Promise<void> {
     this.fsm.closeObservers();
-    for (const queue of this.membershipObservers) queue.end();
-    this.membershipObservers.clear();
+    for (const queue of [...this.membershipObservers]) queue.close();
     await this.raft?.shutdown().catch(() => undefined);
     this.raft = null;
     await this.storage?.close().catch(() => undefined);

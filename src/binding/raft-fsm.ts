@@ -3,12 +3,12 @@ import { RaftError } from '../errors.js';
 import type { Fsm, FsmSnapshot } from '../fsm.js';
 import { copyBytes } from '../storage/bytes.js';
 import type { SnapshotSink } from '../storage/types.js';
-import { DedupeTable } from './dedupe-table.js';
+import { type Admission, DedupeTable } from './dedupe-table.js';
 import type { Input } from './input.js';
 import { kvDiff } from './kv-diff.js';
 import { type KvState, readKvSnapshot, writeKvSnapshot } from './kv-snapshot.js';
+import { ObserverQueue } from './observer-queue.js';
 import { decodeProposal } from './proposal.js';
-import { StateObserver } from './state-observer.js';
 
 /** A change as the FSM applied it, with the index of its log entry. */
 export interface AppliedChange {
@@ -24,8 +24,11 @@ export interface RaftFsmOptions {
 
 /** What {@link RaftFsm.apply} returns: the response of the proposer's `apply()` on the leader. */
 export interface ApplyResult {
-  /** True when this (member, seq) was applied before, so the entry changed nothing. */
-  readonly duplicate: boolean;
+  /**
+   * `applied` the first time; `duplicate` when this (session, seq) was applied before, so the
+   * entry changed nothing; `expired` when it was not applied and never will be (see {@link Admission}).
+   */
+  readonly outcome: Admission;
 }
 
 /**
@@ -41,7 +44,7 @@ export interface ApplyResult {
 export class RaftFsm implements Fsm {
   private state = new Map<string, Uint8Array>();
   private dedupe = new DedupeTable();
-  private readonly observers = new Set<StateObserver>();
+  private readonly observers = new Set<ObserverQueue<Input>>();
   private readonly observerQueueLimit: number;
   private applied = 0;
   private lastChange: AppliedChange | null = null;
@@ -70,9 +73,10 @@ export class RaftFsm implements Fsm {
    * @throws RaftError `CORRUPTION` when the entry does not hold a proposal.
    */
   apply(entry: Entry): ApplyResult {
-    const { member, seq, input } = decodeProposal(entry.data);
+    const { member, seq, ack, input } = decodeProposal(entry.data);
     this.applied = entry.index;
-    if (!this.dedupe.admit(member, seq)) return { duplicate: true };
+    const outcome = this.dedupe.admit(member, seq, ack);
+    if (outcome !== 'applied') return { outcome };
     let change: Input;
     if (input.op === 'set') {
       // Decoded bytes are a view into the entry; a copy lets the entry be collected.
@@ -81,12 +85,12 @@ export class RaftFsm implements Fsm {
       change = { op: 'set', key: input.key, value };
     } else {
       // Deleting a missing key still counts as applied (the seq is recorded) but changes nothing to observe.
-      if (!this.state.delete(input.key)) return { duplicate: false };
+      if (!this.state.delete(input.key)) return { outcome };
       change = input;
     }
     this.lastChange = { index: entry.index, input: change };
     for (const observer of this.observers) observer.push(change);
-    return { duplicate: false };
+    return { outcome };
   }
 
   /**
@@ -155,16 +159,18 @@ export class RaftFsm implements Fsm {
    * Iteration ends (done) when `signal` aborts or the loop breaks (queued changes are dropped), or
    * after {@link closeObservers} (queued changes are delivered first). A consumer more than
    * `observerQueueLimit` changes behind gets what was queued, then a `RaftError` of code
-   * `OBSERVER_OVERFLOW`, and is dropped (see {@link StateObserver} for the exact bounds).
+   * `OBSERVER_OVERFLOW`, and is dropped (see {@link ObserverQueue} for the exact bounds).
    */
   observe(signal?: AbortSignal): AsyncIterableIterator<Input> {
     const replay: Input[] = this.sortedEntries().map(([key, value]) => ({ op: 'set', key, value }));
-    const observer = new StateObserver(
-      this.observerQueueLimit,
+    const observer = new ObserverQueue<Input>({
+      limit: this.observerQueueLimit,
       replay,
-      (o) => this.observers.delete(o),
+      onDetach: (o) => this.observers.delete(o),
       signal,
-    );
+      copy: copyInput,
+      what: 'state observer',
+    });
     if (signal?.aborted === true) observer.return();
     else this.observers.add(observer);
     return observer;
@@ -178,4 +184,11 @@ export class RaftFsm implements Fsm {
   private sortedEntries(): [string, Uint8Array][] {
     return [...this.state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
+}
+
+/** A fresh object with its own bytes: a consumer that mutates what it got cannot touch the state. */
+function copyInput(input: Input): Input {
+  return input.op === 'set'
+    ? { op: 'set', key: input.key, value: copyBytes(input.value) }
+    : { op: 'delete', key: input.key };
 }

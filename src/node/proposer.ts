@@ -2,10 +2,21 @@ import type { ConfChange } from '../core/membership.js';
 import type { RaftCore } from '../core/raft.js';
 import type { NodeId, Role } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
-import type { ForwardRequest } from '../transport/types.js';
+import { checkTimeout, type RetryPolicy, retry } from '../retry.js';
+import type { ForwardOptions, ForwardRequest, Transport } from '../transport/types.js';
+import { fromWire } from '../transport/wire-error.js';
 import { type CallOptions, withDeadline } from './deadline.js';
-import { type ForwardClientContext, forwardToLeader } from './forwarding.js';
 import type { PendingProposals } from './pending.js';
+
+/** Options of `apply`. */
+export interface ApplyOptions extends CallOptions {
+  /**
+   * The FSM recognises a repeated `data` and applies it once (the binding's sessions do). The
+   * node may then re-send it after an unknown outcome, for example to a new leader after the
+   * old one died; without it such a call fails at once with an indefinite error.
+   */
+  idempotent?: boolean;
+}
 
 /** Options of a membership change. */
 export interface ChangeOptions extends CallOptions {
@@ -22,11 +33,17 @@ export interface Outcome {
 /** What the proposer needs from its node. */
 export interface ProposerContext {
   readonly id: NodeId;
+  /**
+   * Random per process of this member (design §7): the leader keys what it remembers of forwarded
+   * requests by it, so a restarted process never receives an answer meant for its predecessor.
+   */
+  readonly incarnation: string;
   readonly forwardToLeader: boolean;
   readonly role: () => Role;
+  readonly leader: () => NodeId | null;
+  readonly transport: Transport;
   readonly run: <T>(task: (core: RaftCore) => T) => Promise<T>;
   readonly proposals: PendingProposals;
-  readonly forwardClient: ForwardClientContext;
   readonly defaultTimeoutMs: number;
   /**
    * How long the leader waits for an operation another server forwarded. The sender's own
@@ -34,118 +51,222 @@ export interface ProposerContext {
    * unknown outcome for the sender.
    */
   readonly forwardedTimeoutMs: number;
-  /** How long to wait before retrying a change refused because another one is in progress. */
+  /** The first pause between attempts of a call. */
   readonly retryDelayMs: number;
+  /** The longest pause between attempts. */
+  readonly maxRetryDelayMs: number;
+  /** Resolves at the next leader change, or after `ms`. */
+  readonly leaderChangeOrDelay: (ms: number) => Promise<void>;
+  /** Calls `listener` on every change of the leader known here; returns a function that stops it. */
+  readonly onLeaderChange: (listener: (leader: NodeId | null) => void) => () => void;
+}
+
+/** What identifies a forwarded request to the leader's {@link ForwardServer}. */
+interface RequestIds {
+  readonly origin: NodeId;
+  readonly incarnation: string;
+  readonly seq: number;
+}
+
+/** One call as the proposer routes it: performed here when this node leads, else forwarded. */
+interface Route {
+  readonly what: string;
+  readonly local: (options: CallOptions) => Promise<Outcome>;
+  /** The request to forward, identified by `ids`. */
+  readonly request: (ids: RequestIds) => ForwardRequest;
+  readonly idempotent: boolean;
 }
 
 /**
- * Turns proposals into promises: proposes in the node's loop, waits for the entry's fate, and
- * on a follower forwards to the leader. Also performs what other servers forward to this leader.
+ * Turns proposals into promises: proposes in the node's loop, waits for the entry's fate, and on
+ * a follower forwards to the leader. Every call runs under one {@link retry} policy, which alone
+ * decides from the errors' `retryable` and `indefinite` whether to try again. Also performs what
+ * other servers forward to this leader.
  */
 export class Proposer {
   private seq = 0;
 
   constructor(private readonly ctx: ProposerContext) {}
 
-  apply(data: Uint8Array, options: CallOptions): Promise<Outcome> {
-    return this.viaLeader(
-      () => this.propose('apply', (core) => core.propose(data), options),
-      (seq) => ({ kind: 'apply', origin: this.ctx.id, seq, data }),
-      options,
-    );
-  }
-
-  barrier(options: CallOptions): Promise<Outcome> {
-    return this.viaLeader(
-      () => this.propose('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options),
-      (seq) => ({ kind: 'barrier', origin: this.ctx.id, seq }),
-      options,
-    );
-  }
-
-  changeMembership(change: ConfChange, options: ChangeOptions): Promise<Outcome> {
-    return this.viaLeader(
-      () => this.changeLocally(change, options),
-      (seq) => {
-        const base = { kind: change.type, origin: this.ctx.id, seq, id: change.id };
-        return options.prevIndex === undefined ? base : { ...base, prevIndex: options.prevIndex };
+  apply(data: Uint8Array, options: ApplyOptions): Promise<Outcome> {
+    return this.route(
+      {
+        what: 'apply',
+        local: (o) => this.propose('apply', (core) => core.propose(data), o),
+        request: (ids) => ({ kind: 'apply', ...ids, data }),
+        idempotent: options.idempotent === true,
       },
       options,
     );
   }
 
-  /** Performs a request another server forwarded to this one, as leader. */
+  barrier(options: CallOptions): Promise<Outcome> {
+    return this.route(
+      {
+        what: 'barrier',
+        local: (o) => this.proposeBarrier(o),
+        request: (ids) => ({ kind: 'barrier', ...ids }),
+        // A barrier changes nothing: proposing it twice is harmless.
+        idempotent: true,
+      },
+      options,
+    );
+  }
+
+  changeMembership(change: ConfChange, options: ChangeOptions): Promise<Outcome> {
+    const full: ConfChange =
+      options.prevIndex === undefined ? change : { ...change, prevIndex: options.prevIndex };
+    return this.route(
+      {
+        what: `${change.type} ${change.id}`,
+        local: (o) => this.proposeChange(full, o),
+        request: (ids) => {
+          const base = { kind: change.type, ...ids, id: change.id };
+          return options.prevIndex === undefined ? base : { ...base, prevIndex: options.prevIndex };
+        },
+        // A change names the state it wants for one server and changes nothing when that state
+        // already holds, so repeating it is harmless; with prevIndex, a repeat after the first
+        // took effect would be refused as CONFIGURATION_CHANGED, a wrong answer.
+        idempotent: options.prevIndex === undefined,
+      },
+      options,
+    );
+  }
+
+  /** Performs, once, a request another server forwarded to this leader; the sender retries. */
   performForwarded(request: ForwardRequest): Promise<Outcome> {
     const options = { timeoutMs: this.ctx.forwardedTimeoutMs };
     switch (request.kind) {
       case 'apply':
         return this.propose('apply', (core) => core.propose(request.data), options);
       case 'barrier':
-        return this.propose('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options);
+        return this.proposeBarrier(options);
       default: {
         const change: ConfChange = { type: request.kind, id: request.id };
-        const withGuard =
-          request.prevIndex === undefined ? options : { ...options, prevIndex: request.prevIndex };
-        return this.changeLocally(change, withGuard);
+        return this.proposeChange(
+          request.prevIndex === undefined ? change : { ...change, prevIndex: request.prevIndex },
+          options,
+        );
       }
     }
+  }
+
+  private nextIds(): RequestIds {
+    return { origin: this.ctx.id, incarnation: this.ctx.incarnation, seq: ++this.seq };
+  }
+
+  private route(route: Route, options: CallOptions): Promise<Outcome> {
+    checkTimeout(route.what, options.timeoutMs);
+    const { ctx } = this;
+    const policy: RetryPolicy = {
+      what: route.what,
+      deadline: Date.now() + (options.timeoutMs ?? ctx.defaultTimeoutMs),
+      signal: options.signal,
+      idempotent: route.idempotent,
+      minDelayMs: ctx.retryDelayMs,
+      maxDelayMs: ctx.maxRetryDelayMs,
+      pause: ctx.leaderChangeOrDelay,
+      // Without forwarding, a follower's caller must go to the leader itself (hashicorp's ErrNotLeader).
+      ...(ctx.forwardToLeader ? {} : { final: (err: RaftError) => err.code === 'NOT_LEADER' }),
+    };
+    // The leader remembers a request's answer by its ids, and an unknown outcome too, so a
+    // duplicate delivery is never performed twice. A call that may not run twice keeps its ids,
+    // so a re-sent attempt joins the first; an idempotent one takes new ids per attempt, so it is
+    // performed again (its FSM applies it once) instead of being told the first attempt's
+    // unknown outcome over and over.
+    const fixed = this.nextIds();
+    return retry(policy, ({ remainingMs, previous }) => {
+      const ids = route.idempotent && previous !== null ? this.nextIds() : fixed;
+      const attempt = withSignal({ timeoutMs: remainingMs }, options.signal);
+      if (!ctx.forwardToLeader) return route.local(attempt);
+      if (ctx.role() === 'leader') {
+        // An idempotent call follows leadership: if this node stops leading while the entry is
+        // pending, the call goes on through the new leader, whose FSM applies it at most once.
+        return route.idempotent
+          ? this.whileLeaderIs(ctx.id, route.what, attempt, (o) => route.local(o))
+          : route.local(attempt);
+      }
+      const hint = previous?.code === 'NOT_LEADER' ? previous.leader : null;
+      return this.forward(route.what, route.request(ids), hint ?? ctx.leader(), attempt);
+    });
   }
 
   /**
-   * Runs `local` when this node leads; otherwise (or when it turns out not to lead) forwards the
-   * request to the leader, when forwarding is on, until the deadline.
+   * One forward to `target`, or a broadcast when no leader is known. A forward to a named leader
+   * ends as soon as this node learns of another leader (or none): waiting on a leader that died
+   * would pin the call to it until its deadline.
    */
-  private async viaLeader(
-    local: () => Promise<Outcome>,
-    request: (seq: number) => ForwardRequest,
+  private forward(
+    what: string,
+    request: ForwardRequest,
+    target: NodeId | null,
     options: CallOptions,
   ): Promise<Outcome> {
-    const { forwardToLeader: forwarding } = this.ctx;
-    const deadline = Date.now() + (options.timeoutMs ?? this.ctx.defaultTimeoutMs);
-    for (;;) {
-      if (!forwarding || this.ctx.role() === 'leader') {
-        try {
-          return await local();
-        } catch (err) {
-          if (!forwarding || !isRaftError(err, 'NOT_LEADER')) throw err;
-        }
-      }
-      const outcome = await forwardToLeader(
-        this.ctx.forwardClient,
-        request(++this.seq),
-        deadline,
-        options.signal,
+    const { transport, retryDelayMs } = this.ctx;
+    const to = target === this.ctx.id ? null : target;
+    if (to === null) {
+      // Broadcasts are answered only by a leader (or a server that knows it): keep them short so
+      // a new leader's hint is used soon. Nobody answering means no leader took the request.
+      const timeoutMs = Math.min(options.timeoutMs ?? retryDelayMs, 4 * retryDelayMs);
+      return transport.forward(null, request, withSignal({ timeoutMs }, options.signal)).then(
+        (answer) => settle(answer),
+        (err: unknown) => {
+          if (!isRaftError(err, 'TIMEOUT') || options.signal?.aborted === true) throw err;
+          throw new RaftError('TIMEOUT', `${what}: no leader answered`, { retryable: true });
+        },
       );
-      // This node won an election while it was looking for the leader: propose here.
-      if (outcome !== 'becameLeader') return outcome;
+    }
+    return this.whileLeaderIs(to, what, options, (o) =>
+      transport.forward(to, request, { timeoutMs: o.timeoutMs ?? 0, ...signalOf(o) }).then(settle),
+    );
+  }
+
+  /**
+   * Runs `task`, aborting it when the leader known here stops being `leader`; it then fails with
+   * an indefinite `LEADERSHIP_LOST`: what was sent may still commit.
+   */
+  private async whileLeaderIs<T>(
+    leader: NodeId,
+    what: string,
+    options: CallOptions,
+    task: (options: CallOptions) => Promise<T>,
+  ): Promise<T> {
+    const lost = new AbortController();
+    const stop = this.ctx.onLeaderChange((now) => {
+      if (now !== leader) lost.abort();
+    });
+    const signal =
+      options.signal === undefined ? lost.signal : AbortSignal.any([options.signal, lost.signal]);
+    try {
+      return await task({ ...options, signal });
+    } catch (err) {
+      if (!lost.signal.aborted || options.signal?.aborted === true) throw err;
+      throw new RaftError(
+        'LEADERSHIP_LOST',
+        `${what}: ${leader} stopped leading before the outcome was known`,
+        {
+          retryable: true,
+          indefinite: true,
+          leader: this.ctx.leader(),
+          cause: err,
+        },
+      );
+    } finally {
+      stop();
     }
   }
 
-  private async changeLocally(change: ConfChange, options: ChangeOptions): Promise<Outcome> {
-    const full: ConfChange =
-      options.prevIndex === undefined ? change : { ...change, prevIndex: options.prevIndex };
-    const started = Date.now();
-    const limit = options.timeoutMs ?? this.ctx.defaultTimeoutMs;
-    // A change waits for the previous one to commit and for a new leader's first commit: retry
-    // those refusals until the deadline instead of failing a call that will soon succeed.
-    for (;;) {
-      try {
-        const remaining = Math.max(1, limit - (Date.now() - started));
-        const { index } = await this.propose(
-          `${change.type} ${change.id}`,
-          (core) => core.proposeConfChange(full),
-          {
-            ...options,
-            timeoutMs: remaining,
-          },
-        );
-        return { index };
-      } catch (err) {
-        const retry = isRaftError(err, 'CONFIG_CHANGE_IN_PROGRESS') && Date.now() - started < limit;
-        if (!retry || options.signal?.aborted) throw err;
-        await new Promise((r) => setTimeout(r, this.ctx.retryDelayMs));
-      }
-    }
+  private proposeBarrier(options: CallOptions): Promise<Outcome> {
+    return this.propose('barrier', (core) => core.propose(new Uint8Array(), 'barrier'), options);
+  }
+
+  private async proposeChange(change: ConfChange, options: CallOptions): Promise<Outcome> {
+    const { index } = await this.propose(
+      `${change.type} ${change.id}`,
+      (core) => core.proposeConfChange(change),
+      options,
+    );
+    return { index };
   }
 
   /** Proposes in the node's loop, then waits until the entry is applied here (or its fate is known). */
@@ -188,4 +309,20 @@ export class Proposer {
       (err) => proposals.abandon(result.index, err),
     );
   }
+}
+
+/** A forward's answer as an outcome, or its error. */
+function settle(answer: Awaited<ReturnType<Transport['forward']>>): Outcome {
+  if (!answer.ok) throw fromWire(answer.error);
+  return answer.response === undefined
+    ? { index: answer.index }
+    : { index: answer.index, response: answer.response };
+}
+
+function withSignal(options: { timeoutMs: number }, signal: AbortSignal | undefined): ForwardOptions {
+  return signal === undefined ? options : { ...options, signal };
+}
+
+function signalOf(options: CallOptions): { signal?: AbortSignal } {
+  return options.signal === undefined ? {} : { signal: options.signal };
 }

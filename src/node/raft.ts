@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { decodeConfiguration } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
@@ -7,15 +7,16 @@ import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
+import { checkTimeout } from '../retry.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
 import type { Transport } from '../transport/types.js';
 import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
-import { type ForwardClientContext, ForwardServer, toWireError } from './forwarding.js';
+import { ForwardServer, toWireError } from './forwarding.js';
 import { PeerHealth } from './peer-health.js';
 import { PendingProposals } from './pending.js';
-import { type ChangeOptions, Proposer } from './proposer.js';
+import { type ApplyOptions, type ChangeOptions, Proposer } from './proposer.js';
 import { ReadWaiters } from './reads.js';
 import { ReadyPersister } from './ready-persister.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
@@ -133,24 +134,26 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.committedConfig = { configuration: initial.snapshot.config, index: initial.snapshot.configIndex };
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
-    const forwardClient: ForwardClientContext = {
-      transport: this.transport,
-      selfId: this.id,
-      isLeader: () => this.role === 'leader',
-      leader: () => this.leaderId,
-      retryDelayMs: this.timing.tickMs * 2,
-      leaderChangeOrDelay: (ms) => this.nextOrDelay('leaderChange', ms),
-    };
     this.proposer = new Proposer({
       id: this.id,
+      incarnation: randomBytes(8).toString('hex'),
       forwardToLeader: config.forwardToLeader,
       role: () => this.role,
+      leader: () => this.leaderId,
+      transport: this.transport,
       run: (task) => this.run(task),
       proposals: this.proposals,
-      forwardClient,
       defaultTimeoutMs: this.defaultTimeout(),
       forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
       retryDelayMs: this.timing.tickMs,
+      // About an election timeout: by then a lost leader has a successor.
+      maxRetryDelayMs: Math.max(this.timing.tickMs, config.electionTimeout),
+      leaderChangeOrDelay: (ms) => this.nextOrDelay('leaderChange', ms),
+      onLeaderChange: (listener) => {
+        const onChange = ({ leader }: { leader: NodeId | null }) => listener(leader);
+        this.on('leaderChange', onChange);
+        return () => this.off('leaderChange', onChange);
+      },
     });
     this.forwardServer = new ForwardServer(
       () => this.role === 'leader',
@@ -209,9 +212,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /**
    * Replicates `data`; resolves with its index and the FSM's response once applied on the leader.
    * On a follower the call is forwarded to the leader (unless `forwardToLeader` is off, when it
-   * fails with `NOT_LEADER` naming the leader).
+   * fails with `NOT_LEADER` naming the leader). A forward whose leader is lost fails at once with
+   * an indefinite `LEADERSHIP_LOST`, unless `idempotent` lets it go on through the next leader.
    */
-  async apply(data: Uint8Array, options: CallOptions = {}): Promise<{ index: number; response: unknown }> {
+  async apply(data: Uint8Array, options: ApplyOptions = {}): Promise<{ index: number; response: unknown }> {
     if (!(data instanceof Uint8Array))
       throw new RaftError('INVALID_INPUT', 'apply: data must be a Uint8Array');
     const { index, response } = await this.proposer.apply(data, options);
@@ -256,6 +260,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
    * entry committed before the call. Read the FSM then. Works on followers through the leader.
    */
   readIndex(options: CallOptions = {}): Promise<number> {
+    checkTimeout('readIndex', options.timeoutMs);
     const { id, promise } = this.reads.create();
     this.enqueue((core) => core.readIndex(id));
     return withDeadline(promise, options, this.defaultTimeout(), 'readIndex', false, () =>
@@ -275,6 +280,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   /** Hands leadership to `target` (or the most up-to-date voter); resolves once this node no longer leads. */
   async leadershipTransfer(target?: NodeId, options: CallOptions = {}): Promise<void> {
+    checkTimeout('leadershipTransfer', options.timeoutMs);
     const result = await this.run((core) => core.transferLeadership(target));
     if (!result.accepted)
       throw new RaftError(result.code, `leadershipTransfer: ${result.message}`, {

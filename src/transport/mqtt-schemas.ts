@@ -115,6 +115,7 @@ const CODE_SET: Record<RaftErrorCode, true> = {
   CONFIG_CHANGE_IN_PROGRESS: true,
   CONFIGURATION_CHANGED: true,
   UNSUPPORTED: true,
+  EXPIRED: true,
 };
 
 /** An error code; one this version does not know (from a newer peer) reads as `UNREACHABLE`. */
@@ -132,7 +133,7 @@ export const wireErrorSchema = z.object({
   leader: nodeIdSchema.nullable(),
 }) satisfies z.ZodType<WireError>;
 
-const forwardBase = { origin: nodeIdSchema, seq: uint };
+const forwardBase = { origin: nodeIdSchema, incarnation: z.string().min(1).max(64), seq: uint };
 
 export const forwardRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('apply'), ...forwardBase, data: bytes }),

@@ -1,21 +1,27 @@
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import type { RaftErrorCode } from '../errors.js';
 
+/** Who sent a forwarded request: a member, one process of it, and a count within that process. */
+interface ForwardIds {
+  readonly origin: NodeId;
+  /** Random per process (design §7): a restarted member counts `seq` from 1 again. */
+  readonly incarnation: string;
+  readonly seq: number;
+}
+
 /**
- * A client operation a non-leader forwards to the leader. Proposals carry the origin member and a
- * sequence number, so a leader that receives the same request twice (a retry, or a duplicate
+ * A client operation a non-leader forwards to the leader. (origin, incarnation, seq) identifies
+ * it, so a leader that receives the same request twice (a re-sent attempt, or a duplicate
  * delivery) proposes it once.
  */
 export type ForwardRequest =
-  | { readonly kind: 'apply'; readonly origin: NodeId; readonly seq: number; readonly data: Uint8Array }
-  | { readonly kind: 'barrier'; readonly origin: NodeId; readonly seq: number }
-  | {
+  | (ForwardIds & { readonly kind: 'apply'; readonly data: Uint8Array })
+  | (ForwardIds & { readonly kind: 'barrier' })
+  | (ForwardIds & {
       readonly kind: 'addVoter' | 'addNonvoter' | 'demoteVoter' | 'removeServer';
-      readonly origin: NodeId;
-      readonly seq: number;
       readonly id: NodeId;
       readonly prevIndex?: number;
-    };
+    });
 
 /** An error as it travels in a {@link ForwardResponse}: data, never a serialized Error object. */
 export interface WireError {

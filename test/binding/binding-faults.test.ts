@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRaftError, RaftBinding, RaftError } from '../../src/index.js';
+import { isRaftError, RaftBinding, RaftError, type Transport } from '../../src/index.js';
 import { BindingGroup, collect, FAST_BINDING, set, textState } from '../support/binding-group.js';
 import { waitFor } from '../support/wait.js';
 
@@ -53,15 +53,16 @@ describe('RaftBinding under faults', () => {
     const a = await g.open('a', { bootstrap: true });
     const b = await g.open('b');
     const changes = collect(a.observeStateChange());
-    // b's first attempt commits, but its answer is lost: the call sees an indefinite TIMEOUT.
-    const raft = (b as unknown as { raft: { apply: (d: Uint8Array, o: object) => Promise<unknown> } }).raft;
-    const realApply = raft.apply.bind(raft);
+    // b's first forward commits, but its answer is lost: the node sees an indefinite TIMEOUT and
+    // sends the proposal again; the FSM's dedupe must apply it once.
+    const transport = (b as unknown as { raft: { transport: Transport } }).raft.transport;
+    const realForward = transport.forward.bind(transport);
     let calls = 0;
-    raft.apply = async (data, options) => {
+    transport.forward = async (to, request, options) => {
       calls++;
-      const result = await realApply(data, options);
+      const answer = await realForward(to, request, options);
       if (calls === 1) throw new RaftError('TIMEOUT', 'answer lost', { indefinite: true, retryable: true });
-      return result;
+      return answer;
     };
     await b.proposeInput(set('once', 'x'));
     expect(calls).toBe(2);

@@ -13,9 +13,9 @@ const text = (data: Uint8Array | undefined) =>
 /** Builds committed entries with increasing indexes, as the log would hand them to the FSM. */
 class Log {
   private index = 0;
-  entry(member: string, seq: number, input: Input): Entry {
+  entry(member: string, seq: number, input: Input, ack = 0): Entry {
     this.index += 1;
-    return { index: this.index, term: 1, type: 'command', data: encodeProposal({ member, seq, input }) };
+    return { index: this.index, term: 1, type: 'command', data: encodeProposal({ member, seq, ack, input }) };
   }
 }
 
@@ -31,14 +31,14 @@ describe('RaftFsm.apply', () => {
     const fsm = new RaftFsm();
     const log = new Log();
     expect(fsm.appliedIndex).toBe(0);
-    expect(fsm.apply(log.entry('m', 1, set('b', '1')))).toEqual({ duplicate: false });
+    expect(fsm.apply(log.entry('m', 1, set('b', '1')))).toEqual({ outcome: 'applied' });
     fsm.apply(log.entry('m', 2, set('a', '2')));
     fsm.apply(log.entry('m', 3, set('b', '3')));
     expect(text(fsm.get('b'))).toBe('3');
     expect([...fsm.entries().keys()]).toEqual(['a', 'b']);
-    expect(fsm.apply(log.entry('m', 4, del('b')))).toEqual({ duplicate: false });
+    expect(fsm.apply(log.entry('m', 4, del('b')))).toEqual({ outcome: 'applied' });
     expect(fsm.get('b')).toBeUndefined();
-    expect(fsm.apply(log.entry('m', 5, del('missing')))).toEqual({ duplicate: false });
+    expect(fsm.apply(log.entry('m', 5, del('missing')))).toEqual({ outcome: 'applied' });
     expect(fsm.appliedIndex).toBe(5);
     expect(fsm.lastApplied).toEqual({ index: 4, input: del('b') });
   });
@@ -74,9 +74,9 @@ describe('RaftFsm dedupe', () => {
   it('applies the same (member, seq) once', () => {
     const fsm = new RaftFsm();
     const log = new Log();
-    expect(fsm.apply(log.entry('m', 1, set('k', 'first')))).toEqual({ duplicate: false });
+    expect(fsm.apply(log.entry('m', 1, set('k', 'first')))).toEqual({ outcome: 'applied' });
     fsm.apply(log.entry('other', 1, set('k', 'other')));
-    expect(fsm.apply(log.entry('m', 1, set('k', 'first')))).toEqual({ duplicate: true });
+    expect(fsm.apply(log.entry('m', 1, set('k', 'first')))).toEqual({ outcome: 'duplicate' });
     expect(text(fsm.get('k'))).toBe('other');
     expect(fsm.appliedIndex).toBe(3);
   });
@@ -84,8 +84,8 @@ describe('RaftFsm dedupe', () => {
   it('applies the same seq from different members', () => {
     const fsm = new RaftFsm();
     const log = new Log();
-    expect(fsm.apply(log.entry('a', 1, set('a', '1')))).toEqual({ duplicate: false });
-    expect(fsm.apply(log.entry('b', 1, set('b', '1')))).toEqual({ duplicate: false });
+    expect(fsm.apply(log.entry('a', 1, set('a', '1')))).toEqual({ outcome: 'applied' });
+    expect(fsm.apply(log.entry('b', 1, set('b', '1')))).toEqual({ outcome: 'applied' });
     expect(fsm.entries().size).toBe(2);
   });
 
@@ -93,28 +93,50 @@ describe('RaftFsm dedupe', () => {
     const fsm = new RaftFsm();
     const log = new Log();
     for (const seq of [3, 1, 5, 2, 4])
-      expect(fsm.apply(log.entry('m', seq, set(`k${seq}`, 'v')))).toEqual({ duplicate: false });
+      expect(fsm.apply(log.entry('m', seq, set(`k${seq}`, 'v')))).toEqual({ outcome: 'applied' });
     for (const seq of [1, 2, 3, 4, 5])
-      expect(fsm.apply(log.entry('m', seq, set('dup', 'v')))).toEqual({ duplicate: true });
+      expect(fsm.apply(log.entry('m', seq, set('dup', 'v')))).toEqual({ outcome: 'duplicate' });
     expect(fsm.entries().size).toBe(5);
-    // Contiguous seqs fold into the floor: nothing is left to remember.
-    expect(fsm.dedupeStats()).toEqual({ sessions: 1, seqs: 0 });
+    // Nothing is acknowledged yet: every applied seq may still be retried, so all are remembered.
+    expect(fsm.dedupeStats()).toEqual({ sessions: 1, seqs: 5 });
   });
 
-  it('stays bounded: 50k proposals from one member, in and out of order', () => {
+  it('forgets what the proposer acknowledged, and refuses it from then on', () => {
     const fsm = new RaftFsm();
     const log = new Log();
-    for (let seq = 1; seq <= 50_000; seq++) fsm.apply(log.entry('steady', seq, set('k', String(seq))));
-    expect(fsm.dedupeStats()).toEqual({ sessions: 1, seqs: 0 });
-    // Seq 1 of "gappy" never arrives; every other odd seq is skipped too.
-    for (let seq = 2; seq <= 50_000; seq += 2) fsm.apply(log.entry('gappy', seq, set('g', String(seq))));
-    expect(fsm.dedupeStats().seqs).toBeLessThanOrEqual(DEDUPE_WINDOW);
-    // Recent seqs are still recognised...
-    expect(fsm.apply(log.entry('gappy', 50_000, set('g', 'again')))).toEqual({ duplicate: true });
-    // ...and so are old ones, now below the floor: at most once is the safe side.
-    expect(fsm.apply(log.entry('gappy', 2, set('g', 'again')))).toEqual({ duplicate: true });
-    // A gap inside the window is still applied once it arrives.
-    expect(fsm.apply(log.entry('gappy', 49_999, set('late', 'v')))).toEqual({ duplicate: false });
+    for (const seq of [1, 2, 3]) fsm.apply(log.entry('m', seq, set(`k${seq}`, 'v')));
+    // Seq 5 says the proposer waits for nothing below 4 any more.
+    expect(fsm.apply(log.entry('m', 5, set('k5', 'v'), 4))).toEqual({ outcome: 'applied' });
+    expect(fsm.dedupeStats()).toEqual({ sessions: 1, seqs: 1 });
+    // A late copy of seq 2 (or a seq 4 nobody waits for any more) is never applied, nor called applied.
+    expect(fsm.apply(log.entry('m', 2, set('k2', 'late')))).toEqual({ outcome: 'expired' });
+    expect(text(fsm.get('k2'))).toBe('v');
+    // Seq 4 is still in flight (the acknowledgement is the lowest seq waited for): it applies.
+    expect(fsm.apply(log.entry('m', 4, set('k4', 'v'), 4))).toEqual({ outcome: 'applied' });
+    expect(fsm.apply(log.entry('m', 5, set('k5', 'again'), 4))).toEqual({ outcome: 'duplicate' });
+  });
+
+  it('refuses a seq beyond the window over its acknowledgement', () => {
+    const fsm = new RaftFsm();
+    const log = new Log();
+    expect(fsm.apply(log.entry('m', DEDUPE_WINDOW + 1, set('far', 'v')))).toEqual({ outcome: 'expired' });
+    expect(fsm.get('far')).toBeUndefined();
+    expect(fsm.apply(log.entry('m', DEDUPE_WINDOW, set('edge', 'v')))).toEqual({ outcome: 'applied' });
+  });
+
+  it('stays bounded: 50k proposals from one member that acknowledges as it goes', () => {
+    const fsm = new RaftFsm();
+    const log = new Log();
+    // Eight calls in flight at a time: each proposal acknowledges all but the last eight seqs.
+    for (let seq = 1; seq <= 50_000; seq++)
+      fsm.apply(log.entry('steady', seq, set('k', String(seq)), Math.max(0, seq - 7)));
+    expect(fsm.dedupeStats()).toEqual({ sessions: 1, seqs: 8 });
+    // Recent seqs are still recognised; old ones are refused, never applied again.
+    expect(fsm.apply(log.entry('steady', 50_000, set('k', 'again'), 49_993))).toEqual({
+      outcome: 'duplicate',
+    });
+    expect(fsm.apply(log.entry('steady', 2, set('k', 'again'), 49_993))).toEqual({ outcome: 'expired' });
+    expect(text(fsm.get('k'))).toBe('50000');
   });
 
   it('stays bounded: 20k members, least recently used forgotten first', () => {
@@ -127,10 +149,10 @@ describe('RaftFsm dedupe', () => {
       if (m % 1000 === 0) fsm.apply(log.entry('member-0', m, set('keep', String(m))));
     }
     expect(fsm.dedupeStats().sessions).toBe(DEDUPE_MAX_SESSIONS);
-    expect(fsm.apply(log.entry('member-0', 1, set('k', 'retry')))).toEqual({ duplicate: true });
-    expect(fsm.apply(log.entry('member-19999', 1, set('k', 'retry')))).toEqual({ duplicate: true });
+    expect(fsm.apply(log.entry('member-0', 1, set('k', 'retry')))).toEqual({ outcome: 'duplicate' });
+    expect(fsm.apply(log.entry('member-19999', 1, set('k', 'retry')))).toEqual({ outcome: 'duplicate' });
     // member-1 was evicted long ago: its retry is taken for a new proposal.
-    expect(fsm.apply(log.entry('member-1', 1, set('k', 'retry')))).toEqual({ duplicate: false });
+    expect(fsm.apply(log.entry('member-1', 1, set('k', 'retry')))).toEqual({ outcome: 'applied' });
     expect(fsm.dedupeStats().sessions).toBe(DEDUPE_MAX_SESSIONS);
   });
 
@@ -150,10 +172,10 @@ describe('RaftFsm dedupe', () => {
     }
     const a = new RaftFsm();
     const b = new RaftFsm();
-    const resultsA = entries.map((e) => a.apply(e).duplicate);
-    const resultsB = entries.map((e) => b.apply(e).duplicate);
+    const resultsA = entries.map((e) => a.apply(e).outcome);
+    const resultsB = entries.map((e) => b.apply(e).outcome);
     expect(resultsB).toEqual(resultsA);
-    expect(resultsA).toContain(true);
+    expect(resultsA).toContain('duplicate');
     const [snapA, snapB] = await Promise.all([snapshotBytesOf(a), snapshotBytesOf(b)]);
     expect(Buffer.compare(snapA, snapB)).toBe(0);
   });

@@ -78,20 +78,26 @@ describe('parseInput', () => {
 describe('the proposal codec', () => {
   it('round-trips sets and deletes', () => {
     const proposals: Proposal[] = [
-      { member: 'm-1', seq: 1, input: { op: 'set', key: 'k', value: bytes('value') } },
+      { member: 'm-1', seq: 1, ack: 0, input: { op: 'set', key: 'k', value: bytes('value') } },
       {
         member: 'm-1',
         seq: Number.MAX_SAFE_INTEGER,
+        ack: Number.MAX_SAFE_INTEGER,
         input: { op: 'set', key: 'empty', value: new Uint8Array() },
       },
-      { member: 'm-2', seq: 9, input: { op: 'delete', key: 'k\u{1F600}' } },
+      { member: 'm-2', seq: 9, ack: 4, input: { op: 'delete', key: 'k\u{1F600}' } },
     ];
     for (const p of proposals) expect(decodeProposal(encodeProposal(p))).toEqual(p);
   });
 
-  it('encodes as msgpack {m, s, i: {o, k, v?}}', () => {
-    const data = encodeProposal({ member: 'm', seq: 3, input: { op: 'delete', key: 'k' } });
-    expect(data).toEqual(encode({ m: 'm', s: 3, i: { o: 'delete', k: 'k' } }));
+  it('encodes as msgpack {m, s, a, i: {o, k, v?}}', () => {
+    const data = encodeProposal({ member: 'm', seq: 3, ack: 2, input: { op: 'delete', key: 'k' } });
+    expect(data).toEqual(encode({ m: 'm', s: 3, a: 2, i: { o: 'delete', k: 'k' } }));
+  });
+
+  it('reads an entry without an acknowledgement as acknowledging nothing', () => {
+    const data = encode({ m: 'm', s: 3, i: { o: 'delete', k: 'k' } });
+    expect(decodeProposal(data)).toEqual({ member: 'm', seq: 3, ack: 0, input: { op: 'delete', key: 'k' } });
   });
 
   it.each([
@@ -111,6 +117,8 @@ describe('the proposal codec', () => {
     ['an array', encode(['m', 1, { o: 'delete', k: 'k' }])],
     ['an input that is not a map', encode({ m: 'm', s: 1, i: 'delete k' })],
     ['a seq beyond safe integers', encode({ m: 'm', s: 2 ** 60, i: { o: 'delete', k: 'k' } })],
+    ['a negative ack', encode({ m: 'm', s: 1, a: -1, i: { o: 'delete', k: 'k' } })],
+    ['an ack that is not a number', encode({ m: 'm', s: 1, a: '1', i: { o: 'delete', k: 'k' } })],
   ])('rejects %s as CORRUPTION', (_name, data) => {
     expect(raftError(() => decodeProposal(data), 'CORRUPTION')).toMatch(/^proposal: /);
   });

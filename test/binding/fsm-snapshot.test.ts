@@ -70,15 +70,15 @@ describe('RaftFsm snapshot and restore', () => {
       await target.restore(stream(cut));
       expectSameState(target.entries(), source.entries());
       expect(target.dedupeStats()).toEqual(source.dedupeStats());
-      // The restored table still recognises applied proposals, in and above the floor.
+      // The restored table still recognises applied proposals, and applies the missing ones.
       expect(target.apply(log.entry('m3', 1, { op: 'set', key: 'key-3', value: bytes('dup') }))).toEqual({
-        duplicate: true,
+        outcome: 'duplicate',
       });
       expect(target.apply(log.entry('gappy', 5, { op: 'set', key: 'key-0', value: bytes('dup') }))).toEqual({
-        duplicate: true,
+        outcome: 'duplicate',
       });
       expect(target.apply(log.entry('gappy', 4, { op: 'set', key: 'late', value: bytes('v') }))).toEqual({
-        duplicate: false,
+        outcome: 'applied',
       });
       expect(target.get('key-3')).toEqual(value);
     }
@@ -102,7 +102,7 @@ describe('RaftFsm snapshot and restore', () => {
     await restored.restore(stream(chunks));
     expect(restored.entries()).toEqual(new Map([['a', bytes('1')]]));
     // Seq 2 was applied after the capture: the restored table must not know it.
-    expect(restored.apply(log.entry('m', 2, { op: 'delete', key: 'a' }))).toEqual({ duplicate: false });
+    expect(restored.apply(log.entry('m', 2, { op: 'delete', key: 'a' }))).toEqual({ outcome: 'applied' });
   });
 
   it('restores an empty state, replacing what was there; appliedIndex comes from restoredAt', async () => {
@@ -115,7 +115,7 @@ describe('RaftFsm snapshot and restore', () => {
     fsm.restoredAt(40);
     expect(fsm.appliedIndex).toBe(40);
     expect(fsm.apply(log.entry('m', 1, { op: 'set', key: 'a', value: bytes('again') }))).toEqual({
-      duplicate: false,
+      outcome: 'applied',
     });
   });
 

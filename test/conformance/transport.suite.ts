@@ -249,6 +249,7 @@ export function transportConformance(name: string, makeCluster: TransportCluster
       const apply = (seq: number): ForwardRequest => ({
         kind: 'apply',
         origin: 'a',
+        incarnation: 'i1',
         seq,
         data: new Uint8Array([1, 2, 3, 0, 255]),
       });
@@ -277,11 +278,11 @@ export function transportConformance(name: string, makeCluster: TransportCluster
         c.handler('b').onForwardBehavior = async () => ({ ok: true, index: 1 });
         const requests: ForwardRequest[] = [
           apply(1),
-          { kind: 'barrier', origin: 'a', seq: 2 },
-          { kind: 'addVoter', origin: 'a', seq: 3, id: 'd', prevIndex: 7 },
-          { kind: 'addNonvoter', origin: 'a', seq: 4, id: 'e' },
-          { kind: 'demoteVoter', origin: 'a', seq: 5, id: 'd' },
-          { kind: 'removeServer', origin: 'a', seq: 6, id: 'e', prevIndex: 0 },
+          { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 2 },
+          { kind: 'addVoter', origin: 'a', incarnation: 'i1', seq: 3, id: 'd', prevIndex: 7 },
+          { kind: 'addNonvoter', origin: 'a', incarnation: 'i1', seq: 4, id: 'e' },
+          { kind: 'demoteVoter', origin: 'a', incarnation: 'i1', seq: 5, id: 'd' },
+          { kind: 'removeServer', origin: 'a', incarnation: 'i1', seq: 6, id: 'e', prevIndex: 0 },
         ];
         for (const r of requests) {
           await expect(c.transport('a').forward('b', r, { timeoutMs: WAIT_MS })).resolves.toEqual({

@@ -133,6 +133,7 @@ describe('Raft over MQTT with RaftStore', () => {
       const request: ForwardRequest = {
         kind: 'apply',
         origin: 'client',
+        incarnation: 'i1',
         seq: 7,
         data: encoder.encode('dup=1'),
       };

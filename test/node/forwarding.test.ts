@@ -75,6 +75,7 @@ describe('leader forwarding', () => {
     const request: ForwardRequest = {
       kind: 'apply',
       origin: 'client-x',
+      incarnation: 'i1',
       seq: 1,
       data: encoder.encode('dup=1'),
     };
@@ -99,7 +100,47 @@ describe('leader forwarding', () => {
     const [f1, f2] = followers as [string, string];
     const answer = await c.network
       .transport(f1)
-      .forward(f2, { kind: 'barrier', origin: f1, seq: 99 }, { timeoutMs: 2000 });
+      .forward(f2, { kind: 'barrier', origin: f1, incarnation: 'i1', seq: 99 }, { timeoutMs: 2000 });
     expect(answer).toMatchObject({ ok: false, error: { code: 'NOT_LEADER', leader } });
+  });
+
+  it('a forward whose leader is lost fails at once with an indefinite LEADERSHIP_LOST', async () => {
+    const { c, leader, followers } = await threeNodes();
+    const follower = c.raft(followers[0] as string);
+    // The leader still receives (so the forward reaches it) but nothing it sends arrives: it can
+    // neither commit nor answer, and the followers elect another leader.
+    c.network.filter((m) => m.from !== leader);
+    // Its deadline is past the test's: without the leader-loss check the call would hang here.
+    const err = await follower
+      .apply(encoder.encode('pinned=1'), { timeoutMs: 120_000 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LEADERSHIP_LOST', indefinite: true });
+  });
+
+  it('an idempotent apply goes on through the next leader when the leader is lost', async () => {
+    const { c, leader, followers } = await threeNodes();
+    const follower = c.raft(followers[0] as string);
+    c.network.filter((m) => m.from !== leader);
+    const { index } = await follower.apply(encoder.encode('moved=1'), {
+      timeoutMs: 120_000,
+      idempotent: true,
+    });
+    const next = await c.waitForLeader();
+    expect(next).not.toBe(leader);
+    await waitFor(() => c.member(next).fsm.state.get('moved') === '1', 5000, 'the new leader applies it');
+    expect(c.raft(next).stats().appliedIndex).toBeGreaterThanOrEqual(index);
+  });
+
+  it('a restarted follower is never answered with what its previous process was told', async () => {
+    const { c, followers } = await threeNodes();
+    const id = followers[0] as string;
+    for (let i = 1; i <= 3; i++) await c.raft(id).apply(encoder.encode(`old${i}=x`));
+    await c.kill(id);
+    await c.startNode(id);
+    await waitFor(() => c.raft(id).leader() !== null, 5000, `${id} knows the leader again`);
+    for (let i = 1; i <= 3; i++) await c.raft(id).apply(encoder.encode(`new${i}=y`));
+    const { index } = await c.apply('fence=1');
+    await c.waitForConvergence(index);
+    expect(['new1', 'new2', 'new3'].map((k) => c.member(id).fsm.state.get(k))).toEqual(['y', 'y', 'y']);
   });
 });

@@ -45,7 +45,7 @@ describe('MQTT envelope codec', () => {
       f: 'a',
       t: 'b',
       c: 'c1',
-      b: { kind: 'addVoter', origin: 'a', seq: 4, id: 'd', prevIndex: undefined },
+      b: { kind: 'addVoter', origin: 'a', incarnation: 'i1', seq: 4, id: 'd', prevIndex: undefined },
     };
     const decoded = decodeInbound(encodeEnvelope(envelope), 'inbox', ctx);
     expect(decoded).toEqual({
@@ -55,7 +55,7 @@ describe('MQTT envelope codec', () => {
         id: 'tok-1',
         from: 'a',
         to: 'b',
-        body: { kind: 'addVoter', origin: 'a', seq: 4, id: 'd' },
+        body: { kind: 'addVoter', origin: 'a', incarnation: 'i1', seq: 4, id: 'd' },
       },
     });
     if (decoded.ok && decoded.inbound.kind === 'forwardRequest')

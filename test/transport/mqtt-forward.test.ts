@@ -29,7 +29,7 @@ async function nodes(...ids: string[]) {
   };
 }
 
-const barrier: ForwardRequest = { kind: 'barrier', origin: 'a', seq: 1 };
+const barrier: ForwardRequest = { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 };
 
 describe('MqttTransport: forwarding', () => {
   it('rejects with a definite TIMEOUT and sends nothing when the signal is already aborted', async () => {
@@ -99,7 +99,7 @@ describe('MqttTransport: forwarding', () => {
     const calls = Array.from({ length: 50 }, (_, i) =>
       n('a').transport.forward(
         i % 2 === 0 ? 'b' : 'c',
-        { kind: 'barrier', origin: 'a', seq: i },
+        { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: i },
         { timeoutMs: WAIT_MS },
       ),
     );

@@ -73,7 +73,11 @@ describe('MqttTransport: connection loss', () => {
     expect(b.handler.messages.map((m) => (m.type === 'heartbeatRequest' ? m.commit : -1))).toEqual([1, 3]);
     b.handler.onForwardBehavior = async () => ({ ok: true, index: 9 });
     await expect(
-      a.transport.forward('b', { kind: 'barrier', origin: 'a', seq: 1 }, { timeoutMs: WAIT_MS }),
+      a.transport.forward(
+        'b',
+        { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
+        { timeoutMs: WAIT_MS },
+      ),
     ).resolves.toEqual({ ok: true, index: 9 });
   });
 
@@ -82,7 +86,11 @@ describe('MqttTransport: connection loss', () => {
     const a = await node('a', only.url);
     const b = await node('b', only.url);
     b.handler.onForwardBehavior = () => new Promise<ForwardResponse>(() => undefined);
-    const pending = a.transport.forward('b', { kind: 'barrier', origin: 'a', seq: 1 }, { timeoutMs: 60_000 });
+    const pending = a.transport.forward(
+      'b',
+      { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
+      { timeoutMs: 60_000 },
+    );
     await waitFor(() => b.handler.forwards.length === 1, WAIT_MS, 'b to get the request');
     await only.close();
     const err = await rejectionOf(pending);
@@ -91,7 +99,11 @@ describe('MqttTransport: connection loss', () => {
     // While disconnected a new call fails at once, and definitely: nothing was sent.
     await waitFor(() => !a.transport.connected, WAIT_MS, 'a to notice');
     const later = await rejectionOf(
-      a.transport.forward('b', { kind: 'barrier', origin: 'a', seq: 2 }, { timeoutMs: 60_000 }),
+      a.transport.forward(
+        'b',
+        { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 2 },
+        { timeoutMs: 60_000 },
+      ),
     );
     expect(isRaftError(later, 'UNREACHABLE')).toBe(true);
     expect((later as RaftError).indefinite).toBe(false);
@@ -180,7 +192,11 @@ describe('MqttTransport: connection loss', () => {
     const a = await node('a', only.url);
     const b = await node('b', only.url);
     b.handler.onForwardBehavior = () => new Promise<ForwardResponse>(() => undefined);
-    const pending = a.transport.forward('b', { kind: 'barrier', origin: 'a', seq: 1 }, { timeoutMs: 60_000 });
+    const pending = a.transport.forward(
+      'b',
+      { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
+      { timeoutMs: 60_000 },
+    );
     b.handler.onSnapshotBehavior = () => new Promise<void>(() => undefined);
     const snapshot = a.transport.sendSnapshot(snapshotRequest('a', 'b'), streamOf(patternBytes(0, 10)));
     await waitFor(() => b.handler.forwards.length === 1, WAIT_MS, 'b to get the request');

@@ -102,7 +102,11 @@ describe('MqttTransport: validation of what it receives', () => {
       [
         inbox,
         encode(
-          envelope(cluster, { k: 'forwardRequest', id: 'x', b: { kind: 'apply', origin: 'a', seq: 1 } }),
+          envelope(cluster, {
+            k: 'forwardRequest',
+            id: 'x',
+            b: { kind: 'apply', origin: 'a', incarnation: 'i1', seq: 1 },
+          }),
         ),
         'invalidBody',
       ],
@@ -152,7 +156,11 @@ describe('MqttTransport: validation of what it receives', () => {
     await waitFor(() => b.handler.messages.length === 2, WAIT_MS, 'a message from a real member');
     b.handler.onForwardBehavior = async () => ({ ok: true, index: 5 });
     await expect(
-      a.transport.forward('b', { kind: 'barrier', origin: 'a', seq: 1 }, { timeoutMs: WAIT_MS }),
+      a.transport.forward(
+        'b',
+        { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
+        { timeoutMs: WAIT_MS },
+      ),
     ).resolves.toEqual({ ok: true, index: 5 });
   });
 
@@ -259,7 +267,11 @@ describe('MqttTransport: validation of what it receives', () => {
     expect(() => a.transport.send(heartbeat('a', 'b/#', 1))).not.toThrow();
     expect(a.transport.stats.droppedReasons.invalidAddress).toBe(1);
     const err = await rejectionOf(
-      a.transport.forward('x/+', { kind: 'barrier', origin: 'a', seq: 1 }, { timeoutMs: 100 }),
+      a.transport.forward(
+        'x/+',
+        { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
+        { timeoutMs: 100 },
+      ),
     );
     expect(isRaftError(err, 'UNREACHABLE')).toBe(true);
   });

@@ -1,67 +1,93 @@
 import { RaftError } from '../errors.js';
-import { copyBytes } from '../storage/bytes.js';
 import { Fifo } from './fifo.js';
-import type { Input } from './input.js';
 
 /** Changes delivered as one unit: a replay or a restore's difference. The array is shared, never mutated. */
-interface Batch {
+interface Batch<T> {
   readonly kind: 'replay' | 'restore';
-  readonly inputs: readonly Input[];
+  readonly inputs: readonly T[];
   next: number;
 }
 
-type Pending = Input | Batch;
+/** A queued change, or a batch of them; the `batch` wrapper keeps the two apart whatever `T` is. */
+type Pending<T> = { readonly one: T } | Batch<T>;
 
-function isBatch(p: Pending): p is Batch {
+function isBatch<T>(p: Pending<T>): p is Batch<T> {
   return 'inputs' in p;
 }
 
+/** How an {@link ObserverQueue} starts and what it calls. */
+export interface ObserverQueueOptions<T> {
+  /** Changes from live pushes that may wait; one more is an overflow. */
+  readonly limit: number;
+  /** What the observer sees first (the state or the members now). */
+  readonly replay: readonly T[];
+  /** Called once when the queue stops taking changes, so its producer can forget it. */
+  readonly onDetach: (queue: ObserverQueue<T>) => void;
+  /** Ends the iteration at once, dropping what is queued. */
+  readonly signal?: AbortSignal | undefined;
+  /** Copies a change on its way out, so a consumer cannot mutate what others receive. */
+  readonly copy?: (item: T) => T;
+  /** Names the observer in its overflow error. */
+  readonly what: string;
+}
+
 /**
- * One consumer of the FSM's state changes: an async iterator over a bounded queue of its own. The
- * FSM pushes synchronously and never waits for it.
+ * One consumer of a stream of changes (state or membership): an async iterator over a bounded queue
+ * of its own. Producers push synchronously and never wait for it; any number of `next()` calls may
+ * be pending, and each is answered in order.
  *
- * Bounds: at most `limit` changes from applies may wait in the queue. Besides them it holds the
+ * Bounds: at most `limit` changes from live pushes may wait in the queue. Besides them it holds the
  * replay it started with and at most one restore difference; both are arrays shared with other
  * observers and bounded by the state's size, so they do not count against the limit (a large
  * snapshot install must not end every observer). A change beyond the limit, or a second restore
  * while the first one's difference is still undelivered, is an overflow: the observer is detached,
  * delivers what it had queued, then its iterator throws `OBSERVER_OVERFLOW` at the point of the
- * gap. Call `observe()` again for a fresh replay.
+ * gap. Observe again for a fresh replay.
  */
-export class StateObserver implements AsyncIterableIterator<Input> {
-  private readonly queue = new Fifo<Pending>();
+export class ObserverQueue<T> implements AsyncIterableIterator<T> {
+  private readonly queue = new Fifo<Pending<T>>();
   private live = 0;
   private restores = 0;
-  private readonly waiters: ((result: IteratorResult<Input>) => void)[] = [];
+  private readonly waiters: ((result: IteratorResult<T>) => void)[] = [];
   private failure: RaftError | null = null;
   /** No more changes will arrive: deliver what is queued (and the failure, if any), then finish. */
   private detached = false;
   private readonly onAbort = (): void => this.finishNow();
+  private readonly limit: number;
+  private readonly onDetach: (queue: ObserverQueue<T>) => void;
+  private readonly signal: AbortSignal | undefined;
+  private readonly copy: (item: T) => T;
+  private readonly what: string;
 
-  constructor(
-    private readonly limit: number,
-    replay: readonly Input[],
-    private readonly onDetach: (observer: StateObserver) => void,
-    private readonly signal?: AbortSignal,
-  ) {
-    if (replay.length > 0) this.queue.push({ kind: 'replay', inputs: replay, next: 0 });
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+  constructor(options: ObserverQueueOptions<T>) {
+    this.limit = options.limit;
+    this.onDetach = options.onDetach;
+    this.signal = options.signal;
+    this.copy = options.copy ?? ((item) => item);
+    this.what = options.what;
+    if (options.replay.length > 0) this.queue.push({ kind: 'replay', inputs: options.replay, next: 0 });
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Queues one applied change, or overflows. */
-  push(input: Input): void {
+  /** True once the queue takes no more changes. */
+  get isDetached(): boolean {
+    return this.detached;
+  }
+
+  /** Queues one change, or overflows. */
+  push(input: T): void {
     if (this.detached) return;
     if (this.live >= this.limit) {
       this.overflow(`fell more than ${this.limit} changes behind`);
       return;
     }
-    this.queue.push(input);
+    this.queue.push({ one: input });
     this.live += 1;
     this.wake();
   }
 
   /** Queues a restore's difference as one unit, or overflows. */
-  pushRestore(inputs: readonly Input[]): void {
+  pushRestore(inputs: readonly T[]): void {
     if (this.detached || inputs.length === 0) return;
     if (this.restores > 0) {
       this.overflow('had not consumed the previous snapshot restore when another one arrived');
@@ -78,7 +104,7 @@ export class StateObserver implements AsyncIterableIterator<Input> {
     this.wake();
   }
 
-  next(): Promise<IteratorResult<Input>> {
+  next(): Promise<IteratorResult<T>> {
     const input = this.take();
     if (input !== undefined) return Promise.resolve({ value: input, done: false });
     if (this.failure !== null) {
@@ -91,19 +117,19 @@ export class StateObserver implements AsyncIterableIterator<Input> {
   }
 
   /** Called by `for await` on `break`: stops at once, dropping what is queued. */
-  return(): Promise<IteratorResult<Input>> {
+  return(): Promise<IteratorResult<T>> {
     this.finishNow();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<Input> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
   }
 
   private overflow(reason: string): void {
     this.failure = new RaftError(
       'OBSERVER_OVERFLOW',
-      `state observer ${reason}; call observe() again for a fresh replay`,
+      `${this.what} ${reason}; observe again for a fresh replay`,
       {
         retryable: true,
       },
@@ -141,13 +167,13 @@ export class StateObserver implements AsyncIterableIterator<Input> {
     for (const resolve of this.waiters.splice(0)) resolve({ value: undefined, done: true });
   }
 
-  private take(): Input | undefined {
+  private take(): T | undefined {
     const head = this.queue.peek();
     if (head === undefined) return undefined;
     if (!isBatch(head)) {
       this.queue.shift();
       this.live -= 1;
-      return copyInput(head);
+      return this.copy(head.one);
     }
     const input = head.inputs[head.next];
     head.next += 1;
@@ -155,13 +181,6 @@ export class StateObserver implements AsyncIterableIterator<Input> {
       this.queue.shift();
       if (head.kind === 'restore') this.restores -= 1;
     }
-    return input === undefined ? undefined : copyInput(input);
+    return input === undefined ? undefined : this.copy(input);
   }
-}
-
-/** A fresh object with its own bytes: a consumer that mutates what it got cannot touch the state. */
-function copyInput(input: Input): Input {
-  return input.op === 'set'
-    ? { op: 'set', key: input.key, value: copyBytes(input.value) }
-    : { op: 'delete', key: input.key };
 }
