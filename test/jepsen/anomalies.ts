@@ -55,6 +55,36 @@ function staleness(r: Op, w: Op, writes: ReadonlyMap<string, Op>): string | null
   return null;
 }
 
+/**
+ * Acknowledged writes that no member ever applied: the value is in no member's observed stream
+ * (replays included) and no read returned it. With a hot key, a register history explains such a
+ * write as "overwritten at once" and stays linearizable, so the streams are the stronger witness:
+ * every member observes every entry it applies, in order, from its subscription on, so while at
+ * least one member is up and subscribed at every moment (the nemesis runs one fault at a time, and
+ * a broker restart stops no process) every committed entry appears in some stream.
+ */
+export function unappliedWrites(
+  history: readonly Op[],
+  applied: ReadonlySet<string>,
+  itemId: (key: string, value: string) => string,
+): LostWrite[] {
+  const read = new Set<string>();
+  for (const op of history)
+    if (op.kind === 'read' && op.outcome === 'ok' && op.value !== null) read.add(itemId(op.key, op.value));
+  const lost: LostWrite[] = [];
+  for (const w of history) {
+    if (w.kind !== 'write' || w.outcome !== 'ok' || w.value === null) continue;
+    const id = itemId(w.key, w.value);
+    if (!applied.has(id) && !read.has(id))
+      lost.push({
+        write: w,
+        evidence: w,
+        why: 'no member applied it (in no observed stream) and no read saw it',
+      });
+  }
+  return lost;
+}
+
 /** Ok reads that returned a value no write of that key wrote, or that a definitely failed write wrote. */
 export function impossibleReads(opsOfKey: readonly Op[]): Array<{ read: Op; why: string }> {
   const writes = new Map<string, Op>();
@@ -72,5 +102,9 @@ export function impossibleReads(opsOfKey: readonly Op[]): Array<{ read: Op; why:
 
 /** Report lines for lost writes. */
 export function describeLost(lost: readonly LostWrite[]): string[] {
-  return lost.map((l) => `LOST ${describeOp(l.write)}: ${l.why} (${describeOp(l.evidence)})`);
+  return lost.map((l) =>
+    l.evidence === l.write
+      ? `LOST ${describeOp(l.write)}: ${l.why}`
+      : `LOST ${describeOp(l.write)}: ${l.why} (${describeOp(l.evidence)})`,
+  );
 }

@@ -165,6 +165,31 @@ describe('each kind of bad history is rejected on its own', () => {
     expect(verdict.lost[0]?.write).toBe(lost);
   });
 
+  it('an acknowledged write that no member applied, on a key too hot for the register rule', () => {
+    const h = builder();
+    h.w('x', 'a', 0, 10);
+    // b is acknowledged but never applied; c overlaps it, so "b then c at once" explains every read.
+    h.w('x', 'b', 20, 30, 'ok', 'n3/c0');
+    h.w('x', 'c', 25, 35, 'ok', 'n1/c1');
+    h.r('x', 'c', 40, 50);
+    const streams: StreamRecord[] = [
+      {
+        member: 'n1',
+        incarnation: 0,
+        replay: [],
+        live: [
+          ['x', 'a'],
+          ['x', 'c'],
+        ],
+      },
+    ];
+    expect(check({ history: h.ops }).valid).toBe(true);
+    const verdict = check({ history: h.ops, streams });
+    expectRejected(verdict, /LOST #1 n3\/c0@n3 write x=b ok .*: no member applied it/);
+    expect(verdict.linearizable).toBe('yes');
+    expect(verdict.lost.map((l) => l.write.value)).toEqual(['b']);
+  });
+
   it('a read of a value never written', () => {
     const h = builder();
     h.w('x', 'a', 0, 10);

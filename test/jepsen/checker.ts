@@ -3,7 +3,7 @@
  * independent registers is linearizable iff each register's sub-history is), acknowledged writes
  * shown lost, impossible reads, stream consistency and end-state convergence.
  */
-import { describeLost, impossibleReads, type LostWrite, lostWrites } from './anomalies.js';
+import { describeLost, impossibleReads, type LostWrite, lostWrites, unappliedWrites } from './anomalies.js';
 import { byKey, describeOp, type Op } from './history.js';
 import {
   checkRegister,
@@ -14,7 +14,7 @@ import {
   registerModel,
   type SearchBudget,
 } from './linearizability.js';
-import { checkStreams, type StreamRecord, type StreamReport } from './streams.js';
+import { appliedItems, checkStreams, itemId, type StreamRecord, type StreamReport } from './streams.js';
 
 /** What the checker is given besides the history. */
 export interface CheckInput {
@@ -57,6 +57,12 @@ export function check(input: CheckInput): Verdict {
     if (result.status === 'unknown') problems.push(`key ${key}: linearizability unknown (${result.reason})`);
     lost.push(...lostWrites(ops));
     impossible.push(...impossibleReads(ops));
+  }
+  if (input.streams !== undefined) {
+    // Writes the register rule already named are not named twice.
+    const named = new Set(lost.map((l) => l.write));
+    const unapplied = unappliedWrites(input.history, appliedItems(input.streams), itemId);
+    lost.push(...unapplied.filter((l) => !named.has(l.write)));
   }
   problems.push(...describeLost(lost));
   for (const i of impossible) problems.push(`IMPOSSIBLE READ ${describeOp(i.read)}: ${i.why}`);

@@ -29,7 +29,8 @@ export interface StreamReport {
   changes: number;
 }
 
-const itemId = (key: string, value: string | null): string => `${key}=${value ?? '<deleted>'}`;
+/** A change's name: values are unique per key, so key and value name one write. */
+export const itemId = (key: string, value: string | null): string => `${key}=${value ?? '<deleted>'}`;
 const whereOf = (s: StreamRecord): string => `${s.member}#${s.incarnation}`;
 
 /** Checks every stream alone, then all of them against each other. */
@@ -141,6 +142,13 @@ function checkReplays(
     }
   }
   return checked;
+}
+
+/** Every change any stream holds, replays included, by {@link itemId}. */
+export function appliedItems(streams: readonly StreamRecord[]): Set<string> {
+  const items = new Set<string>();
+  for (const s of streams) for (const [key, value] of [...s.replay, ...s.live]) items.add(itemId(key, value));
+  return items;
 }
 
 /** The state an incarnation's stream leads to: its replay, then its live changes in order. */
