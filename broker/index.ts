@@ -34,6 +34,12 @@ export interface BrokerOptions {
    * the memory a single connection may use while a packet arrives.
    */
   maxPacketSize?: number;
+  /**
+   * For tests: called with the aedes instance once it is created, before the broker listens, to
+   * install hooks (such as `authorizeForward`) or listen to aedes events. Unset by default, which
+   * leaves the broker exactly as described above.
+   */
+  instrument?: (aedes: Aedes) => void;
 }
 
 /** A broker started by {@link startBroker}. */
@@ -85,6 +91,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const aedesOptions: AedesOptions = { authorizePublish: publishAuthorizer(maxPacketSize) };
   if (auth !== undefined) aedesOptions.authenticate = credentialChecker(auth);
   const aedes = await Aedes.createBroker(aedesOptions);
+  options.instrument?.(aedes);
 
   // Tracked so close() can end connections that aedes does not know yet (no CONNECT received):
   // otherwise server.close() would wait for them until aedes's 30 s connect timeout.
