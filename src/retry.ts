@@ -28,6 +28,37 @@ export interface RetryPolicy {
   readonly pause?: (ms: number) => Promise<void>;
 }
 
+/** A component's defaults for the calls it retries. */
+export interface RetryDefaults {
+  /** The deadline of a call that gives none. */
+  readonly timeoutMs: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly pause?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The policy of one call: its own `timeoutMs` (checked, see {@link checkTimeout}) and `signal`,
+ * else the component's defaults.
+ */
+export function callPolicy(
+  what: string,
+  options: { readonly timeoutMs?: number; readonly signal?: AbortSignal },
+  defaults: RetryDefaults,
+  idempotent: boolean,
+): RetryPolicy {
+  checkTimeout(what, options.timeoutMs);
+  return {
+    what,
+    deadline: Date.now() + (options.timeoutMs ?? defaults.timeoutMs),
+    signal: options.signal,
+    idempotent,
+    minDelayMs: defaults.minDelayMs,
+    maxDelayMs: defaults.maxDelayMs,
+    ...(defaults.pause === undefined ? {} : { pause: defaults.pause }),
+  };
+}
+
 /** What an attempt learns about the next one. */
 export interface AttemptContext {
   /** Milliseconds left until the deadline; always positive. */

@@ -2,7 +2,7 @@ import type { ConfChange } from '../core/membership.js';
 import type { RaftCore } from '../core/raft.js';
 import type { NodeId, Role } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
-import { checkTimeout, type RetryPolicy, retry } from '../retry.js';
+import { callPolicy, type RetryDefaults, type RetryPolicy, retry } from '../retry.js';
 import type { ForwardOptions, ForwardRequest, Transport } from '../transport/types.js';
 import { fromWire } from '../transport/wire-error.js';
 import { type CallOptions, withDeadline } from './deadline.js';
@@ -44,19 +44,14 @@ export interface ProposerContext {
   readonly transport: Transport;
   readonly run: <T>(task: (core: RaftCore) => T) => Promise<T>;
   readonly proposals: PendingProposals;
-  readonly defaultTimeoutMs: number;
+  /** Deadlines and back-off of calls; `timeoutMs` is also the default wait of a single proposal. */
+  readonly retry: RetryDefaults;
   /**
    * How long the leader waits for an operation another server forwarded. The sender's own
    * deadline is not on the wire, so this errs long: giving up early only turns a success into an
    * unknown outcome for the sender.
    */
   readonly forwardedTimeoutMs: number;
-  /** The first pause between attempts of a call. */
-  readonly retryDelayMs: number;
-  /** The longest pause between attempts. */
-  readonly maxRetryDelayMs: number;
-  /** Resolves at the next leader change, or after `ms`. */
-  readonly leaderChangeOrDelay: (ms: number) => Promise<void>;
   /** Calls `listener` on every change of the leader known here; returns a function that stops it. */
   readonly onLeaderChange: (listener: (leader: NodeId | null) => void) => () => void;
 }
@@ -156,16 +151,9 @@ export class Proposer {
   }
 
   private route(route: Route, options: CallOptions): Promise<Outcome> {
-    checkTimeout(route.what, options.timeoutMs);
     const { ctx } = this;
     const policy: RetryPolicy = {
-      what: route.what,
-      deadline: Date.now() + (options.timeoutMs ?? ctx.defaultTimeoutMs),
-      signal: options.signal,
-      idempotent: route.idempotent,
-      minDelayMs: ctx.retryDelayMs,
-      maxDelayMs: ctx.maxRetryDelayMs,
-      pause: ctx.leaderChangeOrDelay,
+      ...callPolicy(route.what, options, ctx.retry, route.idempotent),
       // Without forwarding, a follower's caller must go to the leader itself (hashicorp's ErrNotLeader).
       ...(ctx.forwardToLeader ? {} : { final: (err: RaftError) => err.code === 'NOT_LEADER' }),
     };
@@ -202,7 +190,8 @@ export class Proposer {
     target: NodeId | null,
     options: CallOptions,
   ): Promise<Outcome> {
-    const { transport, retryDelayMs } = this.ctx;
+    const { transport } = this.ctx;
+    const retryDelayMs = this.ctx.retry.minDelayMs;
     const to = target === this.ctx.id ? null : target;
     if (to === null) {
       // Broadcasts are answered only by a leader (or a server that knows it): keep them short so
@@ -275,7 +264,8 @@ export class Proposer {
     propose: (core: RaftCore) => ReturnType<RaftCore['propose']>,
     options: CallOptions,
   ): Promise<Outcome> {
-    const { defaultTimeoutMs, proposals } = this.ctx;
+    const { proposals } = this.ctx;
+    const defaultTimeoutMs = this.ctx.retry.timeoutMs;
     // A call that gives up before its turn in the loop must not propose after all (it reports a
     // definite failure); one that gives up after proposing reports an indefinite one.
     let phase: 'queued' | 'abandoned' | 'proposed' = 'queued';

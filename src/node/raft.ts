@@ -7,7 +7,7 @@ import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
-import { checkTimeout } from '../retry.js';
+import { callPolicy, checkTimeout, type RetryDefaults, retry } from '../retry.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
 import type { Transport } from '../transport/types.js';
 import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
@@ -101,6 +101,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly transfers = new TransferWaiters();
   private readies = 0;
   private readonly persister: ReadyPersister;
+  /** Deadlines and back-off of every call that retries (proposals, forwards, reads). */
+  private readonly retryDefaults: RetryDefaults;
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super();
@@ -134,6 +136,13 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.committedConfig = { configuration: initial.snapshot.config, index: initial.snapshot.configIndex };
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
+    this.retryDefaults = {
+      timeoutMs: this.defaultTimeout(),
+      minDelayMs: this.timing.tickMs,
+      // About an election timeout: by then a lost leader has a successor.
+      maxDelayMs: Math.max(this.timing.tickMs, config.electionTimeout),
+      pause: (ms) => this.nextOrDelay('leaderChange', ms),
+    };
     this.proposer = new Proposer({
       id: this.id,
       incarnation: randomBytes(8).toString('hex'),
@@ -143,12 +152,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
       transport: this.transport,
       run: (task) => this.run(task),
       proposals: this.proposals,
-      defaultTimeoutMs: this.defaultTimeout(),
+      retry: this.retryDefaults,
       forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
-      retryDelayMs: this.timing.tickMs,
-      // About an election timeout: by then a lost leader has a successor.
-      maxRetryDelayMs: Math.max(this.timing.tickMs, config.electionTimeout),
-      leaderChangeOrDelay: (ms) => this.nextOrDelay('leaderChange', ms),
       onLeaderChange: (listener) => {
         const onChange = ({ leader }: { leader: NodeId | null }) => listener(leader);
         this.on('leaderChange', onChange);
@@ -256,11 +261,18 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- reads, leadership -----------------------------------------------------------------------
 
   /**
-   * A linearizable read point (ReadIndex): resolves with an index once this node has applied every
-   * entry committed before the call. Read the FSM then. Works on followers through the leader.
+   * A linearizable read point (ReadIndex, thesis §6.4): resolves with an index once this node has
+   * applied every entry committed before the call. Read the FSM then. Works on followers through
+   * the leader; a read the leader could not confirm (an election meanwhile) is asked again until
+   * the deadline, as reading changes nothing.
    */
   readIndex(options: CallOptions = {}): Promise<number> {
-    checkTimeout('readIndex', options.timeoutMs);
+    const policy = callPolicy('readIndex', options, this.retryDefaults, true);
+    return retry(policy, ({ remainingMs }) => this.readIndexOnce({ ...options, timeoutMs: remainingMs }));
+  }
+
+  /** One ReadIndex round: fails with `LEADERSHIP_LOST` when the leader cannot confirm it. */
+  private readIndexOnce(options: CallOptions): Promise<number> {
     const { id, promise } = this.reads.create();
     this.enqueue((core) => core.readIndex(id));
     return withDeadline(promise, options, this.defaultTimeout(), 'readIndex', false, () =>
@@ -275,7 +287,9 @@ export class Raft extends TypedEmitter<RaftEvents> {
         leader: this.leaderId,
         retryable: true,
       });
-    await this.readIndex(options);
+    checkTimeout('verifyLeader', options.timeoutMs);
+    // One round only: a retry could be served by another leader and prove nothing about this one.
+    await this.readIndexOnce(options);
   }
 
   /** Hands leadership to `target` (or the most up-to-date voter); resolves once this node no longer leads. */

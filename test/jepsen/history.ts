@@ -25,6 +25,8 @@ export interface Op {
   complete: number | null;
   /** ok = acknowledged; fail = definitely did not happen; info = may or may not have happened. */
   outcome: 'ok' | 'fail' | 'info';
+  /** Why an op that is not ok failed, as the member reported it (for diagnosis only). */
+  error?: string;
 }
 
 /** The ops of `history` grouped by key, each group in invocation order. */
@@ -76,9 +78,10 @@ export class HistoryRecorder {
   }
 
   /** Completes `op`. A read's value counts only when it is ok. */
-  complete(op: Op, outcome: Op['outcome'], readValue: string | null = null): void {
+  complete(op: Op, outcome: Op['outcome'], readValue: string | null = null, error?: string): void {
     op.complete = performance.now();
     op.outcome = outcome;
+    if (error !== undefined) op.error = error;
     if (op.kind === 'read') op.value = outcome === 'ok' ? readValue : null;
   }
 

@@ -73,10 +73,15 @@ export class Workload {
     try {
       const reply = await member.request({ type: write ? 'write' : 'read', key, value }, OP_TIMEOUT_MS);
       const outcome = reply.outcome ?? 'info';
-      this.recorder.complete(op, outcome, typeof reply.value === 'string' ? reply.value : null);
-    } catch {
+      this.recorder.complete(
+        op,
+        outcome,
+        typeof reply.value === 'string' ? reply.value : null,
+        typeof reply.error === 'string' ? reply.error : undefined,
+      );
+    } catch (err) {
       // No answer (the process died, froze or the channel closed): a write may still apply.
-      this.recorder.complete(op, write ? 'info' : 'fail');
+      this.recorder.complete(op, write ? 'info' : 'fail', null, `no answer: ${String(err)}`);
     }
     this.count(phase, member.id, op.outcome === 'ok');
     return op;
