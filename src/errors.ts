@@ -15,7 +15,14 @@ export type RaftErrorCode =
   | 'TRANSFER_IN_PROGRESS'
   | 'CONFIG_CHANGE_IN_PROGRESS'
   | 'CONFIGURATION_CHANGED'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  /** This member was removed from its group (it left, or another member removed it). */
+  | 'REMOVED'
+  /**
+   * What this member would be clashes with what is live on the broker: its id is in use by
+   * another running process, or it would bootstrap a second group under a cluster name that has one.
+   */
+  | 'CONFLICT';
 
 /** Options that qualify a {@link RaftError}. */
 export interface RaftErrorOptions {
