@@ -154,12 +154,16 @@ export class RaftBinding {
     const storage = this.storage as RaftStore;
     const removedAt = await Raft.removalIndex(storage);
     const fresh = !existing && !o.bootstrap;
-    if (!fresh && removedAt === 0 && isVoter(raft.getConfiguration().configuration, o.id)) return;
+    const latest = raft.getConfiguration();
+    if (!fresh && removedAt === 0 && isVoter(latest.configuration, o.id)) return;
+    // The join shows as a committed configuration listing us that is newer than what removed us;
+    // an older one (replayed from our own log) proves nothing.
+    const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
     const timeoutMs = () => Math.max(1, deadline - Date.now());
     if (fresh) await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
     const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
     await this.until(
-      () => raft.getCommittedConfiguration().index >= index && this.members.has(o.id),
+      () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && this.members.has(o.id),
       deadline,
       'the join to be applied here',
     );
