@@ -16,7 +16,15 @@ export type RaftErrorCode =
   | 'CONFIG_CHANGE_IN_PROGRESS'
   | 'CONFIGURATION_CHANGED'
   | 'UNSUPPORTED'
-  | 'EXPIRED';
+  /** The group refused a proposal for good: it was not applied and never will be. */
+  | 'EXPIRED'
+  /** This member was removed from its group (it left, or another member removed it). */
+  | 'REMOVED'
+  /**
+   * What this member would be clashes with what is live on the broker: its id is in use by
+   * another running process, or it would bootstrap a second group under a cluster name that has one.
+   */
+  | 'CONFLICT';
 
 /** Options that qualify a {@link RaftError}. */
 export interface RaftErrorOptions {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
+import type { MqttLogger } from '../transport/mqtt-options.js';
 
 /**
  * Options of a {@link RaftBinding}. Durations are in milliseconds; the defaults follow DDA's Raft
@@ -26,6 +27,13 @@ export const BindingOptionsSchema = z.object({
   rpcTimeout: z.number().int().min(1, 'must be at least 1 ms').default(1000),
   /** How long `open()` may take to restart or join. */
   startupTimeout: z.number().int().min(1, 'must be at least 1 ms').default(10_000),
+  /**
+   * How long `open()` listens for live members on the broker first: to refuse an id that another
+   * live process uses, and a second bootstrap; a joining member waits on for the first answer.
+   */
+  probeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(300),
+  /** Receives the transport's diagnostics: duplicate ids, a second group, dropped messages. */
+  logger: z.custom<MqttLogger>((v) => typeof v === 'function', 'must be a function').optional(),
   /** How long `close()` may spend handing over leadership and leaving. */
   closeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(5000),
   snapshotInterval: z.number().int().min(5, 'must be at least 5 ms').default(120_000),

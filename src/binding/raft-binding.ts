@@ -6,6 +6,7 @@ import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
+import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
 import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
 import { ObserverQueue } from './observer-queue.js';
@@ -58,9 +59,12 @@ export class RaftBinding {
   }
 
   /**
-   * Starts the member: with `bootstrap` on a fresh store it creates the group; on a store with
-   * state it restarts; otherwise it asks the group (through the leader) to add it, and resolves
-   * once it is a member. Fails after `startupTimeout`, leaving nothing running.
+   * Starts the member: with `bootstrap` on a fresh store it creates the group (a new random group
+   * id); on a store with state it restarts; otherwise it adopts the group id of the live members
+   * and asks the group (through the leader) to add it, and resolves once it is a member. A member
+   * that left the group joins again the same way. Fails with `CONFLICT` when another live process
+   * uses this id, or when bootstrapping where the cluster name already has a live group; otherwise
+   * after `startupTimeout`. Leaves nothing running when it fails.
    */
   async open(): Promise<void> {
     if (this.phase !== 'new') throw new RaftError('INVALID_INPUT', `open: the binding is ${this.phase}`);
@@ -80,18 +84,32 @@ export class RaftBinding {
   private async start(deadline: number): Promise<void> {
     const o = this.options;
     this.storage = await RaftStore.open(o.store);
-    const existing = await Raft.hasExistingState(this.storage);
-    if (!existing && o.bootstrap) {
-      await Raft.bootstrapCluster(this.storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
-    }
-    const transport = new MqttTransport({
+    const storage = this.storage;
+    const existing = await Raft.hasExistingState(storage);
+    const transportOptions = {
       localId: o.id,
       url: o.broker,
       cluster: o.cluster,
       connectTimeoutMs: Math.max(1, deadline - Date.now()),
       ...(o.username === undefined ? {} : { username: o.username }),
       ...(o.password === undefined ? {} : { password: o.password }),
+      ...(o.logger === undefined ? {} : { logger: o.logger }),
+    };
+    const group = await settleGroup({
+      id: o.id,
+      broker: o.broker,
+      cluster: o.cluster,
+      storage,
+      existing,
+      bootstrap: o.bootstrap,
+      deadline,
+      probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
+      logger: o.logger,
     });
+    if (!existing && o.bootstrap) {
+      await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
+    }
+    const transport = new MqttTransport({ ...transportOptions, group });
     this.raft = await Raft.start({
       config: {
         localId: o.id,
@@ -103,7 +121,7 @@ export class RaftBinding {
         trailingLogs: o.trailingLogs,
       },
       fsm: this.fsm,
-      storage: this.storage,
+      storage,
       transport,
     });
     const raft = this.raft;
@@ -112,11 +130,35 @@ export class RaftBinding {
     // A new group elects its only member at once: wait, so proposals right after open() work.
     if (!existing && o.bootstrap)
       await this.until(() => raft.state() === 'leader', deadline, 'the first election');
-    // A fresh member, or one that left the group on close(), joins through the leader.
-    if (!isVoter(raft.getConfiguration().configuration, o.id)) {
-      await raft.addVoter(o.id, { timeoutMs: Math.max(1, deadline - Date.now()) });
-      await this.until(() => this.members.has(o.id), deadline, 'the join to be applied here');
-    }
+    await this.joinIfOutside(raft, existing, deadline);
+  }
+
+  /**
+   * Joins through the leader when this member is not a voter of the group: a fresh member; one
+   * that left (its store records the removal, though its log may still list it as a voter); one
+   * whose log shows it removed. A fresh member with an id the group still lists (its store was
+   * wiped) is removed first: the leader's record of what that id holds is false now, and a server
+   * that lost its stable storage must come back as a new one (Raft thesis §3.8, §4.2.1).
+   */
+  private async joinIfOutside(raft: Raft, existing: boolean, deadline: number): Promise<void> {
+    const o = this.options;
+    const storage = this.storage as RaftStore;
+    const removedAt = await Raft.removalIndex(storage);
+    const fresh = !existing && !o.bootstrap;
+    const latest = raft.getConfiguration();
+    if (!fresh && removedAt === 0 && isVoter(latest.configuration, o.id)) return;
+    // The join shows as a committed configuration listing us that is newer than what removed us;
+    // an older one (replayed from our own log) proves nothing.
+    const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
+    const timeoutMs = () => Math.max(1, deadline - Date.now());
+    if (fresh) await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+    const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
+    await this.until(
+      () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && this.members.has(o.id),
+      deadline,
+      'the join to be applied here',
+    );
+    if (removedAt !== 0) await Raft.recordRemoval(storage, 0);
   }
 
   /**
@@ -135,13 +177,18 @@ export class RaftBinding {
     const deadline = Date.now() + this.options.closeTimeout;
     const others = [...this.members].filter((m) => m !== this.id);
     try {
-      if (options.leave !== false && others.length > 0) {
+      if (options.leave !== false && others.length > 0 && !this.removed()) {
         if (raft.state() === 'leader') {
           await raft
             .leadershipTransfer(undefined, { timeoutMs: Math.max(1, deadline - Date.now()) })
             .catch(() => undefined);
         }
-        await raft.removeServer(this.id, { timeoutMs: Math.max(1, deadline - Date.now()) });
+        const { index } = await raft.removeServer(this.id, {
+          timeoutMs: Math.max(1, deadline - Date.now()),
+        });
+        // The leader stops sending to us once it appends our removal, so our log may never hold
+        // it: record it, or a restart would campaign on the old configuration instead of rejoining.
+        if (this.storage !== null) await Raft.recordRemoval(this.storage, index);
       }
     } catch {
       // Leaving is best effort within closeTimeout: the group carries on without us either way.
@@ -232,12 +279,16 @@ export class RaftBinding {
     await raft.readIndex({ timeoutMs: this.options.rpcTimeout });
   }
 
+  /**
+   * This member's view. `role` is the Raft role, or `removed` once a committed configuration
+   * no longer lists this member (it then stays quiet; open a new binding to join again).
+   */
   status(): BindingStatus {
-    const raft = this.openRaft();
+    const raft = this.running();
     const stats = raft.stats();
     return {
       id: this.id,
-      role: stats.state,
+      role: this.removed() ? 'removed' : stats.state,
       leader: stats.leader,
       term: stats.term,
       commitIndex: stats.commitIndex,
@@ -253,7 +304,7 @@ export class RaftBinding {
    * handled, and entries and synced batches persisted (their ratio is the group-commit factor).
    */
   raftStats(): RaftStats {
-    return this.openRaft().stats();
+    return this.running().stats();
   }
 
   private membershipCommitted(configuration: Configuration): void {
@@ -280,8 +331,29 @@ export class RaftBinding {
   }
 
   private openRaft(): Raft {
+    const raft = this.running();
+    if (this.removed()) {
+      throw new RaftError(
+        'REMOVED',
+        `member ${this.id} was removed from the group; open a new binding to join it again`,
+      );
+    }
+    return raft;
+  }
+
+  private running(): Raft {
     if (this.phase !== 'open' || this.raft === null) throw this.shutdownError();
     return this.raft;
+  }
+
+  /**
+   * True once the committed configuration and the newest one in the log both leave this member
+   * out: a replayed old removal followed by a re-join is not a removal.
+   */
+  private removed(): boolean {
+    const raft = this.raft;
+    if (this.phase !== 'open' || raft === null || this.members.has(this.id)) return false;
+    return !membersOf(raft.getConfiguration().configuration).has(this.id);
   }
 
   private shutdownError(): RaftError {

@@ -67,7 +67,16 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
       throw new UsageError((err as Error).message);
     }
 
-    const options: BindingOptions = { id, broker, cluster, store: data === undefined ? '' : resolve(data) };
+    const options: BindingOptions = {
+      id,
+      broker,
+      cluster,
+      store: data === undefined ? '' : resolve(data),
+      // Errors only (a duplicate id, a second group): warnings are per dropped message.
+      logger: (level, message) => {
+        if (level === 'error') console.error(`mqtt-raft node ${id}: error: ${message}`);
+      },
+    };
     if (values.bootstrap === true) options.bootstrap = true;
     if (username !== undefined && password !== undefined) Object.assign(options, { username, password });
     const heartbeatTimeout = msOption(values, 'heartbeat-timeout');

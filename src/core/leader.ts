@@ -71,6 +71,7 @@ export class Leader {
       send: (m) => ctx.send(m),
       snapshot: ctx.snapshot,
       peers: () => ctx.config.config.servers.map((s) => s.id).filter((id) => id !== ctx.id),
+      configIndex: () => ctx.config.index,
     });
     // Raft §8: a new leader commits an entry of its own term at once, which also commits
     // everything before it and tells the leader what is committed.
@@ -180,6 +181,7 @@ export class Leader {
       }
     }
     this.replication.tickSnapshots();
+    this.replication.tickDeparting();
     if (this.heartbeatElapsed >= ctx.options.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       // Carrying the newest pending read round lets any later heartbeat confirm reads whose own

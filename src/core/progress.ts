@@ -83,8 +83,10 @@ export class Progress {
       this.next = Math.max(this.match + 1, Math.min(nextHint, this.next));
       return true;
     }
-    // In probe only the answer to the probe in flight (prevIndex = next - 1) counts.
-    if (this.next - 1 !== rejected) return false;
+    // In probe only the answer to the probe in flight (prevIndex = next - 1) counts. A rejection
+    // at match comes from a follower that lost what it acknowledged (its store was wiped): next
+    // cannot go lower, and resending at once would loop; the next heartbeat probes again.
+    if (this.next - 1 !== rejected || rejected <= this.match) return false;
     this.next = Math.max(this.match + 1, Math.min(rejected, nextHint));
     this.probeSent = false;
     return true;

@@ -31,6 +31,13 @@ export interface CoreInitialState {
   readonly snapshot: SnapshotMeta;
   /** Persisted entries, in order; those the snapshot covers are ignored. */
   readonly entries: readonly Entry[];
+  /**
+   * The index of a committed configuration that removed this server, when the server knows of it
+   * only from the leader's answer (it asked to leave), not from its log: the leader stops sending
+   * to a removed server, so its log may end before that entry and still list it as a voter. Until
+   * its log holds a configuration at or after this index, the server does not campaign. 0: none.
+   */
+  readonly removedAt?: number;
 }
 
 /** A read-only picture of the core for status pages and tests. */
@@ -79,6 +86,7 @@ export class RaftCore {
   private readStates: ReadState[] = [];
   private installedSnapshot: SnapshotMeta | null = null;
   private readonly handover: Handover;
+  private readonly removedAt: number;
 
   constructor(options: CoreOptions, initial: CoreInitialState) {
     this.options = resolveCoreOptions(options);
@@ -92,6 +100,7 @@ export class RaftCore {
     this.config = new ConfigTracker(snapshot);
     this.config.refresh(this.log);
     this.handover = new Handover(hardState);
+    this.removedAt = initial.removedAt ?? 0;
     this.resetElectionTimer();
   }
 
@@ -482,8 +491,9 @@ export class RaftCore {
     });
   }
 
+  /** Only a voter campaigns, and only on a configuration not known to be older than its removal. */
   private promotable(): boolean {
-    return isVoter(this.config.config, this.id);
+    return this.config.index >= this.removedAt && isVoter(this.config.config, this.id);
   }
 
   private resetElectionTimer(): void {

@@ -11,6 +11,8 @@ export interface ReplicationContext {
   readonly send: (m: MessageDraft) => void;
   /** Every server the leader replicates to (voters and non-voters), excluding itself. */
   readonly peers: () => readonly NodeId[];
+  /** The index of the configuration in force, so a removed server is told up to its removal. */
+  readonly configIndex: () => number;
   /** The latest snapshot, for followers that need entries the log no longer holds. */
   readonly snapshot: () => SnapshotMeta;
 }
@@ -22,6 +24,14 @@ export interface ReplicationContext {
  */
 export class Replication {
   private readonly progress = new Map<NodeId, Progress>();
+  /**
+   * Servers the configuration no longer lists, with the index of the configuration that removed
+   * them. The leader keeps sending them the log until they hold that entry, so a server removed
+   * while running learns of it and stops campaigning (thesis §4.2.3 only keeps it from disrupting
+   * the group; hashicorp/raft also replicates up to the removal). Given up after two election
+   * timeouts without that answer: a crashed or partitioned server must not be waited for.
+   */
+  private readonly departing = new Map<NodeId, { index: number; ticks: number; told: boolean }>();
   private dirty = true;
 
   constructor(private readonly ctx: ReplicationContext) {
@@ -86,6 +96,16 @@ export class Replication {
         pr.becomeReplicate();
       }
     }
+    const departure = this.departing.get(m.from);
+    if (departure !== undefined && pr.match >= departure.index && this.ctx.log.committed >= departure.index) {
+      // Holding the removing entry is not enough: it takes effect for the server once it knows
+      // the entry is committed. Answered after being sent that commit index, it knows.
+      if (departure.told) {
+        this.forget(m.from);
+        return;
+      }
+      departure.told = true;
+    }
     this.sendAppends(m.from);
   }
 
@@ -102,14 +122,24 @@ export class Replication {
   private syncPeers(): void {
     const peers = this.ctx.peers();
     for (const id of peers) {
-      if (!this.progress.has(id)) {
+      // A server added back after its removal starts afresh: what its earlier self acknowledged
+      // proves nothing about the log it holds now (it may have lost it).
+      if (this.departing.delete(id) || !this.progress.has(id)) {
         const pr = new Progress(this.ctx.log.lastIndex() + 1, this.ctx.options.maxInflight);
         // A new leader gives everyone one election timeout before check-quorum counts them out.
         pr.recentActive = true;
         this.progress.set(id, pr);
       }
     }
-    for (const id of this.progress.keys()) if (!peers.includes(id)) this.progress.delete(id);
+    for (const id of this.progress.keys()) {
+      if (!peers.includes(id) && !this.departing.has(id))
+        this.departing.set(id, { index: this.ctx.configIndex(), ticks: 0, told: false });
+    }
+  }
+
+  private forget(id: NodeId): void {
+    this.progress.delete(id);
+    this.departing.delete(id);
   }
 
   /** Sends as many AppendEntries to `to` as its window allows, or one empty one to carry a new commit. */
@@ -153,6 +183,13 @@ export class Replication {
         pr.becomeProbe();
         this.markDirty();
       }
+    }
+  }
+
+  /** Stops telling removed servers of their removal after two election timeouts. */
+  tickDeparting(): void {
+    for (const [id, departure] of this.departing) {
+      if (++departure.ticks >= 2 * this.ctx.options.electionTicks) this.forget(id);
     }
   }
 

@@ -157,14 +157,14 @@ export class Proposer {
       // Without forwarding, a follower's caller must go to the leader itself (hashicorp's ErrNotLeader).
       ...(ctx.forwardToLeader ? {} : { final: (err: RaftError) => err.code === 'NOT_LEADER' }),
     };
-    // The leader remembers a request's answer by its ids, and an unknown outcome too, so a
-    // duplicate delivery is never performed twice. A call that may not run twice keeps its ids,
-    // so a re-sent attempt joins the first; an idempotent one takes new ids per attempt, so it is
-    // performed again (its FSM applies it once) instead of being told the first attempt's
-    // unknown outcome over and over.
-    const fixed = this.nextIds();
-    return retry(policy, ({ remainingMs, previous }) => {
-      const ids = route.idempotent && previous !== null ? this.nextIds() : fixed;
+    // The leader remembers each request by its ids: a re-sent attempt joins one still in progress
+    // there (a slow leader a broadcast gave up on), and a duplicate delivery is never performed
+    // twice. But it also remembers an unknown outcome it answered, and would give that same
+    // answer forever: an idempotent call then takes new ids, so it is performed again (its FSM
+    // applies it once).
+    let ids = this.nextIds();
+    return retry(policy, async ({ remainingMs, previous }) => {
+      if (route.idempotent && previous !== null && answeredUnknown.has(previous)) ids = this.nextIds();
       const attempt = withSignal({ timeoutMs: remainingMs }, options.signal);
       if (!ctx.forwardToLeader) return route.local(attempt);
       if (ctx.role() === 'leader') {
@@ -195,7 +195,9 @@ export class Proposer {
     const to = target === this.ctx.id ? null : target;
     if (to === null) {
       // Broadcasts are answered only by a leader (or a server that knows it): keep them short so
-      // a new leader's hint is used soon. Nobody answering means no leader took the request.
+      // a new leader's hint is used soon. No answer is taken as "no leader took it": a leader
+      // that did and is slow is joined by the next broadcast, which carries the same ids; only a
+      // change of leader in between could perform the request twice.
       const timeoutMs = Math.min(options.timeoutMs ?? retryDelayMs, 4 * retryDelayMs);
       return transport.forward(null, request, withSignal({ timeoutMs }, options.signal)).then(
         (answer) => settle(answer),
@@ -301,9 +303,16 @@ export class Proposer {
   }
 }
 
+/** Errors a leader answered with an unknown outcome, which it remembers for the request's ids. */
+const answeredUnknown = new WeakSet<RaftError>();
+
 /** A forward's answer as an outcome, or its error. */
 function settle(answer: Awaited<ReturnType<Transport['forward']>>): Outcome {
-  if (!answer.ok) throw fromWire(answer.error);
+  if (!answer.ok) {
+    const err = fromWire(answer.error);
+    if (err.indefinite) answeredUnknown.add(err);
+    throw err;
+  }
   return answer.response === undefined
     ? { index: answer.index }
     : { index: answer.index, response: answer.response };

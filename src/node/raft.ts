@@ -21,7 +21,14 @@ import { ReadWaiters } from './reads.js';
 import { ReadyPersister } from './ready-persister.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { restoreSnapshot, storeReceivedSnapshot } from './snapshots.js';
-import { bootstrapStorage, hasExistingState, loadState, recoverStorage } from './state.js';
+import {
+  bootstrapStorage,
+  hasExistingState,
+  loadState,
+  recordRemoval,
+  recoverStorage,
+  removalIndex,
+} from './state.js';
 import { nodeStats, type RaftStats } from './stats.js';
 import { TransferWaiters } from './transfer-waiters.js';
 import { WorkLoop } from './work-loop.js';
@@ -50,6 +57,20 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /** True when `storage` holds Raft state already. */
   static hasExistingState(storage: RaftStorage): Promise<boolean> {
     return hasExistingState(storage);
+  }
+
+  /**
+   * Records in `storage` that the committed configuration at `index` removed this server (the
+   * index `removeServer` of itself resolved with), so that a restart does not campaign on the
+   * stale configuration its log may still hold; 0 clears it (see {@link recordRemoval}).
+   */
+  static recordRemoval(storage: RaftStorage, index: number): Promise<void> {
+    return recordRemoval(storage, index);
+  }
+
+  /** The index recorded by {@link Raft.recordRemoval}, or 0. */
+  static removalIndex(storage: RaftStorage): Promise<number> {
+    return removalIndex(storage);
   }
 
   /** Forces a new configuration after quorum loss (see {@link recoverStorage}). */

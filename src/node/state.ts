@@ -12,6 +12,28 @@ export interface LoadedState {
   readonly snapshot: SnapshotRecord | null;
 }
 
+/**
+ * StableStore key of the index of the committed configuration that removed this server, written
+ * when it left the group (see {@link recordRemoval}); 0 or absent: not removed.
+ */
+const REMOVED_AT_KEY = 'mqtt-raft/removedAt';
+
+/**
+ * Records that a committed configuration at `index` removed this server. Its own log may end before
+ * that entry (the leader stops sending to a server it removed), so without this record a restart
+ * would take it for a voter of its old configuration and campaign. With it, the node does not
+ * campaign until its log holds a configuration at or after `index`, so it can be added back.
+ * `index` 0 clears the record.
+ */
+export async function recordRemoval(storage: RaftStorage, index: number): Promise<void> {
+  await storage.setUint64(REMOVED_AT_KEY, index);
+}
+
+/** The index recorded by {@link recordRemoval}, or 0. */
+export async function removalIndex(storage: RaftStorage): Promise<number> {
+  return (await storage.getUint64(REMOVED_AT_KEY)) ?? 0;
+}
+
 const NO_SNAPSHOT: SnapshotMeta = { index: 0, term: 0, config: EMPTY_CONFIGURATION, configIndex: 0 };
 
 /** True when `storage` holds any Raft state: a term, a log entry or a snapshot (hashicorp's HasExistingState). */
@@ -42,8 +64,9 @@ export async function loadState(storage: RaftStorage): Promise<LoadedState> {
   // beyond the stored log only means the node forgot it learned of a commit, which is safe.
   const commit = Math.min(hardState.commit, Math.max(last, snapshot.index));
   const term = Math.max(hardState.term, entries.at(-1)?.term ?? 0, snapshot.term);
+  const removedAt = await removalIndex(storage);
   return {
-    initial: { hardState: { ...hardState, commit, term }, snapshot, entries },
+    initial: { hardState: { ...hardState, commit, term }, snapshot, entries, removedAt },
     snapshot: record,
   };
 }

@@ -13,7 +13,7 @@ import {
 import type { TopicRole } from './mqtt-topics.js';
 
 /**
- * The msgpack envelope of the MQTT transport: `{ v, k, id, f, t, c, b }` (docs/protocol.md,
+ * The msgpack envelope of the MQTT transport: `{ v, k, id, f, t, c, g, b }` (docs/protocol.md,
  * "Envelope"). Encoding never validates (the node's own messages are trusted); decoding validates
  * everything and says why a payload is refused, so the transport can count and log it.
  */
@@ -54,6 +54,7 @@ export type InboundDropReason =
   | 'version'
   | 'invalidEnvelope'
   | 'wrongCluster'
+  | 'wrongGroup'
   | 'unknownKind'
   | 'wrongTopic'
   | 'wrongAddressee'
@@ -62,18 +63,28 @@ export type InboundDropReason =
 /** The outcome of {@link decodeInbound}. */
 export type DecodeResult =
   | { readonly ok: true; readonly inbound: Inbound }
-  | { readonly ok: false; readonly reason: InboundDropReason; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: InboundDropReason;
+      readonly detail: string;
+      /** For `wrongGroup`: the sender and its group, so the receiver can report the second group. */
+      readonly foreign?: { readonly from: NodeId; readonly group: string };
+    };
 
 /** What the receiver knows when it judges a payload. */
 export interface DecodeContext {
   readonly cluster: string;
+  /** This member's group id; '' or absent accepts every group. */
+  readonly group?: string;
   readonly localId: NodeId;
   readonly maxBytes: number;
 }
 
-/** Encodes an envelope with protocol version {@link PROTOCOL_VERSION}. */
-export function encodeEnvelope(envelope: OutboundEnvelope): Uint8Array {
-  return msgpackEncode({ v: PROTOCOL_VERSION, ...envelope });
+/** Encodes an envelope with protocol version {@link PROTOCOL_VERSION}, stamped with `group` unless it is ''. */
+export function encodeEnvelope(envelope: OutboundEnvelope, group = ''): Uint8Array {
+  return msgpackEncode(
+    group === '' ? { v: PROTOCOL_VERSION, ...envelope } : { v: PROTOCOL_VERSION, ...envelope, g: group },
+  );
 }
 
 /** The envelope of a core message: the message's own fields, minus `type`, `from` and `to`, are the body. */
@@ -95,9 +106,14 @@ function acceptedOn(role: TopicRole, kind: EnvelopeKind): boolean {
         kind === 'hello'
       );
     case 'reply':
-      return kind === 'forwardResponse' || kind === 'snapshotAck' || kind === 'snapshotResult';
+      return (
+        kind === 'forwardResponse' ||
+        kind === 'snapshotAck' ||
+        kind === 'snapshotResult' ||
+        kind === 'probeAnswer'
+      );
     case 'broadcast':
-      return kind === 'forwardRequest';
+      return kind === 'forwardRequest' || kind === 'probe';
   }
 }
 
@@ -105,9 +121,16 @@ function refuse(reason: InboundDropReason, detail: string): DecodeResult {
   return { ok: false, reason, detail };
 }
 
+/** True when an envelope of group `g`, of kind `k`, belongs to another group than `group`. */
+function foreignGroup(group: string, g: string | undefined, k: string): boolean {
+  // Probes are how members of no group yet find one: every group must see and answer them.
+  if (k === 'probe' || k === 'probeAnswer') return false;
+  return group !== '' && g !== undefined && g !== '' && g !== group;
+}
+
 /**
  * Decodes and validates a payload received on `role`. Checks, in order: size, msgpack, version,
- * envelope shape, cluster, kind, topic, addressee, body. Never throws.
+ * envelope shape, cluster, group, kind, topic, addressee, body. Never throws.
  */
 export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeContext): DecodeResult {
   if (payload.byteLength > ctx.maxBytes) {
@@ -125,8 +148,17 @@ export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeC
   }
   const envelope = envelopeSchema.safeParse(raw);
   if (!envelope.success) return refuse('invalidEnvelope', firstIssue(envelope.error));
-  const { k, id, f, t, c, b } = envelope.data;
+  const { k, id, f, t, c, g, b } = envelope.data;
   if (c !== ctx.cluster) return refuse('wrongCluster', `cluster ${JSON.stringify(c)}`);
+  if (foreignGroup(ctx.group ?? '', g, k)) {
+    const group = g as string;
+    return {
+      ok: false,
+      reason: 'wrongGroup',
+      detail: `group ${group} from ${f}`,
+      foreign: { from: f, group },
+    };
+  }
   if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
   if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
   const addressed = role === 'broadcast' ? t === null : t === ctx.localId;

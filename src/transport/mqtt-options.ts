@@ -20,6 +20,11 @@ export interface MqttTransportOptions {
   cluster?: string;
   /** First topic level(s). Default `'mqtt-raft'`. */
   root?: string;
+  /**
+   * The id of the group this member belongs to, stamped on every envelope; envelopes of another
+   * group are dropped (docs/protocol.md §3). Default `''`: no group yet, accept every group.
+   */
+  group?: string;
   username?: string;
   password?: string;
   /** How long {@link MqttTransport.start} may take to connect and subscribe. Default 10,000 ms. */
@@ -66,6 +71,7 @@ export interface MqttConfig {
   readonly url: string;
   readonly cluster: string;
   readonly root: string;
+  readonly group: string;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly connectTimeoutMs: number;
@@ -111,6 +117,7 @@ const optionsSchema = z
     }, 'must be a URL with protocol mqtt, mqtts, tcp, ssl, ws or wss'),
     cluster: named(nameProblem).optional(),
     root: named(rootProblem).optional(),
+    group: z.string().max(64, 'must be at most 64 characters').optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     connectTimeoutMs: positiveMs.optional(),
@@ -160,6 +167,7 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     url: o.url,
     cluster: o.cluster ?? 'default',
     root: o.root ?? 'mqtt-raft',
+    group: o.group ?? '',
     username: o.username,
     password: o.password,
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,

@@ -25,6 +25,9 @@ export const nodeIdSchema = z.string().superRefine((id, ctx) => {
 /** Correlation ids and transfer ids: opaque, short strings. */
 const correlationIdSchema = z.string().max(2 * MAX_NAME_LENGTH);
 
+/** A group id: random, chosen at bootstrap (see src/binding/group-identity.ts). */
+export const groupIdSchema = z.string().max(64);
+
 /** The outer layer of every payload. `b` is checked against the schema of kind `k`. */
 export const envelopeSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
@@ -33,6 +36,8 @@ export const envelopeSchema = z.object({
   f: nodeIdSchema,
   t: nodeIdSchema.nullable(),
   c: z.string(),
+  /** Group id (docs/protocol.md §3); absent or '' from a member that has none yet. */
+  g: groupIdSchema.optional(),
   b: z.unknown(),
 });
 
@@ -116,6 +121,8 @@ const CODE_SET: Record<RaftErrorCode, true> = {
   CONFIGURATION_CHANGED: true,
   UNSUPPORTED: true,
   EXPIRED: true,
+  REMOVED: true,
+  CONFLICT: true,
 };
 
 /** An error code; one this version does not know (from a newer peer) reads as `UNREACHABLE`. */
@@ -174,6 +181,12 @@ export const snapshotResultSchema = z.discriminatedUnion('ok', [
 /** Presence of one transport instance on its own inbox, to detect two processes with one member id. */
 export const helloSchema = z.object({ token: z.string().max(2 * MAX_NAME_LENGTH) });
 
+/** Asks every live member under the cluster name to answer (broadcast topic); `token` is the prober's instance. */
+export const probeSchema = z.object({ token: z.string().max(2 * MAX_NAME_LENGTH), group: groupIdSchema });
+
+/** A live member's answer to a probe (prober's reply topic). */
+export const probeAnswerSchema = probeSchema;
+
 /** Every kind this version understands that is not a core message. */
 export const controlSchemas = {
   forwardRequest: forwardRequestSchema,
@@ -184,6 +197,8 @@ export const controlSchemas = {
   snapshotAck: snapshotAckSchema,
   snapshotResult: snapshotResultSchema,
   hello: helloSchema,
+  probe: probeSchema,
+  probeAnswer: probeAnswerSchema,
 };
 
 /** The kinds of control envelopes. */

@@ -14,6 +14,8 @@ export interface MqttTransportStats {
   reconnects: number;
   /** Hellos heard from another live instance with this member id (a misconfiguration). */
   duplicateMember: number;
+  /** Envelopes from another group under this cluster name (two groups share it: a misconfiguration). */
+  foreignGroup: number;
   /** Handler calls that threw (`onMessage`, `onForward`), which the contract forbids. */
   handlerErrors: number;
   /** Forwarded requests sent. */
@@ -41,6 +43,7 @@ export function newStats(): MqttTransportStats {
     droppedReasons: {},
     reconnects: 0,
     duplicateMember: 0,
+    foreignGroup: 0,
     handlerErrors: 0,
     forwardsSent: 0,
     forwardsServed: 0,

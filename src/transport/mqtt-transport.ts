@@ -9,6 +9,7 @@ import {
   type OutboundEnvelope,
 } from './mqtt-codec.js';
 import { MqttConnection } from './mqtt-connection.js';
+import { Discovery, NOT_A_MEMBER, type ProbeResult } from './mqtt-discovery.js';
 import { ForwardCalls, serveForward } from './mqtt-forward.js';
 import { describe, type MqttLink } from './mqtt-link.js';
 import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
@@ -36,7 +37,7 @@ type State = 'idle' | 'starting' | 'running' | 'closed';
  *   confirmation; `forward` is a request/response over the reply inboxes, or a broadcast.
  * - A lost connection fails every RPC in flight at once (indefinite `UNREACHABLE`); mqtt.js
  *   reconnects, and the transport resubscribes before it reports itself ready again.
- * - Anything received that is malformed, oversized, of another version, cluster or addressee is
+ * - Anything received that is malformed, oversized, of another version, cluster, group or addressee is
  *   dropped, counted in {@link stats} and logged; nothing received ever throws into the node.
  */
 export class MqttTransport implements Transport {
@@ -56,6 +57,30 @@ export class MqttTransport implements Transport {
   private readonly sending = new Map<string, SnapshotSend>();
   private readonly receiving = new Map<string, SnapshotReceive>();
   private readonly presence: Presence;
+  private discovery: Discovery;
+
+  /**
+   * Connects a transport that only probes (it takes no traffic and answers no probe), asks which
+   * members are live under the cluster name for `windowMs` (docs/protocol.md §7), and closes it.
+   * A member runs this before it bootstraps or joins, and to check that its id is not in use.
+   */
+  static async probeCluster(options: MqttTransportOptions, windowMs: number): Promise<ProbeResult> {
+    const transport = new MqttTransport(options);
+    transport.discovery = new Discovery(
+      transport.link,
+      transport.token,
+      transport.config.group,
+      transport.stats,
+      false,
+    );
+    await transport.start(NOT_A_MEMBER);
+    try {
+      // From 0: a twin may have answered the hello that start() sent before the probe begins.
+      return await transport.discovery.probe(windowMs, 0);
+    } finally {
+      await transport.close();
+    }
+  }
 
   /** Validates `options`; throws `INVALID_CONFIG` (`<field>: <rule>`) when one is wrong. */
   constructor(options: MqttTransportOptions) {
@@ -72,6 +97,7 @@ export class MqttTransport implements Transport {
       logger: this.config.logger,
     };
     this.forwards = new ForwardCalls(this.link, this.stats);
+    this.discovery = new Discovery(this.link, this.token, this.config.group, this.stats, true);
     this.presence = new Presence(this.link, this.token, (otherToken) => {
       this.stats.duplicateMember++;
       this.config.logger?.('error', `another live transport uses member id ${this.localId}`, {
@@ -150,7 +176,7 @@ export class MqttTransport implements Transport {
     }
     let payload: Uint8Array;
     try {
-      payload = encodeEnvelope(messageEnvelope(this.config.cluster, message));
+      payload = encodeEnvelope(messageEnvelope(this.config.cluster, message), this.config.group);
     } catch (err) {
       this.drop('unencodable', message.to, describe(err));
       return;
@@ -256,7 +282,7 @@ export class MqttTransport implements Transport {
     if (connection === null) return Promise.reject(new Error('not connected'));
     let payload: Uint8Array;
     try {
-      payload = encodeEnvelope(envelope);
+      payload = encodeEnvelope(envelope, this.config.group);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -292,10 +318,17 @@ export class MqttTransport implements Transport {
     }
     const result = decodeInbound(payload, role, {
       cluster: this.config.cluster,
+      group: this.config.group,
       localId: this.localId,
       maxBytes: this.config.maxMessageBytes,
     });
     if (!result.ok) {
+      if (result.foreign !== undefined) {
+        // Counted quietly as a drop; Discovery reports the second group loudly, at a bounded rate.
+        this.drop(result.reason, topic, result.detail);
+        this.discovery.foreign(result.foreign.group, result.foreign.from);
+        return;
+      }
       this.drop(result.reason, topic, result.detail, 'warn');
       return;
     }
@@ -373,6 +406,13 @@ export class MqttTransport implements Transport {
       }
       case 'hello':
         this.presence.heard(inbound.from, inbound.body.token);
+        return;
+      case 'probe':
+        this.discovery.onProbe(inbound.id, inbound.from, inbound.body);
+        return;
+      case 'probeAnswer':
+        if (!this.discovery.onAnswer(inbound.id, inbound.from, inbound.body))
+          this.drop('lateResponse', inbound.from);
         return;
     }
   }

@@ -171,7 +171,7 @@ describe('thesis §4.2.2 demoting and removing servers', () => {
     expect(c.core('d').role).toBe('follower');
   });
 
-  it('removeServer of a follower: the rest commit without it and it receives nothing more', () => {
+  it('removeServer of a follower: the rest commit without it; it is told up to its removal, then nothing more', () => {
     const c = new TestCluster(['a', 'b', 'c']);
     expect(c.elect('a')).toBe('a');
     const a = c.core('a');

@@ -44,6 +44,13 @@ export class BindingGroup {
     return binding;
   }
 
+  /** Deletes `id`'s store, as an operator wiping its data directory would (the member must be closed). */
+  async wipe(id: string): Promise<void> {
+    const dir = this.dirs.get(id);
+    if (dir === undefined) throw new Error(`no store for ${id}`);
+    await rm(join(dir, 'db'), { recursive: true, force: true });
+  }
+
   member(id: string): RaftBinding {
     const m = this.members.get(id);
     if (m === undefined) throw new Error(`no member ${id}`);

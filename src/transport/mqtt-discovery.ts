@@ -1,0 +1,133 @@
+import type { NodeId } from '../core/types.js';
+import { RaftError } from '../errors.js';
+import type { MqttLink } from './mqtt-link.js';
+import type { MqttTransportStats } from './mqtt-stats.js';
+import type { TransportHandler } from './types.js';
+
+/** A live member that answered a probe, and the group it belongs to ('' when it has none yet). */
+export interface ProbeAnswer {
+  readonly id: NodeId;
+  readonly group: string;
+}
+
+/** What a probe found on the broker under this cluster name. */
+export interface ProbeResult {
+  /** Every other live member that answered, once each. */
+  readonly live: readonly ProbeAnswer[];
+  /** True when another live process uses this member id (docs/protocol.md §7). */
+  readonly duplicate: boolean;
+}
+
+/** The handler of a transport that only probes: it is no member, so it takes nothing. */
+export const NOT_A_MEMBER: TransportHandler = {
+  onMessage: () => undefined,
+  onSnapshot: () => Promise.reject(new RaftError('UNREACHABLE', 'not a member yet')),
+  onForward: () =>
+    Promise.resolve({
+      ok: false,
+      error: {
+        code: 'UNREACHABLE',
+        message: 'not a member yet',
+        retryable: true,
+        indefinite: false,
+        leader: null,
+      },
+    }),
+};
+
+/** How often, at most, a member logs that it heard from one foreign group. */
+const FOREIGN_LOG_INTERVAL_MS = 10_000;
+/** Foreign groups remembered for rate limiting; a sender inventing ids cannot make it grow further. */
+const FOREIGN_GROUPS_KEPT = 64;
+
+/**
+ * Discovery of the live members under a cluster name (docs/protocol.md §7): a `probe` on the
+ * broadcast topic, answered by every running member with a `probeAnswer` naming its group. A new
+ * member probes before it bootstraps (to refuse a second group) or joins (to learn the group id it
+ * adopts). It also reports, loudly but at a bounded rate, envelopes from another group.
+ */
+export class Discovery {
+  private readonly calls = new Map<string, (answer: ProbeAnswer & { token: string }) => void>();
+  private readonly foreignLogged = new Map<string, number>();
+
+  constructor(
+    private readonly link: MqttLink,
+    private readonly token: string,
+    private readonly group: string,
+    private readonly stats: MqttTransportStats,
+    /** False for a transport that only probes: it is not a member yet, so it must not answer. */
+    private readonly answers: boolean,
+  ) {}
+
+  /**
+   * Broadcasts a probe and collects the answers that arrive within `windowMs`. A twin (another
+   * live process with this id) shows up as an answer from this id with another token, or as its
+   * hello (counted in `stats.duplicateMember` by the presence check, since `duplicatesBefore`).
+   */
+  async probe(windowMs: number, duplicatesBefore = this.stats.duplicateMember): Promise<ProbeResult> {
+    const { link } = this;
+    const id = link.nextId();
+    const live = new Map<NodeId, ProbeAnswer>();
+    let twin = false;
+    this.calls.set(id, (answer) => {
+      if (answer.id === link.localId) twin = twin || answer.token !== this.token;
+      else live.set(answer.id, { id: answer.id, group: answer.group });
+    });
+    try {
+      const body = { token: this.token, group: this.group };
+      await link
+        .publish(
+          link.topics.broadcast,
+          { k: 'probe', id, f: link.localId, t: null, c: link.cluster, b: body },
+          1,
+        )
+        .catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+    } finally {
+      this.calls.delete(id);
+    }
+    return { live: [...live.values()], duplicate: twin || this.stats.duplicateMember > duplicatesBefore };
+  }
+
+  /** A probe arrived on the broadcast topic: answer it, unless it is our own or we only probe. */
+  onProbe(id: string, from: NodeId, body: { token: string; group: string }): void {
+    const { link } = this;
+    if (body.token === this.token || !this.answers) return;
+    if (body.group !== '' && this.group !== '' && body.group !== this.group) this.foreign(body.group, from);
+    const answer = { token: this.token, group: this.group };
+    link
+      .publish(
+        link.topics.replyOf(from),
+        { k: 'probeAnswer', id, f: link.localId, t: from, c: link.cluster, b: answer },
+        1,
+      )
+      .catch(() => undefined);
+  }
+
+  /** An answer to one of our probes; false when no probe waits for it. */
+  onAnswer(id: string, from: NodeId, body: { token: string; group: string }): boolean {
+    const call = this.calls.get(id);
+    if (call === undefined) return false;
+    call({ id: from, group: body.group, token: body.token });
+    return true;
+  }
+
+  /**
+   * An envelope from `from`, of group `group`, which is not ours: two groups live under one
+   * cluster name, so members may be joined to the wrong one. Counted every time, logged as an
+   * error at most every ten seconds per foreign group.
+   */
+  foreign(group: string, from: NodeId): void {
+    this.stats.foreignGroup++;
+    const now = Date.now();
+    const last = this.foreignLogged.get(group);
+    if (last !== undefined && now - last < FOREIGN_LOG_INTERVAL_MS) return;
+    if (this.foreignLogged.size >= FOREIGN_GROUPS_KEPT) this.foreignLogged.clear();
+    this.foreignLogged.set(group, now);
+    this.link.logger?.(
+      'error',
+      `cluster ${this.link.cluster} has a second group: ${from} belongs to group ${group}, this member to ${this.group}`,
+      { localId: this.link.localId, group: this.group, foreignGroup: group, from },
+    );
+  }
+}
