@@ -28,6 +28,5 @@ describe('fault test (Jepsen-style) of the real stack', () => {
     expect(result.verdict?.converged, report).toBe(true);
     expect(result.verdict?.streams?.problems, report).toEqual([]);
     expect(result.valid, report).toBe(true);
-  }, // About 30 s of faults plus start, healing, final reads and checking; generous for a loaded 2-core CI.
-  300_000);
+  }, 300_000); // About 30 s of faults plus start, healing, final reads and checking; generous for a loaded 2-core CI.
 });
