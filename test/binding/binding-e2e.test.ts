@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Input, MembershipChange } from '../../src/index.js';
 import { BindingGroup, collect, set, textState } from '../support/binding-group.js';
+import { BROKER_KINDS } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const decoder = new TextDecoder();
@@ -15,9 +16,9 @@ function describeInput(i: Input): string {
   return i.op === 'set' ? `set ${i.key}=${decoder.decode(i.value)}` : `delete ${i.key}`;
 }
 
-describe('RaftBinding end to end (the DDA scenario)', () => {
+describe.each(BROKER_KINDS)('RaftBinding end to end (the DDA scenario) (%s)', (kind) => {
   it('bootstraps, observes, proposes anywhere, takes two joins, survives the leader leaving, and keeps order across snapshots', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     const a = await g.open('a', { bootstrap: true, snapshotThreshold: 50, trailingLogs: 5 });
     const stateOnA = collect(a.observeStateChange());

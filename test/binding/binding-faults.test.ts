@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftError, RaftBinding, RaftError, type Transport } from '../../src/index.js';
 import { BindingGroup, collect, FAST_BINDING, set, textState } from '../support/binding-group.js';
+import { BROKER_KINDS } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 let group: BindingGroup | null = null;
@@ -10,9 +11,9 @@ afterEach(async () => {
   group = null;
 });
 
-describe('RaftBinding under faults', () => {
+describe.each(BROKER_KINDS)('RaftBinding under faults (%s)', (kind) => {
   it('restarts every member from disk with its state intact', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     await g.open('a', { bootstrap: true });
     await g.open('b');
@@ -29,7 +30,7 @@ describe('RaftBinding under faults', () => {
   }, 30_000);
 
   it('a member that catches up by snapshot emits the state it missed', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     const a = await g.open('a', { bootstrap: true, snapshotThreshold: 5, trailingLogs: 1 });
     for (let i = 0; i < 30; i++) await a.proposeInput(set(`k${i % 7}`, `${i}`));
@@ -48,7 +49,7 @@ describe('RaftBinding under faults', () => {
   }, 30_000);
 
   it('a proposal retried after a lost answer is applied once', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     const a = await g.open('a', { bootstrap: true });
     const b = await g.open('b');
@@ -72,7 +73,7 @@ describe('RaftBinding under faults', () => {
   }, 30_000);
 
   it('a stalled observer does not stop progress, and learns it fell behind', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     const a = await g.open('a', { bootstrap: true, observerQueueLimit: 5 });
     const b = await g.open('b', { observerQueueLimit: 5 });
@@ -88,8 +89,23 @@ describe('RaftBinding under faults', () => {
     expect(isRaftError(err, 'OBSERVER_OVERFLOW')).toBe(true);
   }, 30_000);
 
+  it('rejects invalid input before proposing and fails calls after close with SHUTDOWN', async () => {
+    group = await BindingGroup.create(kind);
+    const a = await group.open('a', { bootstrap: true });
+    await expect(a.proposeInput({ op: 'set', key: '', value: new Uint8Array() })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await a.close();
+    await expect(a.proposeInput(set('x', 'y'))).rejects.toMatchObject({ code: 'SHUTDOWN' });
+  });
+});
+
+// Counts the broker's clients, which only the embedded broker tells.
+describe('RaftBinding under faults (aedes only)', () => {
   it('open without a leader times out cleanly, leaving nothing connected', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create('aedes');
+    const aedes = group.broker.aedes;
+    if (aedes === null) throw new Error('the aedes broker is not running');
     const lonely = new RaftBinding({
       id: 'lonely',
       broker: group.broker.url,
@@ -101,18 +117,8 @@ describe('RaftBinding under faults', () => {
     const err = await lonely.open().catch((e: unknown) => e);
     expect(isRaftError(err, 'TIMEOUT')).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);
-    await waitFor(() => group?.broker.clients() === 0, 3000, 'the failed member disconnected');
+    await waitFor(() => aedes.clients() === 0, 3000, 'the failed member disconnected');
     expect(() => lonely.status()).toThrow(expect.objectContaining({ code: 'SHUTDOWN' }));
     expect(() => lonely.raftStats()).toThrow(expect.objectContaining({ code: 'SHUTDOWN' }));
-  });
-
-  it('rejects invalid input before proposing and fails calls after close with SHUTDOWN', async () => {
-    group = await BindingGroup.create();
-    const a = await group.open('a', { bootstrap: true });
-    await expect(a.proposeInput({ op: 'set', key: '', value: new Uint8Array() })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
-    await a.close();
-    await expect(a.proposeInput(set('x', 'y'))).rejects.toMatchObject({ code: 'SHUTDOWN' });
   });
 });

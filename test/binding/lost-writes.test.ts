@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftError } from '../../src/index.js';
 import { BindingGroup, FAST_BINDING, set, textState } from '../support/binding-group.js';
 import { killChildren, spawnCli } from '../support/cli-process.js';
+import { BROKER_KINDS } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 let group: BindingGroup | null = null;
@@ -20,9 +21,9 @@ async function valuesOf(g: BindingGroup, id: string, keys: string[]): Promise<Ar
   return keys.map((k) => state.get(k));
 }
 
-describe('acknowledged writes are applied', () => {
+describe.each(BROKER_KINDS)('acknowledged writes are applied (%s)', (kind) => {
   it('a follower restarted on its store gets no answers meant for its previous process', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     await g.open('a', { bootstrap: true });
     await g.open('b');
@@ -39,7 +40,7 @@ describe('acknowledged writes are applied', () => {
   }, 30_000);
 
   it('a proposal through a follower follows the leader when the leader is killed', async () => {
-    group = await BindingGroup.create();
+    group = await BindingGroup.create(kind);
     const g = group;
     // The leader runs in its own process, so that it can be killed for real.
     const leader = spawnCli(children, 'test/support/binding-child.ts', [

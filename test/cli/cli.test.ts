@@ -1,13 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
 import { type Cli, killChildren, spawnCli } from '../support/cli-process.js';
+import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
 /** Generous, because every child compiles the CLI with tsx on start. */
@@ -82,16 +83,6 @@ function rawExchange(path: string, text: string): Promise<unknown> {
     socket.on('error', reject);
     socket.write(text);
   });
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 describe('mqtt-raft node and the client commands', () => {
@@ -227,7 +218,7 @@ describe('mqtt-raft node and the client commands', () => {
   });
 
   it('exits 1 with the reason when the broker is unreachable', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const node = runCli([
       'node',
       '--id',

@@ -62,7 +62,7 @@ export async function runFaultTest(options: RunOptions): Promise<RunResult> {
   log(
     `jepsen: ${options.nodes} members on ${options.broker}, ${options.seconds} s, seed ${options.seed}, faults ${faults.join(',')}`,
   );
-  const broker = await startBrokerControl(options.broker, `j${options.seed}`, options.seed, dir);
+  const broker = await startBrokerControl(options.broker, `j${options.seed}`, options.seed);
   const members = Array.from(
     { length: options.nodes },
     (_, i) => new MemberHandle(`n${i + 1}`, join(dir, `n${i + 1}`), `j${options.seed}`),

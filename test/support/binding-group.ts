@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { type BindingOptions, type Input, RaftBinding } from '../../src/index.js';
+import { type BrokerKind, startTestBroker, type TestBroker } from './test-broker.js';
 import { waitFor } from './wait.js';
 
 /** Fast timings for binding tests over a local broker. */
@@ -22,18 +22,22 @@ export class BindingGroup {
   private static counter = 0;
   readonly cluster = `g${++BindingGroup.counter}`;
 
-  private constructor(readonly broker: RunningBroker) {}
+  /** Where each member connects; the group's broker unless said otherwise in {@link open}. */
+  private readonly urls = new Map<string, string>();
 
-  static async create(): Promise<BindingGroup> {
-    return new BindingGroup(await startBroker({ port: 0 }));
+  private constructor(readonly broker: TestBroker) {}
+
+  static async create(kind: BrokerKind = 'aedes'): Promise<BindingGroup> {
+    return new BindingGroup(await startTestBroker(kind));
   }
 
-  /** Creates and opens a member (the first with `bootstrap`). */
-  async open(id: string, extra: Partial<BindingOptions> = {}): Promise<RaftBinding> {
+  /** Creates and opens a member (the first with `bootstrap`), on `broker` when given, else the group's. */
+  async open(id: string, extra: Partial<BindingOptions> = {}, broker?: string): Promise<RaftBinding> {
+    if (broker !== undefined) this.urls.set(id, broker);
     if (!this.dirs.has(id)) this.dirs.set(id, await mkdtemp(join(tmpdir(), `mqtt-raft-binding-${id}-`)));
     const binding = new RaftBinding({
       id,
-      broker: this.broker.url,
+      broker: this.urls.get(id) ?? this.broker.url,
       cluster: this.cluster,
       store: join(this.dirs.get(id) as string, 'db'),
       ...FAST_BINDING,

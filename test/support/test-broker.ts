@@ -1,15 +1,88 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { Mosquitto } from './mosquitto.js';
+
+/** The brokers the MQTT integration tests run on. */
+export type BrokerKind = 'aedes' | 'mosquitto';
+export const BROKER_KINDS: readonly BrokerKind[] = ['aedes', 'mosquitto'];
+
+/** A broker that can be stopped and started again at the same address. */
+export interface RestartableBroker {
+  readonly kind: BrokerKind;
+  readonly url: string;
+  /** Stops the broker: every client loses its connection. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with no sessions. */
+  startAgain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A broker on 127.0.0.1, on a port of its own. */
+export interface TestBroker extends RestartableBroker {
+  readonly port: number;
+  /** The embedded broker while it runs (aedes only): for tests of broker internals. */
+  readonly aedes: RunningBroker | null;
+}
+
+/** Starts the embedded aedes broker, or a mosquitto process, on a free port of 127.0.0.1. */
+export async function startTestBroker(kind: BrokerKind): Promise<TestBroker> {
+  if (kind === 'mosquitto') {
+    const m = await Mosquitto.start();
+    return {
+      kind,
+      url: m.url,
+      port: m.port,
+      aedes: null,
+      stop: () => m.stop(),
+      startAgain: () => m.startAgain(),
+      close: () => m.close(),
+    };
+  }
+  return AedesBroker.start();
+}
+
+class AedesBroker implements TestBroker {
+  readonly kind = 'aedes' as const;
+  readonly url: string;
+  readonly port: number;
+
+  private constructor(private running: RunningBroker | null) {
+    if (running === null) throw new Error('no broker');
+    this.url = running.url;
+    this.port = running.port;
+  }
+
+  static async start(): Promise<AedesBroker> {
+    return new AedesBroker(await startBroker({ host: '127.0.0.1', port: 0 }));
+  }
+
+  get aedes(): RunningBroker | null {
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    await this.running?.close();
+    this.running = null;
+  }
+
+  async startAgain(): Promise<void> {
+    this.running = await startBroker({ host: '127.0.0.1', port: this.port });
+  }
+
+  close(): Promise<void> {
+    return this.stop();
+  }
+}
 
 /**
- * Runs an embedded broker on 127.0.0.1 (port chosen by the OS) for the test file that calls this
- * at its top level: started before its first test, closed after its last.
+ * Runs a broker of `kind` for the test file (or describe block) that calls this at its top level:
+ * started before its first test, closed after its last.
  */
-export function useBroker(): { readonly url: string } {
-  let broker: RunningBroker | null = null;
+export function useBroker(kind: BrokerKind = 'aedes'): { readonly url: string } {
+  let broker: TestBroker | null = null;
   beforeAll(async () => {
-    broker = await startBroker({ host: '127.0.0.1', port: 0 });
+    broker = await startTestBroker(kind);
   });
   afterAll(async () => {
     await broker?.close();

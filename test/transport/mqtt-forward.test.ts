@@ -4,34 +4,34 @@ import { MqttTransport } from '../../src/transport/index.js';
 import type { ForwardRequest } from '../../src/transport/types.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler } from '../support/recording-handler.js';
-import { closedAfterEach, useBroker } from '../support/test-broker.js';
+import { BROKER_KINDS, closedAfterEach, useBroker } from '../support/test-broker.js';
 
 const WAIT_MS = 5000;
 
-const broker = useBroker();
-let clusters = 0;
-const open = closedAfterEach<MqttTransport>();
+describe.each(BROKER_KINDS)('MqttTransport: forwarding (%s)', (kind) => {
+  const broker = useBroker(kind);
+  let clusters = 0;
+  const open = closedAfterEach<MqttTransport>();
 
-async function nodes(...ids: string[]) {
-  const cluster = `forward-${++clusters}`;
-  const made = new Map<string, { transport: MqttTransport; handler: RecordingHandler }>();
-  for (const localId of ids) {
-    const transport = new MqttTransport({ localId, url: broker.url, cluster, closeGraceMs: 200 });
-    const handler = new RecordingHandler();
-    open.push(transport);
-    await transport.start(handler);
-    made.set(localId, { transport, handler });
+  async function nodes(...ids: string[]) {
+    const cluster = `forward-${++clusters}`;
+    const made = new Map<string, { transport: MqttTransport; handler: RecordingHandler }>();
+    for (const localId of ids) {
+      const transport = new MqttTransport({ localId, url: broker.url, cluster, closeGraceMs: 200 });
+      const handler = new RecordingHandler();
+      open.push(transport);
+      await transport.start(handler);
+      made.set(localId, { transport, handler });
+    }
+    return (id: string) => {
+      const n = made.get(id);
+      if (n === undefined) throw new Error(`no node ${id}`);
+      return n;
+    };
   }
-  return (id: string) => {
-    const n = made.get(id);
-    if (n === undefined) throw new Error(`no node ${id}`);
-    return n;
-  };
-}
 
-const barrier: ForwardRequest = { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 };
+  const barrier: ForwardRequest = { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 };
 
-describe('MqttTransport: forwarding', () => {
   it('rejects with a definite TIMEOUT and sends nothing when the signal is already aborted', async () => {
     const n = await nodes('a', 'b');
     const err = await rejectionOf(

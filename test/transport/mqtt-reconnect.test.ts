@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { startBroker } from '../../broker/index.js';
 import { isRaftError, type RaftError } from '../../src/errors.js';
 import { MqttTransport, type MqttTransportOptions } from '../../src/transport/index.js';
 import type { ForwardResponse } from '../../src/transport/types.js';
 import { heartbeat, patternBytes, snapshotRequest } from '../support/messages.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler, streamOf } from '../support/recording-handler.js';
+import { BROKER_KINDS, type BrokerKind, startTestBroker, type TestBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT_MS = 10_000;
 
-const brokers: RunningBroker[] = [];
+const brokers: Array<{ close(): Promise<void> }> = [];
 const open: MqttTransport[] = [];
 
 afterEach(async () => {
@@ -18,8 +19,8 @@ afterEach(async () => {
   await Promise.all(brokers.splice(0).map((b) => b.close()));
 });
 
-async function broker(port = 0): Promise<RunningBroker> {
-  const started = await startBroker({ host: '127.0.0.1', port });
+async function broker(kind: BrokerKind): Promise<TestBroker> {
+  const started = await startTestBroker(kind);
   brokers.push(started);
   return started;
 }
@@ -39,21 +40,34 @@ async function node(localId: string, url: string, extra: Partial<MqttTransportOp
   return { transport, handler };
 }
 
-describe('MqttTransport: connection loss', () => {
+/** Nodes a and b, and a forward from a that b receives and never answers. */
+async function unansweredForward(url: string) {
+  const a = await node('a', url);
+  const b = await node('b', url);
+  b.handler.onForwardBehavior = () => new Promise<ForwardResponse>(() => undefined);
+  const pending = a.transport.forward(
+    'b',
+    { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
+    { timeoutMs: 60_000 },
+  );
+  return { a, b, pending };
+}
+
+describe.each(BROKER_KINDS)('MqttTransport: connection loss (%s)', (kind) => {
   it('reconnects to a restarted broker, resubscribes and delivers again', async () => {
-    const first = await broker();
+    const first = await broker(kind);
     const a = await node('a', first.url);
     const b = await node('b', first.url);
     a.transport.send(heartbeat('a', 'b', 1));
     await waitFor(() => b.handler.messages.length === 1, WAIT_MS, 'delivery before the restart');
 
-    await first.close();
+    await first.stop();
     await waitFor(() => !a.transport.connected && !b.transport.connected, WAIT_MS, 'both to notice');
     // Sending while disconnected neither throws nor queues stale messages.
     expect(() => a.transport.send(heartbeat('a', 'b', 2))).not.toThrow();
     expect(a.transport.stats.droppedReasons.notConnected).toBe(1);
 
-    const second = await broker(first.port);
+    await first.startAgain();
     await waitFor(
       () => a.transport.connected && b.transport.connected,
       WAIT_MS,
@@ -61,7 +75,6 @@ describe('MqttTransport: connection loss', () => {
     );
     expect(a.transport.stats.reconnects).toBe(1);
     expect(b.transport.stats.reconnects).toBe(1);
-    expect(second.clients()).toBe(2);
 
     a.transport.send(heartbeat('a', 'b', 3));
     b.transport.send(heartbeat('b', 'a', 4));
@@ -82,18 +95,13 @@ describe('MqttTransport: connection loss', () => {
   });
 
   it('fails a forward in flight at once, indefinitely, when the broker goes away', async () => {
-    const only = await broker();
-    const a = await node('a', only.url);
-    const b = await node('b', only.url);
-    b.handler.onForwardBehavior = () => new Promise<ForwardResponse>(() => undefined);
-    const pending = a.transport.forward(
-      'b',
-      { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
-      { timeoutMs: 60_000 },
-    );
+    const only = await broker(kind);
+    const { a, b, pending } = await unansweredForward(only.url);
     await waitFor(() => b.handler.forwards.length === 1, WAIT_MS, 'b to get the request');
-    await only.close();
-    const err = await rejectionOf(pending);
+    // Observed before the stop: mosquitto's connection drops while stop() still waits for its exit.
+    const failed = rejectionOf(pending);
+    await only.stop();
+    const err = await failed;
     expect(isRaftError(err, 'UNREACHABLE')).toBe(true);
     expect((err as RaftError).indefinite).toBe(true);
     // While disconnected a new call fails at once, and definitely: nothing was sent.
@@ -110,7 +118,7 @@ describe('MqttTransport: connection loss', () => {
   });
 
   it('fails a snapshot transfer in flight on both ends when the broker goes away', async () => {
-    const only = await broker();
+    const only = await broker(kind);
     // Small chunks: the first one goes out although the source then stalls.
     const a = await node('a', only.url, { snapshotChunkBytes: 500 });
     const b = await node('b', only.url);
@@ -131,7 +139,7 @@ describe('MqttTransport: connection loss', () => {
     }
     const sending = rejectionOf(a.transport.sendSnapshot(snapshotRequest('a', 'b'), stalling()));
     await waitFor(() => chunksRead === 1, WAIT_MS, 'b to read the first chunk');
-    await only.close();
+    await only.stop();
     const err = await sending;
     expect(isRaftError(err, 'UNREACHABLE')).toBe(true);
     expect((err as RaftError).indefinite).toBe(true);
@@ -140,9 +148,9 @@ describe('MqttTransport: connection loss', () => {
   });
 
   it('rejects start with UNREACHABLE when no broker answers in time, and can start later', async () => {
-    const gone = await broker();
+    const gone = await broker(kind);
     const port = gone.port;
-    await gone.close();
+    await gone.stop();
     const transport = new MqttTransport({
       localId: 'a',
       url: `mqtt://127.0.0.1:${port}`,
@@ -154,11 +162,29 @@ describe('MqttTransport: connection loss', () => {
     const err = await rejectionOf(transport.start(new RecordingHandler()));
     expect(isRaftError(err, 'UNREACHABLE')).toBe(true);
     expect(transport.connected).toBe(false);
-    await broker(port);
+    await gone.startAgain();
     await transport.start(new RecordingHandler());
     expect(transport.connected).toBe(true);
   });
 
+  it('fails RPCs in flight with SHUTDOWN on close, and close is idempotent', async () => {
+    const only = await broker(kind);
+    const { a, b, pending } = await unansweredForward(only.url);
+    b.handler.onSnapshotBehavior = () => new Promise<void>(() => undefined);
+    const snapshot = a.transport.sendSnapshot(snapshotRequest('a', 'b'), streamOf(patternBytes(0, 10)));
+    await waitFor(() => b.handler.forwards.length === 1, WAIT_MS, 'b to get the request');
+    const outcomes = Promise.all([rejectionOf(pending), rejectionOf(snapshot)]);
+    await Promise.all([a.transport.close(), a.transport.close()]);
+    const [forwardErr, snapshotErr] = await outcomes;
+    expect(isRaftError(forwardErr, 'SHUTDOWN')).toBe(true);
+    expect(isRaftError(snapshotErr, 'SHUTDOWN')).toBe(true);
+    await expect(a.transport.close()).resolves.toBeUndefined();
+    expect(isRaftError(await rejectionOf(a.transport.start(new RecordingHandler())), 'SHUTDOWN')).toBe(true);
+  });
+});
+
+// mosquitto would need a password file; the transport's handling of a refusal does not depend on the broker.
+describe('MqttTransport: refused credentials (aedes)', () => {
   it('rejects start with UNREACHABLE when the broker refuses the credentials', async () => {
     const guarded = await startBroker({ host: '127.0.0.1', port: 0, auth: { username: 'u', password: 'p' } });
     brokers.push(guarded);
@@ -185,27 +211,5 @@ describe('MqttTransport: connection loss', () => {
     open.push(right);
     await right.start(new RecordingHandler());
     expect(right.connected).toBe(true);
-  });
-
-  it('fails RPCs in flight with SHUTDOWN on close, and close is idempotent', async () => {
-    const only = await broker();
-    const a = await node('a', only.url);
-    const b = await node('b', only.url);
-    b.handler.onForwardBehavior = () => new Promise<ForwardResponse>(() => undefined);
-    const pending = a.transport.forward(
-      'b',
-      { kind: 'barrier', origin: 'a', incarnation: 'i1', seq: 1 },
-      { timeoutMs: 60_000 },
-    );
-    b.handler.onSnapshotBehavior = () => new Promise<void>(() => undefined);
-    const snapshot = a.transport.sendSnapshot(snapshotRequest('a', 'b'), streamOf(patternBytes(0, 10)));
-    await waitFor(() => b.handler.forwards.length === 1, WAIT_MS, 'b to get the request');
-    const outcomes = Promise.all([rejectionOf(pending), rejectionOf(snapshot)]);
-    await Promise.all([a.transport.close(), a.transport.close()]);
-    const [forwardErr, snapshotErr] = await outcomes;
-    expect(isRaftError(forwardErr, 'SHUTDOWN')).toBe(true);
-    expect(isRaftError(snapshotErr, 'SHUTDOWN')).toBe(true);
-    await expect(a.transport.close()).resolves.toBeUndefined();
-    expect(isRaftError(await rejectionOf(a.transport.start(new RecordingHandler())), 'SHUTDOWN')).toBe(true);
   });
 });

@@ -4,28 +4,11 @@ import { MqttTransport, type MqttTransportOptions } from '../../src/transport/in
 import { heartbeat, patternBytes, snapshotRequest } from '../support/messages.js';
 import { gate, rejectionOf } from '../support/promises.js';
 import { RecordingHandler, streamOf } from '../support/recording-handler.js';
-import { closedAfterEach, useBroker } from '../support/test-broker.js';
+import { BROKER_KINDS, closedAfterEach, useBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT_MS = 10_000;
 const KiB = 1024;
-
-const broker = useBroker();
-let clusters = 0;
-const open = closedAfterEach<MqttTransport>();
-
-/** Transports a and b in a fresh cluster; `options` apply to both. */
-async function pair(options: Partial<MqttTransportOptions> = {}) {
-  const cluster = `snapshot-${++clusters}`;
-  const make = async (localId: string) => {
-    const transport = new MqttTransport({ localId, url: broker.url, cluster, closeGraceMs: 200, ...options });
-    const handler = new RecordingHandler();
-    open.push(transport);
-    await transport.start(handler);
-    return { transport, handler };
-  };
-  return { a: await make('a'), b: await make('b') };
-}
 
 /** `total` bytes of the test pattern, yielded in source chunks of `size` (not aligned with the transport's). */
 async function* pattern(total: number, size: number): AsyncGenerator<Uint8Array, void, undefined> {
@@ -39,7 +22,30 @@ function sameBytes(actual: Uint8Array | undefined, expected: Uint8Array): boolea
   return actual !== undefined && Buffer.from(actual).equals(Buffer.from(expected));
 }
 
-describe('MqttTransport: snapshot transfers', () => {
+describe.each(BROKER_KINDS)('MqttTransport: snapshot transfers (%s)', (kind) => {
+  const broker = useBroker(kind);
+  let clusters = 0;
+  const open = closedAfterEach<MqttTransport>();
+
+  /** Transports a and b in a fresh cluster; `options` apply to both. */
+  async function pair(options: Partial<MqttTransportOptions> = {}) {
+    const cluster = `snapshot-${++clusters}`;
+    const make = async (localId: string) => {
+      const transport = new MqttTransport({
+        localId,
+        url: broker.url,
+        cluster,
+        closeGraceMs: 200,
+        ...options,
+      });
+      const handler = new RecordingHandler();
+      open.push(transport);
+      await transport.start(handler);
+      return { transport, handler };
+    };
+    return { a: await make('a'), b: await make('b') };
+  }
+
   it('carries 5 MB byte-exact in 256 KiB chunks by default', async () => {
     const { a, b } = await pair();
     const total = 5 * 1024 * KiB;

@@ -6,32 +6,10 @@ import { MqttTransport, type MqttTransportOptions } from '../../src/transport/in
 import { heartbeat } from '../support/messages.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler } from '../support/recording-handler.js';
-import { closedAfterEach, useBroker } from '../support/test-broker.js';
+import { BROKER_KINDS, closedAfterEach, useBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT_MS = 5000;
-
-const broker = useBroker();
-let rogue: MqttClient;
-let clusters = 0;
-const open = closedAfterEach<MqttTransport>();
-
-beforeAll(async () => {
-  rogue = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'rogue', reconnectPeriod: 0 });
-});
-
-afterAll(async () => {
-  await rogue.endAsync(true);
-});
-
-/** A started transport with a recording handler, in a cluster of the test's own. */
-async function node(localId: string, cluster: string, extra: Partial<MqttTransportOptions> = {}) {
-  const transport = new MqttTransport({ localId, url: broker.url, cluster, closeGraceMs: 200, ...extra });
-  const handler = new RecordingHandler();
-  open.push(transport);
-  await transport.start(handler);
-  return { transport, handler };
-}
 
 /** A valid envelope of a heartbeat from `f` to `t`, with fields to override. */
 function envelope(cluster: string, fields: Record<string, unknown> = {}) {
@@ -47,11 +25,33 @@ function envelope(cluster: string, fields: Record<string, unknown> = {}) {
   };
 }
 
-function publish(topic: string, payload: Uint8Array | Buffer) {
-  return rogue.publishAsync(topic, Buffer.from(payload), { qos: 1 });
-}
+describe.each(BROKER_KINDS)('MqttTransport: validation of what it receives (%s)', (kind) => {
+  const broker = useBroker(kind);
+  let rogue: MqttClient;
+  let clusters = 0;
+  const open = closedAfterEach<MqttTransport>();
 
-describe('MqttTransport: validation of what it receives', () => {
+  beforeAll(async () => {
+    rogue = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'rogue', reconnectPeriod: 0 });
+  });
+
+  afterAll(async () => {
+    await rogue.endAsync(true);
+  });
+
+  /** A started transport with a recording handler, in a cluster of the test's own. */
+  async function node(localId: string, cluster: string, extra: Partial<MqttTransportOptions> = {}) {
+    const transport = new MqttTransport({ localId, url: broker.url, cluster, closeGraceMs: 200, ...extra });
+    const handler = new RecordingHandler();
+    open.push(transport);
+    await transport.start(handler);
+    return { transport, handler };
+  }
+
+  function publish(topic: string, payload: Uint8Array | Buffer) {
+    return rogue.publishAsync(topic, Buffer.from(payload), { qos: 1 });
+  }
+
   it('drops garbage, counts it by reason, delivers nothing of it, and keeps working', async () => {
     const cluster = `validation-${++clusters}`;
     const logs: Array<{ level: string; message: string }> = [];
