@@ -1,11 +1,14 @@
+import { type Clock, sleep, systemClock } from './clock.js';
 import { isRaftError, RaftError } from './errors.js';
 
 /** How {@link retry} repeats an operation. */
 export interface RetryPolicy {
   /** Names the operation in errors. */
   readonly what: string;
-  /** When to give up, in `Date.now()` milliseconds. */
+  /** When to give up, in the clock's milliseconds. */
   readonly deadline: number;
+  /** The clock of the deadline and of the default pause; the system clock by default. */
+  readonly clock?: Clock;
   readonly signal?: AbortSignal | undefined;
   /**
    * True when repeating an attempt whose outcome is unknown cannot apply the operation twice (it
@@ -35,6 +38,7 @@ export interface RetryDefaults {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly pause?: (ms: number) => Promise<void>;
+  readonly clock?: Clock;
 }
 
 /**
@@ -48,9 +52,11 @@ export function callPolicy(
   idempotent: boolean,
 ): RetryPolicy {
   checkTimeout(what, options.timeoutMs);
+  const clock = defaults.clock ?? systemClock;
   return {
     what,
-    deadline: Date.now() + (options.timeoutMs ?? defaults.timeoutMs),
+    clock,
+    deadline: clock.now() + (options.timeoutMs ?? defaults.timeoutMs),
     signal: options.signal,
     idempotent,
     minDelayMs: defaults.minDelayMs,
@@ -81,13 +87,14 @@ export async function retry<T>(
   policy: RetryPolicy,
   attempt: (context: AttemptContext) => Promise<T>,
 ): Promise<T> {
-  const pause = policy.pause ?? delay;
+  const clock = policy.clock ?? systemClock;
+  const pause = policy.pause ?? ((ms: number) => sleep(clock, ms));
   let backoff = policy.minDelayMs;
   let previous: RaftError | null = null;
   let uncertain = false;
   let followedHint = false;
   for (;;) {
-    const remainingMs = policy.deadline - Date.now();
+    const remainingMs = policy.deadline - clock.now();
     if (policy.signal?.aborted === true || remainingMs <= 0) {
       throw finalError(previous ?? endedBeforeStart(policy, remainingMs), uncertain);
     }
@@ -107,7 +114,7 @@ export async function retry<T>(
       continue;
     }
     followedHint = false;
-    const left = policy.deadline - Date.now();
+    const left = policy.deadline - clock.now();
     if (left <= 0) continue;
     await pause(Math.min(backoff, left));
     backoff = Math.min(policy.maxDelayMs, backoff * 2);
@@ -135,10 +142,6 @@ function endedBeforeStart(policy: RetryPolicy, remainingMs: number): RaftError {
 
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

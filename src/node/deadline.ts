@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../clock.js';
 import { RaftError } from '../errors.js';
 
 /** Per-call limits: a timeout and an abort signal, both optional. */
@@ -7,22 +8,28 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Races `promise` against the call's timeout and abort signal. `onGiveUp` runs when the call gives
- * up, so the caller can release what it registered. `indefinite` says whether the operation may
- * still take effect after giving up (true once a proposal has been accepted); as a function it is
- * asked at the moment of giving up.
- */
-export function withDeadline<T>(
-  promise: Promise<T>,
-  options: CallOptions,
-  defaultTimeoutMs: number,
-  what: string,
-  indefinite: boolean | (() => boolean),
-  onGiveUp: (err: RaftError) => void = () => undefined,
-): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const { signal } = options;
+/** How {@link withDeadline} bounds a call. */
+export interface DeadlineOptions {
+  /** Names the operation in errors. */
+  readonly what: string;
+  /** Give up after this many milliseconds. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Whether the operation may still take effect after giving up (true once a proposal has been
+   * accepted); as a function it is asked at the moment of giving up.
+   */
+  readonly indefinite: boolean | (() => boolean);
+  /** Runs when the call gives up, so the caller can release what it registered. */
+  readonly onGiveUp?: (err: RaftError) => void;
+  readonly clock?: Clock;
+}
+
+/** Races `promise` against a timeout and an abort signal. */
+export function withDeadline<T>(promise: Promise<T>, options: DeadlineOptions): Promise<T> {
+  const { what, timeoutMs, signal, indefinite } = options;
+  const onGiveUp = options.onGiveUp ?? (() => undefined);
+  const clock = options.clock ?? systemClock;
   const mayStillHappen = () => (typeof indefinite === 'function' ? indefinite() : indefinite);
   if (signal?.aborted) {
     const err = new RaftError('TIMEOUT', `${what}: aborted`, {
@@ -38,7 +45,7 @@ export function withDeadline<T>(
       onGiveUp(err);
       reject(err);
     };
-    const timer = setTimeout(
+    const timer = clock.setTimeout(
       () =>
         giveUp(
           new RaftError('TIMEOUT', `${what}: no outcome within ${timeoutMs} ms`, {
@@ -54,7 +61,7 @@ export function withDeadline<T>(
       );
     signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     promise.then(

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { type Clock, systemClock } from '../clock.js';
 import type { Configuration, NodeId, Role } from '../core/types.js';
 
 /** Events a {@link Raft} node emits, with their payloads. */
@@ -21,6 +22,9 @@ export interface RaftEvents {
 export class TypedEmitter<Events extends object> {
   private readonly emitter = new EventEmitter();
 
+  /** `clock` times {@link nextOrDelay}. */
+  constructor(protected readonly clock: Clock = systemClock) {}
+
   on<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): this {
     this.emitter.on(event, listener);
     return this;
@@ -40,11 +44,11 @@ export class TypedEmitter<Events extends object> {
   nextOrDelay<K extends keyof Events & string>(event: K, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.emitter.off(event, done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.clock.setTimeout(done, ms);
       this.emitter.once(event, done);
     });
   }

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { ConfChange } from '../core/membership.js';
 import type { RaftCore } from '../core/raft.js';
 import type { NodeId, Role } from '../core/types.js';
@@ -5,7 +6,7 @@ import { isRaftError, RaftError } from '../errors.js';
 import { callPolicy, type RetryDefaults, type RetryPolicy, retry } from '../retry.js';
 import type { ForwardOptions, ForwardRequest, Transport } from '../transport/types.js';
 import { fromWire } from '../transport/wire-error.js';
-import { type CallOptions, withDeadline } from './deadline.js';
+import { type CallOptions, type DeadlineOptions, withDeadline } from './deadline.js';
 import type { PendingProposals } from './pending.js';
 
 /** Options of `apply`. */
@@ -33,6 +34,7 @@ export interface Outcome {
 /** What the proposer needs from its node. */
 export interface ProposerContext {
   readonly id: NodeId;
+  readonly clock: Clock;
   /**
    * Random per process of this member (design §7): the leader keys what it remembers of forwarded
    * requests by it, so a restarted process never receives an answer meant for its predecessor.
@@ -266,8 +268,16 @@ export class Proposer {
     propose: (core: RaftCore) => ReturnType<RaftCore['propose']>,
     options: CallOptions,
   ): Promise<Outcome> {
-    const { proposals } = this.ctx;
-    const defaultTimeoutMs = this.ctx.retry.timeoutMs;
+    const { proposals, clock } = this.ctx;
+    const deadline = clock.now() + (options.timeoutMs ?? this.ctx.retry.timeoutMs);
+    const bound = (indefinite: DeadlineOptions['indefinite'], onGiveUp: DeadlineOptions['onGiveUp']) => ({
+      what,
+      timeoutMs: Math.max(0, deadline - clock.now()),
+      signal: options.signal,
+      indefinite,
+      ...(onGiveUp === undefined ? {} : { onGiveUp }),
+      clock,
+    });
     // A call that gives up before its turn in the loop must not propose after all (it reports a
     // definite failure); one that gives up after proposing reports an indefinite one.
     let phase: 'queued' | 'abandoned' | 'proposed' = 'queued';
@@ -277,13 +287,12 @@ export class Proposer {
         phase = 'proposed';
         return propose(core);
       }),
-      options,
-      defaultTimeoutMs,
-      what,
-      () => phase === 'proposed',
-      () => {
-        if (phase === 'queued') phase = 'abandoned';
-      },
+      bound(
+        () => phase === 'proposed',
+        () => {
+          if (phase === 'queued') phase = 'abandoned';
+        },
+      ),
     );
     if (result === null) throw new RaftError('TIMEOUT', `${what}: gave up before proposing`);
     if (!result.accepted) {
@@ -294,11 +303,7 @@ export class Proposer {
     }
     return withDeadline(
       proposals.wait(result.index, result.term),
-      options,
-      defaultTimeoutMs,
-      what,
-      true,
-      (err) => proposals.abandon(result.index, err),
+      bound(true, (err) => proposals.abandon(result.index, err)),
     );
   }
 }

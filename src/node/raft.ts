@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { type Clock, type ClockTimer, systemClock } from '../clock.js';
 import { decodeConfiguration } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
@@ -41,6 +42,8 @@ export interface RaftOptions {
   readonly transport: Transport;
   /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
   readonly random?: RandomSource;
+  /** Time and timers; defaults to the system's (a simulation injects its own). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -106,7 +109,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly loop: WorkLoop<RaftCore>;
   private closed = false;
   private fatal: unknown = null;
-  private ticker: NodeJS.Timeout | null = null;
+  private ticker: ClockTimer | null = null;
   private tickQueued = false;
   private appliedIndex: number;
   private readonly snapshots: SnapshotScheduler;
@@ -126,7 +129,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly retryDefaults: RetryDefaults;
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
-    super();
+    super(options.clock ?? systemClock);
     this.id = config.localId;
     this.config = config;
     this.fsm = options.fsm;
@@ -163,9 +166,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
       // About an election timeout: by then a lost leader has a successor.
       maxDelayMs: Math.max(this.timing.tickMs, config.electionTimeout),
       pause: (ms) => this.nextOrDelay('leaderChange', ms),
+      clock: this.clock,
     };
     this.proposer = new Proposer({
       id: this.id,
+      clock: this.clock,
       incarnation: randomBytes(8).toString('hex'),
       forwardToLeader: config.forwardToLeader,
       role: () => this.role,
@@ -196,6 +201,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
         run: (task) => this.run(task),
         enqueue: (task) => this.enqueue(task),
         appliedIndex: () => this.appliedIndex,
+        clock: this.clock,
       },
       initial.snapshot.index,
     );
@@ -212,7 +218,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
           ? Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) })
           : this.forwardServer.handle(request),
     });
-    this.ticker = setInterval(() => this.queueTick(), this.timing.tickMs);
+    this.ticker = this.clock.setInterval(() => this.queueTick(), this.timing.tickMs);
     this.ticker.unref?.();
     this.publishState();
     this.enqueue(() => undefined);
@@ -222,7 +228,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ticker !== null) clearInterval(this.ticker);
+    if (this.ticker !== null) this.clock.clearInterval(this.ticker);
     await this.loop.stop();
     // A leader's last writes may still run: let them finish before the caller closes the store.
     await this.persister.drained().catch(() => undefined);
@@ -296,9 +302,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readIndexOnce(options: CallOptions): Promise<number> {
     const { id, promise } = this.reads.create();
     this.enqueue((core) => core.readIndex(id));
-    return withDeadline(promise, options, this.defaultTimeout(), 'readIndex', false, () =>
-      this.reads.cancel(id),
-    );
+    return withDeadline(promise, {
+      what: 'readIndex',
+      timeoutMs: options.timeoutMs ?? this.defaultTimeout(),
+      signal: options.signal,
+      indefinite: false,
+      onGiveUp: () => this.reads.cancel(id),
+      clock: this.clock,
+    });
   }
 
   /** Resolves when a quorum confirms this node still leads; rejects with `NOT_LEADER` otherwise. */
@@ -322,7 +333,13 @@ export class Raft extends TypedEmitter<RaftEvents> {
         leader: result.leader,
         retryable: true,
       });
-    await withDeadline(this.transfers.wait(), options, this.defaultTimeout(), 'leadershipTransfer', true);
+    await withDeadline(this.transfers.wait(), {
+      what: 'leadershipTransfer',
+      timeoutMs: options.timeoutMs ?? this.defaultTimeout(),
+      signal: options.signal,
+      indefinite: true,
+      clock: this.clock,
+    });
   }
 
   /** Takes a snapshot now and compacts the log; resolves with the stored snapshot. */
@@ -356,7 +373,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   /** When this node last heard from the leader (ms since epoch); now when it leads; null if never. */
   lastContact(): number | null {
-    return this.role === 'leader' ? Date.now() : this.lastLeaderContact;
+    return this.role === 'leader' ? this.clock.now() : this.lastLeaderContact;
   }
 
   /** Positions and counters, for monitoring. */
@@ -466,7 +483,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     }
     if (s.leader !== this.leaderId) {
       this.leaderId = s.leader;
-      if (s.leader !== null) this.lastLeaderContact = Date.now();
+      if (s.leader !== null) this.lastLeaderContact = this.clock.now();
       this.emit('leaderChange', { leader: s.leader, term: s.term });
     }
     if (s.configurationIndex !== this.configIndex) {
@@ -497,14 +514,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
       return;
     }
     const ids = this.core.configuration.servers.map((s) => s.id).filter((id) => id !== this.id);
-    for (const failure of this.peers.check(ids, Date.now())) this.emit('heartbeatFailed', failure);
+    for (const failure of this.peers.check(ids, this.clock.now())) this.emit('heartbeatFailed', failure);
   }
 
   // --- inbound --------------------------------------------------------------------------------
 
   private receive(m: Message): void {
     if (this.closed || m.to !== this.id) return;
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.peers.heard(m.from, now)) this.emit('heartbeatResumed', { peer: m.from });
     if (m.from === this.leaderId) this.lastLeaderContact = now;
     this.enqueue((core) => core.step(m));
@@ -524,7 +541,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async failStop(err: unknown): Promise<void> {
     this.fatal = err;
     this.closed = true;
-    if (this.ticker !== null) clearInterval(this.ticker);
+    if (this.ticker !== null) this.clock.clearInterval(this.ticker);
     const failure = new RaftError(
       'SHUTDOWN',
       `the node stopped after a failure: ${(err as Error)?.message ?? err}`,

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { RaftCore } from '../core/raft.js';
 import type { SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
@@ -18,6 +19,7 @@ export interface SnapshotContext {
   readonly run: <T>(task: (core: RaftCore) => T) => Promise<T>;
   readonly enqueue: (task: (core: RaftCore) => void) => void;
   readonly appliedIndex: () => number;
+  readonly clock: Clock;
 }
 
 /** Entries deleted per storage operation when compacting the log after a snapshot. */
@@ -29,7 +31,7 @@ const COMPACTION_SLICE = 512;
  */
 export class SnapshotScheduler {
   lastIndex: number;
-  private lastAt = Date.now();
+  private lastAt: number;
   private running: Promise<SnapshotRecord> | null = null;
   private readonly sending = new Set<string>();
 
@@ -38,6 +40,7 @@ export class SnapshotScheduler {
     lastIndex: number,
   ) {
     this.lastIndex = lastIndex;
+    this.lastAt = ctx.clock.now();
   }
 
   /** A snapshot was installed from the leader. */
@@ -52,7 +55,7 @@ export class SnapshotScheduler {
     const { snapshotThreshold, snapshotInterval } = this.ctx.config;
     const due =
       applied - this.lastIndex >= snapshotThreshold ||
-      (applied > this.lastIndex && Date.now() - this.lastAt >= snapshotInterval);
+      (applied > this.lastIndex && this.ctx.clock.now() - this.lastAt >= snapshotInterval);
     if (due) this.start().catch(() => undefined);
   }
 
@@ -82,7 +85,7 @@ export class SnapshotScheduler {
         }
       }
       this.lastIndex = Math.max(this.lastIndex, index);
-      this.lastAt = Date.now();
+      this.lastAt = this.ctx.clock.now();
       return record;
     })();
     this.running = task.finally(() => {

@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '../../src');
+
+/**
+ * The node waits, times out and backs off only through its injected Clock (src/clock.ts), so a
+ * simulation can run it on simulated time. A direct timer or clock read would escape it.
+ */
+const DIRECT_TIME =
+  /(?<![.\w])(setTimeout|setInterval|setImmediate|clearTimeout|clearInterval)\s*\(|\bDate\.now\b|\bnew Date\b|\bperformance\.now\b/;
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
+}
+
+/** Source text without comments, so prose about timers does not count. */
+function code(path: string): string {
+  return readFileSync(path, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '');
+}
+
+describe('time goes through the injected clock', () => {
+  const checked = [...files(join(SRC, 'node')), join(SRC, 'retry.ts')];
+
+  it('has files to check', () => {
+    expect(checked.length).toBeGreaterThan(10);
+  });
+
+  it.each(checked.map((f) => [f.slice(SRC.length + 1), f]))(
+    '%s uses no global timer or clock',
+    (_name, path) => {
+      const lines = code(path)
+        .split('\n')
+        .map((line, i) => [i + 1, line] as const)
+        .filter(([, line]) => DIRECT_TIME.test(line));
+      expect(lines).toEqual([]);
+    },
+  );
+
+  it('catches a direct timer (the pattern can fail)', () => {
+    expect(DIRECT_TIME.test('const t = setTimeout(done, 5);')).toBe(true);
+    expect(DIRECT_TIME.test('return Date.now() - start;')).toBe(true);
+    expect(DIRECT_TIME.test('const t = this.clock.setTimeout(done, 5);')).toBe(false);
+  });
+});
