@@ -32,6 +32,8 @@ export async function failover(
       { type: 'open', rate: options.rate, durationMs: 60_000, valueBytes: 256, timeoutMs: 10_000 },
       90_000,
     );
+    // If the round fails before it awaits the load, its rejection must not hide the round's error.
+    load.catch(() => undefined);
     await sleep(500);
     const t0 = nowMs();
     await old.kill();

@@ -22,7 +22,7 @@ export interface RaftEvents {
 export class TypedEmitter<Events extends object> {
   private readonly emitter = new EventEmitter();
 
-  /** `clock` times {@link nextOrDelay}. */
+  /** `clock` is the time of the subclass's waits and timestamps. */
   constructor(protected readonly clock: Clock = systemClock) {}
 
   on<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): this {
@@ -38,19 +38,6 @@ export class TypedEmitter<Events extends object> {
   once<K extends keyof Events & string>(event: K, listener: (payload: Events[K]) => void): this {
     this.emitter.once(event, listener);
     return this;
-  }
-
-  /** Resolves at the next `event`, or after `ms`, whichever comes first. */
-  nextOrDelay<K extends keyof Events & string>(event: K, ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        this.clock.clearTimeout(timer);
-        this.emitter.off(event, done);
-        resolve();
-      };
-      const timer = this.clock.setTimeout(done, ms);
-      this.emitter.once(event, done);
-    });
   }
 
   /** Delivers `payload` to listeners; a throwing listener is reported, never allowed to break the node. */

@@ -15,6 +15,7 @@ import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } fr
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
 import { ForwardServer, toWireError } from './forwarding.js';
+import { LeaderWatch } from './leader-watch.js';
 import { PeerHealth } from './peer-health.js';
 import { PendingProposals } from './pending.js';
 import { type ApplyOptions, type ChangeOptions, Proposer } from './proposer.js';
@@ -125,6 +126,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly transfers = new TransferWaiters();
   private readies = 0;
   private readonly persister: ReadyPersister;
+  private readonly leaderWatch: LeaderWatch;
   /** Deadlines and back-off of every call that retries (proposals, forwards, reads). */
   private readonly retryDefaults: RetryDefaults;
 
@@ -160,12 +162,13 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.committedConfig = { configuration: initial.snapshot.config, index: initial.snapshot.configIndex };
     this.reads = new ReadWaiters(() => this.appliedIndex);
     this.peers = new PeerHealth(config.heartbeatTimeout);
+    this.leaderWatch = new LeaderWatch(this.clock);
     this.retryDefaults = {
       timeoutMs: this.defaultTimeout(),
       minDelayMs: this.timing.tickMs,
       // About an election timeout: by then a lost leader has a successor.
       maxDelayMs: Math.max(this.timing.tickMs, config.electionTimeout),
-      pause: (ms) => this.nextOrDelay('leaderChange', ms),
+      pause: (ms) => this.leaderWatch.nextOrDelay(ms),
       clock: this.clock,
     };
     this.proposer = new Proposer({
@@ -180,11 +183,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       proposals: this.proposals,
       retry: this.retryDefaults,
       forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
-      onLeaderChange: (listener) => {
-        const onChange = ({ leader }: { leader: NodeId | null }) => listener(leader);
-        this.on('leaderChange', onChange);
-        return () => this.off('leaderChange', onChange);
-      },
+      onLeaderChange: (listener) => this.leaderWatch.watch(listener),
     });
     this.forwardServer = new ForwardServer(
       () => this.role === 'leader',
@@ -484,6 +483,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (s.leader !== this.leaderId) {
       this.leaderId = s.leader;
       if (s.leader !== null) this.lastLeaderContact = this.clock.now();
+      this.leaderWatch.changed(s.leader);
       this.emit('leaderChange', { leader: s.leader, term: s.term });
     }
     if (s.configurationIndex !== this.configIndex) {
