@@ -5,6 +5,7 @@ import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
+import { type MqttTransportOptions, resolveOptions } from '../transport/mqtt-options.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import { type Input, parseInput } from './input.js';
 import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
@@ -53,6 +54,9 @@ export class RaftBinding {
 
   constructor(options: BindingOptions) {
     this.options = parseBindingOptions(options);
+    // The transport's own checks (the broker URL's scheme, the id's characters, TLS material) run
+    // here, so a mistake is reported before open() creates anything on disk.
+    resolveOptions(this.transportOptions(this.options.startupTimeout));
     this.id = this.options.id;
     this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
   }
@@ -79,19 +83,12 @@ export class RaftBinding {
 
   private async start(deadline: number): Promise<void> {
     const o = this.options;
+    const transport = new MqttTransport(this.transportOptions(Math.max(1, deadline - Date.now())));
     this.storage = await RaftStore.open(o.store);
     const existing = await Raft.hasExistingState(this.storage);
     if (!existing && o.bootstrap) {
       await Raft.bootstrapCluster(this.storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
     }
-    const transport = new MqttTransport({
-      localId: o.id,
-      url: o.broker,
-      cluster: o.cluster,
-      connectTimeoutMs: Math.max(1, deadline - Date.now()),
-      ...(o.username === undefined ? {} : { username: o.username }),
-      ...(o.password === undefined ? {} : { password: o.password }),
-    });
     this.raft = await Raft.start({
       config: {
         localId: o.id,
@@ -117,6 +114,20 @@ export class RaftBinding {
       await raft.addVoter(o.id, { timeoutMs: Math.max(1, deadline - Date.now()) });
       await this.until(() => this.members.has(o.id), deadline, 'the join to be applied here');
     }
+  }
+
+  private transportOptions(connectTimeoutMs: number): MqttTransportOptions {
+    const o = this.options;
+    const options: MqttTransportOptions = {
+      localId: o.id,
+      url: o.broker,
+      cluster: o.cluster,
+      connectTimeoutMs,
+    };
+    if (o.username !== undefined) options.username = o.username;
+    if (o.password !== undefined) options.password = o.password;
+    if (o.tls !== undefined) options.tls = o.tls;
+    return options;
   }
 
   /**
