@@ -67,8 +67,8 @@ function closed(c: MqttClient): Promise<void> {
 describe('TLS and WebSocket listeners', () => {
   const tls = () => ({ key: pki.serverKey, cert: pki.serverCert });
 
-  it('serves mqtts, ws and wss beside plain mqtt, each on its own port', async () => {
-    const broker = await start({ tls: tls(), tlsPort: 0, wsPort: 0, wssPort: 0 });
+  it('serves mqtts, ws and wss beside plain mqtt, each on its own port (through the size guard)', async () => {
+    const broker = await start({ tls: tls(), tlsPort: 0, wsPort: 0, wssPort: 0, maxPacketSize: 100_000 });
     const { mqtts, ws, wss } = broker.urls;
     expect(mqtts).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
     expect(ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
