@@ -5,64 +5,46 @@
  */
 import { parseArgs } from 'node:util';
 import { isRaftError } from '../src/errors.js';
+import { BROKER_FLAGS, BROKER_FLAGS_USAGE, brokerOptionsFromFlags } from './flags.js';
 import { type BrokerOptions, startBroker } from './index.js';
 
-const USAGE = `Usage: npm run broker -- [--host 127.0.0.1] [--port 1883] [--username U --password P]
+const USAGE = `Usage: npm run broker -- [--host 127.0.0.1] [--port 1883] [options]
 
-  --host      interface to listen on (default 127.0.0.1)
-  --port      TCP port, 0 for any free port (default 1883)
-  --username  require this username; needs --password
-  --password  require this password; needs --username (visible to other local users in the process list)
-  --help      show this help`;
+${BROKER_FLAGS_USAGE}
+  --help                  show this help
+
+docs/security.md explains the TLS, credential and ACL options.`;
 
 /** A command-line mistake: reported with the usage text and exit code 2. */
 class UsageError extends Error {}
 
 /** Turns argv into broker options, throwing {@link UsageError} for anything it cannot use. */
-function parseOptions(argv: string[]): BrokerOptions | 'help' {
-  let values: ReturnType<typeof parse>['values'];
+async function parseOptions(argv: string[]): Promise<BrokerOptions | 'help'> {
+  let values: Record<string, string | boolean | undefined>;
   try {
-    values = parse(argv).values;
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { ...BROKER_FLAGS, help: { type: 'boolean', short: 'h' } },
+    }).values;
   } catch (err) {
     // parseArgs throws TypeErrors with a readable message for unknown options and missing values.
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   if (values.help === true) return 'help';
-
-  const options: BrokerOptions = {};
-  if (values.host !== undefined) options.host = values.host;
-  if (values.port !== undefined) {
-    // Number('') is 0 and Number('1e3') is 1000, so insist on plain digits.
-    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
-      throw new UsageError(`--port must be an integer from 0 to 65535, got '${values.port}'`);
-    options.port = Number(values.port);
+  try {
+    return await brokerOptionsFromFlags(values);
+  } catch (err) {
+    if (isRaftError(err, 'INVALID_CONFIG')) throw new UsageError(err.message);
+    throw err;
   }
-  if ((values.username === undefined) !== (values.password === undefined))
-    throw new UsageError('--username and --password must be given together');
-  if (values.username !== undefined && values.password !== undefined)
-    options.auth = { username: values.username, password: values.password };
-  return options;
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      username: { type: 'string' },
-      password: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 async function main(): Promise<number> {
   let options: BrokerOptions | 'help';
   try {
-    options = parseOptions(process.argv.slice(2));
+    options = await parseOptions(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`mqtt-raft broker: ${err.message}\n\n${USAGE}`);
@@ -82,7 +64,8 @@ async function main(): Promise<number> {
     console.error(`mqtt-raft broker: ${err instanceof Error ? err.message : String(err)}`);
     return usage ? 2 : 1;
   }
-  console.log(`mqtt-raft broker listening on ${broker.url}`);
+  // One line per listener, the plain one first (scripts read the first line for the URL).
+  for (const url of Object.values(broker.urls)) console.log(`mqtt-raft broker listening on ${url}`);
 
   const running = broker;
   return new Promise<number>((resolve) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
-import type { MqttLogger } from '../transport/mqtt-options.js';
+import type { MqttLogger, MqttTlsOptions } from '../transport/mqtt-options.js';
 
 /**
  * Options of a {@link RaftBinding}. Durations are in milliseconds; the defaults follow DDA's Raft
@@ -19,6 +19,16 @@ export const BindingOptionsSchema = z.object({
   bootstrap: z.boolean().default(false),
   username: z.string().optional(),
   password: z.string().optional(),
+  /**
+   * TLS for `mqtts:`/`wss:` brokers: `ca`, `cert`, `key` (PEM), `servername`, `rejectUnauthorized`
+   * (default true). Checked in detail by the transport.
+   */
+  tls: z
+    .custom<MqttTlsOptions>(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+      'must be an object',
+    )
+    .optional(),
   /** A follower that hears nothing from a leader this long starts an election. */
   heartbeatTimeout: z.number().int().min(5, 'must be at least 5 ms').default(1000),
   /** A candidate that wins no election this long tries again. */

@@ -5,6 +5,7 @@ import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
+import { type MqttTransportOptions, resolveOptions } from '../transport/mqtt-options.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
@@ -54,6 +55,9 @@ export class RaftBinding {
 
   constructor(options: BindingOptions) {
     this.options = parseBindingOptions(options);
+    // The transport's own checks (the broker URL's scheme, the id's characters, TLS material) run
+    // here, so a mistake is reported before open() creates anything on disk.
+    resolveOptions(this.transportOptions(this.options.startupTimeout));
     this.id = this.options.id;
     this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
   }
@@ -86,15 +90,7 @@ export class RaftBinding {
     this.storage = await RaftStore.open(o.store);
     const storage = this.storage;
     const existing = await Raft.hasExistingState(storage);
-    const transportOptions = {
-      localId: o.id,
-      url: o.broker,
-      cluster: o.cluster,
-      connectTimeoutMs: Math.max(1, deadline - Date.now()),
-      ...(o.username === undefined ? {} : { username: o.username }),
-      ...(o.password === undefined ? {} : { password: o.password }),
-      ...(o.logger === undefined ? {} : { logger: o.logger }),
-    };
+    const transportOptions = this.transportOptions(Math.max(1, deadline - Date.now()));
     const group = await settleGroup({
       id: o.id,
       broker: o.broker,
@@ -159,6 +155,21 @@ export class RaftBinding {
       'the join to be applied here',
     );
     if (removedAt !== 0) await Raft.recordRemoval(storage, 0);
+  }
+
+  private transportOptions(connectTimeoutMs: number): MqttTransportOptions {
+    const o = this.options;
+    const options: MqttTransportOptions = {
+      localId: o.id,
+      url: o.broker,
+      cluster: o.cluster,
+      connectTimeoutMs,
+    };
+    if (o.username !== undefined) options.username = o.username;
+    if (o.password !== undefined) options.password = o.password;
+    if (o.tls !== undefined) options.tls = o.tls;
+    if (o.logger !== undefined) options.logger = o.logger;
+    return options;
   }
 
   /**

@@ -6,6 +6,7 @@ import { isRaftError } from '../errors.js';
 import { memberControlPath, msOption, parseCommandArgs, stringOption } from './args.js';
 import { CliError, UsageError } from './cli-error.js';
 import type { Command } from './command.js';
+import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_USAGE, connectionSettings } from './connection-options.js';
 import { startControlServer } from './control-server.js';
 import { reportChanges } from './node-reporter.js';
 import { untilSignal } from './signals.js';
@@ -14,7 +15,7 @@ import { checkSocketPathLength } from './socket-path.js';
 export const nodeCommand: Command = {
   name: 'node',
   usage: `Usage: mqtt-raft node --id <id> --broker <url> [--cluster <name>] [--data <dir>] [--bootstrap]
-                     [--control <path>] [--username U --password P] [timeouts]
+                     [--control <path>] [--username U --password-file F] [--tls-ca F] [timeouts]
 
 Runs a member until SIGINT or SIGTERM, then leaves the group (its data is kept) and exits 0.
 Prints the members, joins, leaves and leader changes; "ready" once it serves its control socket.
@@ -27,7 +28,7 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
                           without it joins the group through its leader
   --control <path>        control socket for the client commands
                           (default: <data>/control.sock, or a file in the temporary directory)
-  --username, --password  broker credentials
+${CONNECTION_OPTIONS_USAGE}
   --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
   --startup-timeout <ms>  how long starting or joining may take (default 10000)
   --help                  show this help`,
@@ -39,8 +40,7 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
       data: { type: 'string' },
       bootstrap: { type: 'boolean' },
       control: { type: 'string' },
-      username: { type: 'string' },
-      password: { type: 'string' },
+      ...CONNECTION_OPTIONS,
       'heartbeat-timeout': { type: 'string' },
       'election-timeout': { type: 'string' },
       'startup-timeout': { type: 'string' },
@@ -55,11 +55,7 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
     if (broker === undefined) throw new UsageError('--broker is required');
     const cluster = stringOption(values, 'cluster') ?? 'default';
     const data = stringOption(values, 'data');
-    const username = stringOption(values, 'username');
-    const password = stringOption(values, 'password');
-    if ((username === undefined) !== (password === undefined)) {
-      throw new UsageError('--username and --password must be given together');
-    }
+    const connection = await connectionSettings(values);
     const controlPath = memberControlPath(stringOption(values, 'control'), data, cluster, id);
     try {
       checkSocketPathLength(controlPath);
@@ -78,7 +74,7 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
       },
     };
     if (values.bootstrap === true) options.bootstrap = true;
-    if (username !== undefined && password !== undefined) Object.assign(options, { username, password });
+    Object.assign(options, connection);
     const heartbeatTimeout = msOption(values, 'heartbeat-timeout');
     if (heartbeatTimeout !== undefined) options.heartbeatTimeout = heartbeatTimeout;
     const electionTimeout = msOption(values, 'election-timeout');
@@ -90,7 +86,9 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
     try {
       binding = new RaftBinding(options);
     } catch (err) {
-      if (isRaftError(err, 'INVALID_CONFIG')) throw new UsageError(err.message);
+      // The constructor checks the broker URL and the id, before anything is created on disk.
+      if (isRaftError(err, 'INVALID_CONFIG'))
+        throw new UsageError(`cannot start member ${id}: ${err.message}`);
       throw err;
     }
     const log = (line: string): void => console.log(`mqtt-raft node ${id}: ${line}`);

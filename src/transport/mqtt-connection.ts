@@ -1,6 +1,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { RaftError } from '../errors.js';
-import type { MqttConfig } from './mqtt-options.js';
+import { connectError } from './mqtt-connect-error.js';
+import type { MqttConfig, Pem } from './mqtt-options.js';
 import type { Topics } from './mqtt-topics.js';
 
 /** What a {@link MqttConnection} tells its owner. */
@@ -41,26 +42,14 @@ export class MqttConnection {
   }
 
   /**
-   * Connects and subscribes. Rejects with `UNREACHABLE` when that does not happen within
-   * `connectTimeoutMs` (or the broker refuses the connection or a subscription); the client is
-   * then ended, so nothing keeps running.
+   * Connects and subscribes. Rejects with `UNREACHABLE` as soon as the first attempt fails, naming
+   * the cause (refused, dns, tls, auth, protocol; see mqtt-connect-error.ts), or when connecting
+   * and subscribing take longer than `connectTimeoutMs` (a host that never answers); the client is
+   * then ended, so nothing keeps running. Later connection losses are retried by mqtt.js.
    */
   async open(): Promise<void> {
     const { config } = this;
-    const options: IClientOptions = {
-      clientId: this.clientId,
-      ...config.clientOptions,
-      protocolVersion: 4,
-      clean: true,
-      resubscribe: false,
-      // A Raft message that cannot go out now is stale by the time the link is back: drop it.
-      queueQoSZero: false,
-      reconnectPeriod: config.reconnectPeriodMs,
-      connectTimeout: config.connectTimeoutMs,
-    };
-    if (config.username !== undefined) options.username = config.username;
-    if (config.password !== undefined) options.password = config.password;
-    const client = connect(config.url, options);
+    const client = connect(config.url, this.clientOptions());
     this.client = client;
     const opened = new Promise<void>((resolve, reject) => {
       this.settleOpen = (error) => {
@@ -74,9 +63,10 @@ export class MqttConnection {
         new RaftError('UNREACHABLE', `MQTT broker ${config.url}: ${why}`, { retryable: true, cause }),
       );
     const timer = setTimeout(
-      () => fail(`not connected within ${config.connectTimeoutMs} ms`),
+      () => fail(`not connected within ${config.connectTimeoutMs} ms (no answer from the broker)`),
       config.connectTimeoutMs,
     );
+    this.watchFirstAttempt(client);
 
     client.on('connect', () => {
       // mqtt.js leaves Nagle's algorithm on, and mqtt-packet writes a PUBLISH in several pieces:
@@ -95,7 +85,7 @@ export class MqttConnection {
         },
         (err: unknown) => {
           config.logger?.('error', 'MQTT subscription failed', { error: String(err) });
-          fail('subscription refused', err);
+          fail('subscription refused (does the broker ACL allow this member its topics?)', err);
         },
       );
     });
@@ -108,12 +98,7 @@ export class MqttConnection {
     });
     client.on('reconnect', () => config.logger?.('debug', 'MQTT reconnecting', { url: config.url }));
     // Without an 'error' listener, EventEmitter would throw it into the process.
-    client.on('error', (err) => {
-      config.logger?.('warn', 'MQTT client error', { error: err.message });
-      // A CONNACK refusal (bad credentials, not authorised) will not go away by retrying.
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'number' && code > 0) fail(err.message, err);
-    });
+    client.on('error', (err) => config.logger?.('warn', 'MQTT client error', { error: err.message }));
     client.on('message', (topic, payload) => this.events.onPayload(topic, payload));
 
     try {
@@ -125,6 +110,62 @@ export class MqttConnection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private clientOptions(): IClientOptions {
+    const { config } = this;
+    const options: IClientOptions = {
+      clientId: this.clientId,
+      ...config.clientOptions,
+      protocolVersion: 4,
+      clean: true,
+      resubscribe: false,
+      // A Raft message that cannot go out now is stale by the time the link is back: drop it.
+      queueQoSZero: false,
+      reconnectPeriod: config.reconnectPeriodMs,
+      connectTimeout: config.connectTimeoutMs,
+    };
+    if (config.username !== undefined) options.username = config.username;
+    if (config.password !== undefined) options.password = config.password;
+    const tls = config.tls;
+    if (tls !== undefined) {
+      // mqtt.js hands these to node:tls for mqtts: and to the WebSocket for wss:.
+      if (tls.ca !== undefined) options.ca = toTlsValue(tls.ca);
+      if (tls.cert !== undefined) options.cert = toTlsValue(tls.cert);
+      if (tls.key !== undefined) options.key = toTlsValue(tls.key);
+      if (tls.servername !== undefined) options.servername = tls.servername;
+      // node:tls verifies the broker by default; only an explicit false turns that off.
+      if (tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = tls.rejectUnauthorized;
+    }
+    return options;
+  }
+
+  /**
+   * Fails {@link open} with the cause of the first attempt's failure. The first stream's errors
+   * are watched directly because mqtt.js drops stream errors that have no `code` (such as a
+   * WebSocket upgrade refused by the server), and a close before any CONNACK is a failure of its
+   * own: the server hung up on our CONNECT, which is what a listener of another protocol does.
+   */
+  private watchFirstAttempt(client: MqttClient): void {
+    let firstError: unknown;
+    let connacked = false;
+    const record = (err: unknown): void => {
+      firstError ??= err;
+      // A CONNACK refusal (bad credentials, not authorised) carries its return code as a number.
+      if (typeof (err as { code?: unknown }).code === 'number') settle();
+    };
+    const settle = (): void => {
+      if (!connacked)
+        this.settleOpen?.(connectError({ url: this.config.url, error: firstError, closed: true }));
+    };
+    client.stream?.on('error', record);
+    client.on('error', record);
+    client.once('connect', () => {
+      connacked = true;
+    });
+    // The socket's close can come before the error that explains it (mqtt.js emits CONNACK errors
+    // after tearing the stream down), so the cause is read one turn later.
+    client.once('close', () => setImmediate(settle));
   }
 
   private subscribe(client: MqttClient, generation: number): Promise<void> {
@@ -196,4 +237,14 @@ export class MqttConnection {
     // Late events after close (a socket error while closing) must still have a listener.
     client.on('error', () => undefined);
   }
+}
+
+/** PEM as a Buffer, which node:tls takes for every field (a Uint8Array is viewed, not copied). */
+function toTlsValue(value: Pem): Buffer;
+function toTlsValue(value: Pem | Pem[]): Buffer | Buffer[];
+function toTlsValue(value: Pem | Pem[]): Buffer | Buffer[] {
+  if (Array.isArray(value)) return value.map((v) => toTlsValue(v));
+  return typeof value === 'string'
+    ? Buffer.from(value, 'utf8')
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }

@@ -10,6 +10,27 @@ export type MqttLogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** Receives the transport's diagnostics (dropped payloads, reconnects, duplicate members). */
 export type MqttLogger = (level: MqttLogLevel, message: string, details?: Record<string, unknown>) => void;
 
+/** PEM text (a string) or its bytes, as `node:tls` takes them. */
+export type Pem = string | Uint8Array;
+
+/**
+ * TLS settings of an `mqtts:`/`ssl:`/`wss:` connection, passed to `node:tls`. Without `ca` the
+ * system's trusted roots verify the broker. `cert` and `key` present a client certificate to a
+ * broker that asks for one.
+ */
+export interface MqttTlsOptions {
+  /** Certificate authorities that verify the broker's certificate, in PEM. */
+  ca?: Pem | Pem[];
+  /** This client's certificate (chain), in PEM. Needs `key`. */
+  cert?: Pem;
+  /** This client's private key, in PEM. Needs `cert`. */
+  key?: Pem;
+  /** The name checked against the broker's certificate, when it differs from the URL's host. */
+  servername?: string;
+  /** Refuse a broker whose certificate does not verify. Default true; false only for tests. */
+  rejectUnauthorized?: boolean;
+}
+
 /** Options of an {@link MqttTransport}. Only `localId` and `url` are required. */
 export interface MqttTransportOptions {
   /** This node's member id; also its address. No `/`, `+`, `#` or control characters. */
@@ -27,6 +48,8 @@ export interface MqttTransportOptions {
   group?: string;
   username?: string;
   password?: string;
+  /** TLS settings for `mqtts:`, `ssl:` and `wss:` URLs; see {@link MqttTlsOptions}. */
+  tls?: MqttTlsOptions;
   /** How long {@link MqttTransport.start} may take to connect and subscribe. Default 10,000 ms. */
   connectTimeoutMs?: number;
   /** Only used when a `forward` call's own `timeoutMs` is not a positive number. Default 10,000 ms. */
@@ -74,6 +97,7 @@ export interface MqttConfig {
   readonly group: string;
   readonly username: string | undefined;
   readonly password: string | undefined;
+  readonly tls: MqttTlsOptions | undefined;
   readonly connectTimeoutMs: number;
   readonly forwardTimeoutMs: number;
   readonly snapshotChunkBytes: number;
@@ -103,6 +127,18 @@ function named(check: (value: string) => string | null) {
   });
 }
 
+const pem = z.union([z.string(), z.instanceof(Uint8Array)], 'must be PEM text or bytes');
+
+const tlsSchema = z
+  .strictObject({
+    ca: z.union([pem, z.array(pem)]).optional(),
+    cert: pem.optional(),
+    key: pem.optional(),
+    servername: z.string().min(1, 'must be a non-empty string').optional(),
+    rejectUnauthorized: z.boolean().optional(),
+  })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), 'cert and key go together');
+
 const positiveMs = z.int('must be an integer').min(1, 'must be at least 1').max(2_147_483_647);
 
 const optionsSchema = z
@@ -120,6 +156,7 @@ const optionsSchema = z
     group: z.string().max(64, 'must be at most 64 characters').optional(),
     username: z.string().optional(),
     password: z.string().optional(),
+    tls: tlsSchema.optional(),
     connectTimeoutMs: positiveMs.optional(),
     forwardTimeoutMs: positiveMs.optional(),
     snapshotChunkBytes: z.int('must be an integer').min(1, 'must be at least 1').optional(),
@@ -170,6 +207,8 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     group: o.group ?? '',
     username: o.username,
     password: o.password,
+    // The schema checked the shape; the caller's object is kept as given (PEM can be large).
+    tls: o.tls === undefined ? undefined : (options.tls as MqttTlsOptions),
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
     forwardTimeoutMs: o.forwardTimeoutMs ?? 10_000,
     snapshotChunkBytes: o.snapshotChunkBytes ?? 256 * KiB,
