@@ -3,6 +3,7 @@
  * Raft core, the Raft node, its stores and transports, and the error type.
  */
 export * from './binding/index.js';
+export { type Clock, type ClockTimer, systemClock } from './clock.js';
 export * from './core/index.js';
 export { isRaftError, RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.js';
 export type { Fsm, FsmSnapshot } from './fsm.js';

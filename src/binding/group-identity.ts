@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
 import { RaftError } from '../errors.js';
 import type { RaftStorage } from '../storage/types.js';
 import type { ProbeResult } from '../transport/mqtt-discovery.js';
@@ -24,8 +25,9 @@ export interface IdentityContext {
   /** The store holds Raft state: a restart. */
   readonly existing: boolean;
   readonly bootstrap: boolean;
-  /** Open's deadline (ms since epoch). */
+  /** Open's deadline, on `clock`. */
   readonly deadline: number;
+  readonly clock: Clock;
   /** Asks the broker who is live under the cluster name, announcing `group`. */
   readonly probe: (group: string) => Promise<ProbeResult>;
   readonly logger: MqttLogger | undefined;
@@ -75,7 +77,7 @@ export async function settleGroup(ctx: IdentityContext): Promise<string> {
       if (only !== '') await ctx.storage.set(GROUP_KEY, encoder.encode(only));
       return only;
     }
-    if (Date.now() >= ctx.deadline) {
+    if (ctx.clock.now() >= ctx.deadline) {
       throw new RaftError(
         'TIMEOUT',
         `open: no live member of cluster ${ctx.cluster} answered on ${ctx.broker}; ` +

@@ -3,5 +3,6 @@ export type { Input } from './input.js';
 export { InputSchema, parseInput } from './input.js';
 export type { MembershipChange } from './membership-observer.js';
 export { type BindingOptions, BindingOptionsSchema, parseBindingOptions } from './options.js';
+export type { BindingParts } from './parts.js';
 export { type BindingStatus, type Consistency, type ProposeOptions, RaftBinding } from './raft-binding.js';
 export { type AppliedChange, RaftFsm } from './raft-fsm.js';

@@ -1,3 +1,4 @@
+import { type Clock, sleep, systemClock } from '../clock.js';
 import { isVoter } from '../core/configuration.js';
 import type { Configuration } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
@@ -5,6 +6,7 @@ import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
+import type { RaftStorage } from '../storage/types.js';
 import { type MqttTransportOptions, resolveOptions } from '../transport/mqtt-options.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import { settleGroup } from './group-identity.js';
@@ -12,6 +14,7 @@ import { type Input, parseInput } from './input.js';
 import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
 import { ObserverQueue } from './observer-queue.js';
 import { type BindingOptions, parseBindingOptions, type ResolvedBindingOptions } from './options.js';
+import type { BindingParts } from './parts.js';
 import { encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
@@ -49,11 +52,18 @@ export class RaftBinding {
   private readonly sessions = new ProposalSessions();
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
-  private storage: RaftStore | null = null;
+  private storage: RaftStorage | null = null;
   private members = new Set<string>();
   private readonly membershipObservers = new Set<ObserverQueue<MembershipChange>>();
 
-  constructor(options: BindingOptions) {
+  private readonly clock: Clock;
+
+  /** `parts` replaces the store, transport, clock or randomness the binding would make itself. */
+  constructor(
+    options: BindingOptions,
+    private readonly parts: BindingParts = {},
+  ) {
+    this.clock = parts.clock ?? systemClock;
     this.options = parseBindingOptions(options);
     // The transport's own checks (the broker URL's scheme, the id's characters, TLS material) run
     // here, so a mistake is reported before open() creates anything on disk.
@@ -73,7 +83,7 @@ export class RaftBinding {
   async open(): Promise<void> {
     if (this.phase !== 'new') throw new RaftError('INVALID_INPUT', `open: the binding is ${this.phase}`);
     this.phase = 'opening';
-    const deadline = Date.now() + this.options.startupTimeout;
+    const deadline = this.clock.now() + this.options.startupTimeout;
     try {
       await this.start(deadline);
       this.phase = 'open';
@@ -87,25 +97,30 @@ export class RaftBinding {
 
   private async start(deadline: number): Promise<void> {
     const o = this.options;
-    this.storage = await RaftStore.open(o.store);
+    this.storage = await (this.parts.openStorage?.() ?? RaftStore.open(o.store));
     const storage = this.storage;
     const existing = await Raft.hasExistingState(storage);
-    const transportOptions = this.transportOptions(Math.max(1, deadline - Date.now()));
-    const group = await settleGroup({
-      id: o.id,
-      broker: o.broker,
-      cluster: o.cluster,
-      storage,
-      existing,
-      bootstrap: o.bootstrap,
-      deadline,
-      probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
-      logger: o.logger,
-    });
+    const transportOptions = this.transportOptions(Math.max(1, deadline - this.clock.now()));
+    const custom = this.parts.createTransport;
+    const group =
+      custom !== undefined
+        ? ''
+        : await settleGroup({
+            id: o.id,
+            broker: o.broker,
+            cluster: o.cluster,
+            storage,
+            existing,
+            bootstrap: o.bootstrap,
+            deadline,
+            clock: this.clock,
+            probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
+            logger: o.logger,
+          });
     if (!existing && o.bootstrap) {
       await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
     }
-    const transport = new MqttTransport({ ...transportOptions, group });
+    const transport = custom?.() ?? new MqttTransport({ ...transportOptions, group });
     this.raft = await Raft.start({
       config: {
         localId: o.id,
@@ -119,6 +134,8 @@ export class RaftBinding {
       fsm: this.fsm,
       storage,
       transport,
+      clock: this.clock,
+      ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
     });
     const raft = this.raft;
     this.members = membersOf(raft.getCommittedConfiguration().configuration);
@@ -138,7 +155,7 @@ export class RaftBinding {
    */
   private async joinIfOutside(raft: Raft, existing: boolean, deadline: number): Promise<void> {
     const o = this.options;
-    const storage = this.storage as RaftStore;
+    const storage = this.storage as RaftStorage;
     const removedAt = await Raft.removalIndex(storage);
     const fresh = !existing && !o.bootstrap;
     const latest = raft.getConfiguration();
@@ -146,7 +163,7 @@ export class RaftBinding {
     // The join shows as a committed configuration listing us that is newer than what removed us;
     // an older one (replayed from our own log) proves nothing.
     const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
-    const timeoutMs = () => Math.max(1, deadline - Date.now());
+    const timeoutMs = () => Math.max(1, deadline - this.clock.now());
     if (fresh) await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
     const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
     await this.until(
@@ -185,17 +202,17 @@ export class RaftBinding {
     }
     this.phase = 'closing';
     const raft = this.raft as Raft;
-    const deadline = Date.now() + this.options.closeTimeout;
+    const deadline = this.clock.now() + this.options.closeTimeout;
     const others = [...this.members].filter((m) => m !== this.id);
     try {
       if (options.leave !== false && others.length > 0 && !this.removed()) {
         if (raft.state() === 'leader') {
           await raft
-            .leadershipTransfer(undefined, { timeoutMs: Math.max(1, deadline - Date.now()) })
+            .leadershipTransfer(undefined, { timeoutMs: Math.max(1, deadline - this.clock.now()) })
             .catch(() => undefined);
         }
         const { index } = await raft.removeServer(this.id, {
-          timeoutMs: Math.max(1, deadline - Date.now()),
+          timeoutMs: Math.max(1, deadline - this.clock.now()),
         });
         // The leader stops sending to us once it appends our removal, so our log may never hold
         // it: record it, or a restart would campaign on the old configuration instead of rejoining.
@@ -336,8 +353,8 @@ export class RaftBinding {
 
   private async until(condition: () => boolean, deadline: number, what: string): Promise<void> {
     while (!condition()) {
-      if (Date.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
+      if (this.clock.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
+      await sleep(this.clock, 10);
     }
   }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = join(import.meta.dirname, '../../src');
 
 /**
- * The node waits, times out and backs off only through its injected Clock (src/clock.ts), so a
+ * The node and the binding wait, time out and back off only through their injected Clock (src/clock.ts), so a
  * simulation can run it on simulated time. A direct timer or clock read would escape it.
  */
 const DIRECT_TIME =
@@ -25,7 +25,7 @@ function code(path: string): string {
 }
 
 describe('time goes through the injected clock', () => {
-  const checked = [...files(join(SRC, 'node')), join(SRC, 'retry.ts')];
+  const checked = [...files(join(SRC, 'node')), ...files(join(SRC, 'binding')), join(SRC, 'retry.ts')];
 
   it('has files to check', () => {
     expect(checked.length).toBeGreaterThan(10);

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Clock, MemoryStore, RaftBinding, systemClock } from '../../src/index.js';
+import { InmemNetwork } from '../../src/transport/index.js';
+import { FAST_BINDING, set, textState } from '../support/binding-group.js';
+import { waitFor } from '../support/wait.js';
+
+let open: RaftBinding[] = [];
+
+afterEach(async () => {
+  for (const b of open) await b.close({ leave: false });
+  open = [];
+});
+
+describe('RaftBinding composed from injected parts', () => {
+  it('runs a group on the in-memory network and memory stores, on the clock it is given', async () => {
+    const network = new InmemNetwork({ seed: 3 });
+    let clockReads = 0;
+    const clock: Clock = {
+      ...systemClock,
+      now: () => {
+        clockReads++;
+        return systemClock.now();
+      },
+    };
+    const member = async (id: string, bootstrap: boolean) => {
+      const binding = new RaftBinding(
+        // The broker URL is never used: the transport is injected.
+        { id, broker: 'mqtt://127.0.0.1:1', bootstrap, ...FAST_BINDING },
+        { openStorage: async () => new MemoryStore(), createTransport: () => network.transport(id), clock },
+      );
+      await binding.open();
+      open.push(binding);
+      return binding;
+    };
+    const a = await member('a', true);
+    const b = await member('b', false);
+    const c = await member('c', false);
+    await c.proposeInput(set('k', 'v'));
+    await waitFor(
+      async () =>
+        (await Promise.all([a, b, c].map(async (m) => JSON.stringify(textState(await m.getState()))))).every(
+          (s) => s === '[["k","v"]]',
+        ),
+      5000,
+      'every member to hold k=v',
+    );
+    expect(
+      a
+        .status()
+        .members.map((m) => m.id)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
+    expect(clockReads).toBeGreaterThan(0);
+  });
+});
