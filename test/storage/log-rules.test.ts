@@ -17,6 +17,7 @@ describe('boundsAfterDelete', () => {
     expect(boundsAfterDelete(log, 8, 6)).toEqual(log);
     expect(boundsAfterDelete({ first: 0, last: 0 }, 3, 9)).toEqual({ first: 0, last: 0 });
     expect(boundsAfterDelete(log, 1, 4)).toEqual(log);
+    expect(boundsAfterDelete(log, 1, 2)).toEqual(log);
     expect(boundsAfterDelete(log, 11, 20)).toEqual(log);
     expect(boundsAfterDelete(log, 15, 20)).toEqual(log);
   });
