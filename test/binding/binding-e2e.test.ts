@@ -53,7 +53,9 @@ describe.each(BROKER_KINDS)('RaftBinding end to end (the DDA scenario) (%s)', (k
     await waitFor(() => late.items.length >= 2, 2000, 'the replay');
     expect(late.items.map(describeInput)).toEqual(['set k1=from-b', 'set k2=from-a']);
 
-    // The leader leaves; the others elect a new one and go on.
+    // Every member observes membership; the leader leaves, the others elect a new one and go on.
+    const membersOnB = collect(b.observeMembershipChange());
+    const membersOnC = collect(c.observeMembershipChange());
     const leader = await g.leader();
     await leader.close();
     g.members.delete(leader.id);
@@ -62,14 +64,30 @@ describe.each(BROKER_KINDS)('RaftBinding end to end (the DDA scenario) (%s)', (k
     if (watcher === undefined) throw new Error('no member left');
     const next = await g.leader();
     expect(next.id).not.toBe(leader.id);
+    // The departure is committed (close() removed the leader) and observed on every survivor.
+    const survivorFeeds = new Map([
+      ['a', membersOnA],
+      ['b', membersOnB],
+      ['c', membersOnC],
+    ]);
+    survivorFeeds.delete(leader.id);
     await waitFor(
-      () => membersOnA.items.some((m) => m.id === leader.id && !m.joined) || leader.id === 'a',
+      () =>
+        [...survivorFeeds.values()].every((feed) => feed.items.some((m) => m.id === leader.id && !m.joined)),
       5000,
-      'the departure is observed',
+      'the departure observed on every survivor',
     );
+    for (const member of rest) {
+      expect(member.status().members.map((m) => m.id)).not.toContain(leader.id);
+    }
+    for (const feed of survivorFeeds.values()) {
+      expect(feed.items.filter((m) => m.id === leader.id && !m.joined)).toHaveLength(1);
+    }
 
     // 200 proposals across snapshot thresholds, from alternating members, in order on an observer.
     const observer = collect(watcher.observeStateChange());
+    const snapshotBefore = watcher.raftStats().lastSnapshotIndex;
+    const firstOfSequence = watcher.raftStats().lastLogIndex + 1;
     for (let i = 0; i < 200; i++) {
       const member = rest[i % rest.length];
       await member?.proposeInput(set('seq', String(i)));
@@ -84,6 +102,16 @@ describe.each(BROKER_KINDS)('RaftBinding end to end (the DDA scenario) (%s)', (k
       Array.from({ length: 200 }, (_, i) => i),
     );
     expect(textState(await watcher.getState({ consistency: 'linearizable' }))).toContainEqual(['seq', '199']);
-    expect(stateOnA.items.length).toBeGreaterThan(0);
+    // The sequence really crossed snapshots: the watcher compacted its log inside the sequence.
+    const snapshotAfter = watcher.raftStats().lastSnapshotIndex;
+    expect(snapshotAfter).toBeGreaterThan(snapshotBefore);
+    expect(snapshotAfter).toBeGreaterThanOrEqual(firstOfSequence);
+    // a's observer, open from the start, saw the first changes in commit order.
+    expect(stateOnA.items.slice(0, 4).map(describeInput)).toEqual([
+      'set k0=v0',
+      'set k1=from-b',
+      'delete k0',
+      'set k2=from-a',
+    ]);
   }, 60_000);
 });

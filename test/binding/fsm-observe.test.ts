@@ -248,13 +248,18 @@ describe('RaftFsm observers: slow consumers', () => {
     expect((await drain(active)).error).toBeUndefined();
   });
 
-  it('never blocks apply: many changes with nobody reading', () => {
+  it('never blocks apply: many changes with nobody reading end every observer with OBSERVER_OVERFLOW', async () => {
     const fsm = new RaftFsm({ observerQueueLimit: 10 });
     const log = new Log();
     const observers = [fsm.observe(), fsm.observe(), fsm.observe()];
     for (let i = 0; i < 20_000; i++) fsm.apply(log.entry(set(`k${i % 100}`, String(i))));
     expect(fsm.appliedIndex).toBe(20_000);
-    expect(observers).toHaveLength(3);
+    for (const observer of observers) {
+      const { items, error } = await drain(observer);
+      // Each got what fitted in its queue, the first 10 changes, and then the overflow.
+      expect(items).toEqual(Array.from({ length: 10 }, (_, i) => set(`k${i}`, String(i))));
+      expect(isRaftError(error, 'OBSERVER_OVERFLOW')).toBe(true);
+    }
   });
 });
 

@@ -82,14 +82,25 @@ describe('early messages', () => {
     expect(kinds(ready.messages)).toEqual(['appendResponse>a']);
     b.advance(ready);
 
-    const c = newCore('c', ['a', 'b', 'c'], { hardState: { term: 1, vote: null, commit: 0 } });
-    for (let i = 0; i < 100 && c.role !== 'candidate' && c.role !== 'leader'; i++) {
-      c.tick();
-      if (c.hasReady()) {
-        const r = c.ready();
-        expect(ofType(r.earlyMessages, 'voteRequest')).toEqual([]);
-        c.advance(r);
-      }
-    }
+    // Without pre-vote, a timed-out follower becomes a candidate at once and asks for votes: its
+    // own vote and new term must be on disk before anyone hears of them.
+    const c = newCore('c', ['a', 'b', 'c'], {
+      hardState: { term: 1, vote: null, commit: 0 },
+      options: { preVote: false },
+    });
+    for (let i = 0; i < 100 && c.role !== 'candidate'; i++) c.tick();
+    expect(c.role).toBe('candidate');
+    const campaign = c.ready();
+    expect(campaign.hardState).toMatchObject({ term: 2, vote: 'c' });
+    expect(campaign.earlyMessages).toEqual([]);
+    expect(kinds(campaign.messages)).toEqual(['voteRequest>a', 'voteRequest>b']);
+
+    // A voter's grant waits for its persisted vote, too.
+    const a = newCore('a', ['a', 'b', 'c'], { hardState: { term: 1, vote: null, commit: 0 } });
+    a.step(must(ofType(campaign.messages, 'voteRequest').find((m) => m.to === 'a')));
+    const grant = a.ready();
+    expect(grant.hardState).toMatchObject({ term: 2, vote: 'c' });
+    expect(grant.earlyMessages).toEqual([]);
+    expect(ofType(grant.messages, 'voteResponse')).toMatchObject([{ to: 'c', granted: true }]);
   });
 });

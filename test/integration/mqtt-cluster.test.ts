@@ -19,7 +19,7 @@ async function mqttCluster(
   url: string,
   ids: string[],
   config = FAST,
-): Promise<{ c: NodeCluster; name: string }> {
+): Promise<{ c: NodeCluster; name: string; transport: (id: string) => MqttTransport }> {
   const name = `it-${++clusterName}`;
   cluster = await NodeCluster.start(
     ids,
@@ -27,7 +27,8 @@ async function mqttCluster(
     config,
     (id) => new MqttTransport({ localId: id, url, cluster: name }),
   );
-  return { c: cluster, name };
+  const c = cluster;
+  return { c, name, transport: (id) => c.member(id).transport as MqttTransport };
 }
 
 describe.each(BROKER_KINDS)('Raft over MQTT with RaftStore (%s)', (kind) => {
@@ -118,14 +119,17 @@ describe.each(BROKER_KINDS)('Raft over MQTT with RaftStore (%s)', (kind) => {
     }
   });
 
-  it('ignores malformed messages published by a rogue client', async () => {
-    const { c, name } = await mqttCluster(broker.url, ['a', 'b', 'c']);
-    const leader = await c.waitForLeader();
+  it('drops and counts malformed messages published by a rogue client, and goes on', async () => {
+    const { c, name, transport } = await mqttCluster(broker.url, ['a', 'b', 'c']);
+    const ids = ['a', 'b', 'c'];
+    await c.waitForLeader();
+    const before = new Map(ids.map((id) => [id, { ...transport(id).stats.droppedReasons }]));
     const rogue = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
     try {
-      for (const id of ['a', 'b', 'c']) {
+      for (const id of ids) {
         for (const suffix of ['in', 'reply']) {
           const topic = `mqtt-raft/${name}/node/${id}/${suffix}`;
+          // Not one MessagePack value; a map whose `v` is 99; an empty payload.
           await rogue.publishAsync(topic, Buffer.from('not msgpack at all'), { qos: 1 });
           await rogue.publishAsync(topic, Buffer.from([0x82, 0xa1, 0x76, 0x63, 0xa1, 0x6b, 0x01]), {
             qos: 1,
@@ -134,9 +138,22 @@ describe.each(BROKER_KINDS)('Raft over MQTT with RaftStore (%s)', (kind) => {
         }
       }
       await rogue.publishAsync(`mqtt-raft/${name}/broadcast`, Buffer.from([0xc1, 0xff, 0x00]), { qos: 1 });
+      // Per member: on its inbox and reply topics 2 undecodable and 1 wrong version each, plus the
+      // undecodable broadcast.
+      const dropsOf = (id: string, reason: string) =>
+        (transport(id).stats.droppedReasons[reason] ?? 0) - (before.get(id)?.[reason] ?? 0);
+      await waitFor(
+        () => ids.every((id) => dropsOf(id, 'undecodable') >= 5 && dropsOf(id, 'version') >= 2),
+        5000,
+        'every member to drop the rogue payloads',
+      );
       const { index } = await c.apply('still=working');
       await c.waitForConvergence(index);
-      expect(c.raft(leader).state()).toBe('leader');
+      for (const id of ids) {
+        expect(dropsOf(id, 'undecodable')).toBe(5);
+        expect(dropsOf(id, 'version')).toBe(2);
+        expect(transport(id).stats.handlerErrors).toBe(0);
+      }
     } finally {
       await rogue.endAsync();
     }

@@ -29,7 +29,7 @@ describe('a 3-server group on RaftStore (LevelDB) over InmemTransport', () => {
     const write = async () => c.apply(`k${writes}=${writes++}`);
     for (let i = 0; i < 10; i++) await write();
 
-    // The leader dies and comes back from its LevelDB store.
+    // The leader crashes and comes back from its LevelDB store.
     const first = await c.waitForLeader();
     await c.kill(first);
     for (let i = 0; i < 10; i++) await write();
@@ -37,8 +37,8 @@ describe('a 3-server group on RaftStore (LevelDB) over InmemTransport', () => {
     let last = await write();
     await c.waitForConvergence(last.index);
 
-    // Every node restarts together, from disk.
-    for (const id of ['a', 'b', 'c']) await c.kill(id);
+    // Every node stops gracefully and restarts together, from disk.
+    for (const id of ['a', 'b', 'c']) await c.stop(id);
     for (const id of ['a', 'b', 'c']) await c.startNode(id);
     last = await write();
     await c.waitForConvergence(last.index);

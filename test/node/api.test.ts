@@ -149,29 +149,62 @@ describe('the Raft node API', () => {
 });
 
 describe('calls that give up', () => {
-  it('say whether the proposal may still commit: definite only when it was never proposed', async () => {
+  it('a call aborted while queued behind the loop fails definitely and is never proposed', async () => {
     const { c, leader } = await threeNodes();
     const raft = c.raft(leader);
-    const outcomes: Array<{ indefinite: boolean; key: string }> = [];
-    for (let i = 0; i < 20; i++) {
-      const controller = new AbortController();
-      const key = `maybe${i}`;
-      const pending = raft.apply(encoder.encode(`${key}=1`), { signal: controller.signal }).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      // Abort at different moments: at once, after a microtask, after a macrotask.
-      if (i % 3 === 1) await Promise.resolve();
-      if (i % 3 === 2) await new Promise((r) => setImmediate(r));
-      controller.abort();
-      const err = await pending;
-      if (isRaftError(err, 'TIMEOUT')) outcomes.push({ indefinite: err.indefinite, key });
-    }
+    // Hold the leader's loop inside the FSM's apply of `block`, so the next call waits its turn.
+    const fsm = c.member(leader).fsm;
+    const applyOne = fsm.apply.bind(fsm);
+    let release = (): void => undefined;
+    let holding = false;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    (fsm as { apply: (e: Parameters<KvFsm['apply']>[0]) => unknown }).apply = async (entry) => {
+      const result = applyOne(entry);
+      if (new TextDecoder().decode(entry.data) === 'block=1') {
+        holding = true;
+        await held;
+      }
+      return result;
+    };
+    const blocker = raft.apply(encoder.encode('block=1'));
+    await waitFor(() => holding, 2000, 'the loop to be held in the FSM');
+    const controller = new AbortController();
+    const pending = raft
+      .apply(encoder.encode('never=1'), { signal: controller.signal })
+      .catch((e: unknown) => e);
+    controller.abort();
+    const err = await pending;
+    release();
+    await blocker;
+    expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+    expect(isRaftError(err) && err.indefinite).toBe(false);
     const { index } = await c.apply('fence=1');
     await c.waitForConvergence(index);
-    const state = c.member(leader).fsm.state;
-    // A definite failure must never have been applied.
-    for (const o of outcomes) if (!o.indefinite) expect(state.has(o.key)).toBe(false);
-    expect(outcomes.length).toBeGreaterThan(0);
+    for (const m of c.members.values()) expect(m.fsm.state.has('never')).toBe(false);
+  });
+
+  it('a call aborted once its entry is in the log fails indefinitely, and the entry still commits', async () => {
+    const { c, leader } = await threeNodes();
+    const raft = c.raft(leader);
+    // The followers get no entries (heartbeats still flow, so the leader keeps leading).
+    const unblock = c.network.filter((m) => !(m.type === 'appendRequest' && m.from === leader));
+    const before = raft.stats().lastLogIndex;
+    const controller = new AbortController();
+    const pending = raft
+      .apply(encoder.encode('maybe=1'), { signal: controller.signal })
+      .catch((e: unknown) => e);
+    await waitFor(() => raft.stats().lastLogIndex > before, 2000, 'the entry in the leader’s log');
+    controller.abort();
+    const err = await pending;
+    expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+    expect(isRaftError(err) && err.indefinite).toBe(true);
+    expect(c.member(leader).fsm.state.has('maybe')).toBe(false);
+    unblock();
+    // "Indefinite" was the truth: the abandoned entry commits once the followers get it.
+    const { index } = await c.apply('fence=1');
+    await c.waitForConvergence(index);
+    for (const m of c.members.values()) expect(m.fsm.state.get('maybe')).toBe('1');
   });
 });

@@ -49,18 +49,23 @@ describe('Raft nodes over InmemTransport', () => {
     expect(c.member(first).fsm.state.get('after')).toBe('1');
   });
 
-  it('a proposal on a leader cut off from its followers times out as indefinite', async () => {
-    cluster = await NodeCluster.start(['a', 'b', 'c']);
+  it('a proposal accepted by a leader then cut off from its followers times out as indefinite', async () => {
+    // A lease of 200 ms: the leader keeps leading until it has proposed, even on a busy machine.
+    const timing = { heartbeatTimeout: 200, electionTimeout: 200, leaderLeaseTimeout: 200 };
+    cluster = await NodeCluster.start(['a', 'b', 'c'], 'memory', timing);
     const leader = await cluster.waitForLeader();
     await cluster.apply('x=1');
+    const raft = cluster.raft(leader);
+    const before = raft.stats().lastLogIndex;
+    // Proposed first, then cut off before any of its messages leaves: it is accepted, never committed.
+    const pending = raft.apply(encoder.encode('y=2'), { timeoutMs: 300 }).catch((e: unknown) => e);
     cluster.network.isolate(leader);
-    const err = await cluster
-      .raft(leader)
-      .apply(encoder.encode('y=2'), { timeoutMs: 300 })
-      .catch((e: unknown) => e);
-    // Either it was refused at once (already stepped down: definite) or accepted and left unknown.
-    if (isRaftError(err, 'TIMEOUT')) expect(err.indefinite).toBe(true);
-    else expect(isRaftError(err, 'NOT_LEADER')).toBe(true);
+    const err = await pending;
+    expect(isRaftError(err, 'TIMEOUT')).toBe(true);
+    expect(isRaftError(err) && err.indefinite).toBe(true);
+    // It was appended to the leader's log, so it may still commit: "indefinite" is the truth.
+    expect(raft.stats().lastLogIndex).toBe(before + 1);
+    expect(cluster.member(leader).fsm.state.has('y')).toBe(false);
   });
 
   it('adds a server as staging, promotes it once caught up, then removes it', async () => {
@@ -69,19 +74,25 @@ describe('Raft nodes over InmemTransport', () => {
     for (let i = 0; i < 20; i++) await c.apply(`k${i}=${i}`);
     await c.addEmpty('d');
     const leader = await c.waitForLeader();
+    const suffrageOfD = () =>
+      c
+        .raft(leader)
+        .getConfiguration()
+        .configuration.servers.find((s) => s.id === 'd')?.suffrage;
+    // d cannot catch up while it hears nothing: it must stay staging (no vote, not in the quorum).
+    c.network.isolate('d');
     await c.raft(leader).addVoter('d');
-    await waitFor(
-      () =>
-        c
-          .raft(leader)
-          .getConfiguration()
-          .configuration.servers.some((s) => s.id === 'd' && s.suffrage === 'voter'),
-      5000,
-      'd promoted to voter',
-    );
+    expect(suffrageOfD()).toBe('staging');
+    expect(c.raft(leader).stats().voters).toBe(3);
+    const { index: duringStaging } = await c.apply('staging=1');
+    expect(suffrageOfD()).toBe('staging');
+    c.network.heal();
+    await waitFor(() => suffrageOfD() === 'voter', 5000, 'd promoted to voter');
     const { index } = await c.apply('joined=d');
+    expect(index).toBeGreaterThan(duringStaging);
     await c.waitForConvergence(index);
     expect(c.member('d').fsm.state.get('k19')).toBe('19');
+    expect(c.raft(leader).stats().voters).toBe(4);
     const now = await c.waitForLeader();
     await c.raft(now).removeServer('d');
     expect(
@@ -127,14 +138,34 @@ describe('Raft nodes over InmemTransport', () => {
     expect(c.member(lagging).fsm.state.get('k39')).toBe('39');
   });
 
-  it('serves a linearizable read on a follower through the leader', async () => {
+  it('serves a linearizable read on a follower through the leader, once the follower applied it', async () => {
     cluster = await NodeCluster.start(['a', 'b', 'c']);
-    const leader = await cluster.waitForLeader();
-    const { index } = await cluster.apply('r=1');
+    const c = cluster;
+    const leader = await c.waitForLeader();
     const follower = ['a', 'b', 'c'].find((id) => id !== leader) as string;
-    await waitFor(() => cluster?.raft(follower).leader() === leader, 2000, 'the follower knows the leader');
-    const readIndex = await cluster.raft(follower).readIndex();
-    expect(readIndex).toBeGreaterThanOrEqual(index);
-    expect(cluster.member(follower).fsm.state.get('r')).toBe('1');
+    await waitFor(() => c.raft(follower).leader() === leader, 2000, 'the follower knows the leader');
+    // The follower gets no entries (heartbeats still come, so it keeps its leader): it lags.
+    let confirmed = false;
+    const unblock = c.network.filter((m) => {
+      if (m.type === 'readIndexResponse' && m.to === follower) confirmed = true;
+      return !(m.type === 'appendRequest' && m.to === follower);
+    });
+    const { index } = await c.apply('r=1');
+    expect(c.raft(follower).stats().appliedIndex).toBeLessThan(index);
+    const read = c
+      .raft(follower)
+      .readIndex()
+      .then((readIndex) => ({
+        readIndex,
+        applied: c.raft(follower).stats().appliedIndex,
+        value: c.member(follower).fsm.state.get('r'),
+      }));
+    // The leader confirmed the read at an index the follower has not applied: it must wait.
+    await waitFor(() => confirmed, 2000, 'the leader to answer the read');
+    unblock();
+    const seen = await read;
+    expect(seen.readIndex).toBeGreaterThanOrEqual(index);
+    expect(seen.applied).toBeGreaterThanOrEqual(seen.readIndex);
+    expect(seen.value).toBe('1');
   });
 });

@@ -1,4 +1,4 @@
-import { encode } from '@msgpack/msgpack';
+import { decode, encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/types.js';
 import { isRaftError } from '../../src/errors.js';
@@ -132,5 +132,38 @@ describe('framed values', () => {
     const damaged = new Uint8Array(framed);
     damaged[50] = (damaged[50] ?? 0) ^ 1;
     expect(failureCode(() => decodeFramed(key, damaged, 'v'))).toBe('CORRUPTION');
+  });
+});
+
+describe('entry codec: what the checksum covers (mutation testing)', () => {
+  /** The entry's stored map, changed by `edit`, encoded again with its checksum left as it was. */
+  function tampered(entry: Entry, edit: Record<string, unknown>): Uint8Array {
+    const stored = decode(encodeEntry(entry)) as Record<string, unknown>;
+    return encode({ ...stored, ...edit });
+  }
+
+  it('covers the high 32 bits of the index and of the term', () => {
+    const e: Entry = { index: 5, term: 7, type: 'command', data: new TextEncoder().encode('x') };
+    const high = 2 ** 32;
+    expect(failureCode(() => decodeEntry(tampered(e, { i: 5 + high }), 5 + high))).toBe('CORRUPTION');
+    expect(failureCode(() => decodeEntry(tampered(e, { t: 7 + high }), 5))).toBe('CORRUPTION');
+    // And entries that big round-trip.
+    const big: Entry = { index: 3 * high + 5, term: 2 * high + 1, type: 'noop', data: new Uint8Array() };
+    expect(decodeEntry(encodeEntry(big), big.index)).toEqual(big);
+  });
+
+  it('refuses an entry type code beyond the known types, even with a matching checksum', () => {
+    const data = new TextEncoder().encode('y');
+    for (const k of [4, 5]) {
+      // The checksum as the codec computes it: index and term as 8 bytes big-endian, the type code, then the data.
+      const header = new Uint8Array(17);
+      const view = new DataView(header.buffer);
+      view.setUint32(4, 9);
+      view.setUint32(12, 2);
+      header[16] = k;
+      const c = crc32c(data, crc32c(header));
+      const stored = encode({ i: 9, t: 2, k, d: data, c });
+      expect(failureCode(() => decodeEntry(stored, 9))).toBe('CORRUPTION');
+    }
   });
 });

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Raft, type RaftConfigInput, type RaftStorage, type Transport } from '../../src/index.js';
+import { Raft, type RaftConfigInput, type Transport } from '../../src/index.js';
 import { MemoryStore, RaftStore } from '../../src/storage/index.js';
+import type { StorageBatch } from '../../src/storage/types.js';
 import { InmemNetwork } from '../../src/transport/index.js';
+import { CrashableStorage } from './crashable-storage.js';
 import { KvFsm } from './kv-fsm.js';
 import { waitFor } from './wait.js';
 
@@ -14,7 +16,10 @@ export type StoreKind = 'memory' | 'level';
 export interface ClusterMember {
   raft: Raft | null;
   fsm: KvFsm;
-  storage: RaftStorage;
+  /** The member's store, as its running node sees it; {@link NodeCluster.kill} crashes it. */
+  storage: CrashableStorage;
+  /** The transport of the running node. */
+  transport: Transport | null;
 }
 
 /** Fast timings for tests: one tick is 5 ms, an election timeout 50–100 ms. */
@@ -35,6 +40,8 @@ export class NodeCluster {
   readonly members = new Map<string, ClusterMember>();
   /** Each member's LevelDB directory, kept across wipes so restarts find it. */
   private readonly dirs = new Map<string, string>();
+  /** Shutdowns of crashed nodes, left to run out on their own; awaited by {@link shutdown}. */
+  private readonly crashed: Promise<void>[] = [];
 
   /** Makes a fresh transport for a (re)starting member. */
   private readonly transportFor: (id: string) => Transport;
@@ -62,7 +69,7 @@ export class NodeCluster {
     for (const id of ids) {
       const storage = await cluster.openStorage(id);
       await Raft.bootstrapCluster(storage, configuration);
-      cluster.members.set(id, { raft: null, fsm: new KvFsm(), storage });
+      cluster.members.set(id, { raft: null, fsm: new KvFsm(), storage, transport: null });
     }
     for (const id of ids) await cluster.startNode(id);
     return cluster;
@@ -70,7 +77,12 @@ export class NodeCluster {
 
   /** Adds a server with empty storage (not bootstrapped) and starts it; it waits to be added. */
   async addEmpty(id: string): Promise<ClusterMember> {
-    this.members.set(id, { raft: null, fsm: new KvFsm(), storage: await this.openStorage(id) });
+    this.members.set(id, {
+      raft: null,
+      fsm: new KvFsm(),
+      storage: await this.openStorage(id),
+      transport: null,
+    });
     await this.startNode(id);
     return this.member(id);
   }
@@ -91,24 +103,61 @@ export class NodeCluster {
   async startNode(id: string): Promise<Raft> {
     const m = this.member(id);
     m.fsm = new KvFsm();
+    m.transport = this.transportFor(id);
     m.raft = await Raft.start({
       config: { ...this.config, localId: id },
       fsm: m.fsm,
       storage: m.storage,
-      transport: this.transportFor(id),
+      transport: m.transport,
     });
     return m.raft;
   }
 
-  /** Stops `id` abruptly: its node shuts down, and a LevelDB store is closed and reopened from disk. */
+  /**
+   * Crashes `id`, as a killed process: from this moment its store takes no write and answers
+   * nothing (a write issued before stays as the store made it, one not yet issued is lost), its
+   * transport is closed, and its node is stopped without waiting for anything in progress. Then
+   * the store is reopened from what it holds (a LevelDB store from disk), ready for a restart.
+   */
   async kill(id: string): Promise<void> {
+    const m = this.member(id);
+    m.storage.crash();
+    const { raft, transport } = m;
+    m.raft = null;
+    m.transport = null;
+    await transport?.close();
+    // The node's shutdown fails fast (every storage call now rejects); nobody waits for it here.
+    if (raft !== null) this.crashed.push(raft.shutdown().catch(() => undefined));
+    await m.storage.settled();
+    m.storage = await this.reopen(id, m.storage);
+  }
+
+  /**
+   * Stops `id` gracefully: its node shuts down after its writes in progress, then its store is
+   * reopened from what it holds (a LevelDB store from disk), ready for a restart.
+   */
+  async stop(id: string): Promise<void> {
     const m = this.member(id);
     await m.raft?.shutdown();
     m.raft = null;
-    if (this.store === 'level') {
-      await m.storage.close();
-      m.storage = await RaftStore.open(this.dirFor(id));
-    }
+    m.transport = null;
+    m.storage = await this.reopen(id, m.storage);
+  }
+
+  /**
+   * Crashes `id` (see {@link kill}) as soon as it issues a batch that `when` picks, before that
+   * batch reaches its store; resolves once the crashed node is down.
+   */
+  crashOnWrite(id: string, when: (batch: StorageBatch) => boolean): Promise<void> {
+    const storage = this.member(id).storage;
+    return new Promise<void>((resolve, reject) => {
+      storage.beforeWrite = (batch) => {
+        if (storage.hasCrashed || !when(batch)) return;
+        storage.crash();
+        storage.beforeWrite = null;
+        this.kill(id).then(resolve, reject);
+      };
+    });
   }
 
   /** Kills `id` and deletes everything it stored. */
@@ -169,6 +218,7 @@ export class NodeCluster {
   }
 
   async shutdown(): Promise<void> {
+    await Promise.all(this.crashed);
     for (const m of this.members.values()) {
       await m.raft?.shutdown();
       await m.storage.close();
@@ -182,9 +232,16 @@ export class NodeCluster {
     return join(dir, 'db');
   }
 
-  private async openStorage(id: string): Promise<RaftStorage> {
-    if (this.store === 'memory') return new MemoryStore();
+  private async openStorage(id: string): Promise<CrashableStorage> {
+    if (this.store === 'memory') return new CrashableStorage(new MemoryStore());
     if (!this.dirs.has(id)) this.dirs.set(id, await mkdtemp(join(tmpdir(), `mqtt-raft-${id}-`)));
-    return RaftStore.open(this.dirFor(id));
+    return new CrashableStorage(await RaftStore.open(this.dirFor(id)));
+  }
+
+  /** The same store, for a restart: a memory store as it is, a LevelDB store reopened from disk. */
+  private async reopen(id: string, storage: CrashableStorage): Promise<CrashableStorage> {
+    if (this.store === 'memory') return new CrashableStorage(storage.inner);
+    await storage.inner.close();
+    return new CrashableStorage(await RaftStore.open(this.dirFor(id)));
   }
 }

@@ -77,8 +77,17 @@ describe.each(BROKER_KINDS)('MqttTransport: forwarding (%s)', (kind) => {
     const n = await nodes('a', 'b');
     n('b').handler.onForwardBehavior = async () => ({ ok: true, index: 3, response: () => 'a function' });
     const answer = await n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS });
-    expect(answer.ok).toBe(false);
-    if (!answer.ok) expect(answer.error.indefinite).toBe(true);
+    // The operation ran: the sender must learn that its outcome is unknown, not that it failed.
+    expect(answer).toEqual({
+      ok: false,
+      error: {
+        code: 'UNREACHABLE',
+        message: expect.stringMatching(/^the answer could not be sent: /),
+        retryable: false,
+        indefinite: true,
+        leader: null,
+      },
+    });
   });
 
   it('does not answer its own broadcast', async () => {
