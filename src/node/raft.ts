@@ -26,6 +26,7 @@ import { bootstrapStorage, hasExistingState, loadState, recoverStorage } from '.
 import { nodeStats, type RaftStats } from './stats.js';
 import { TransferWaiters } from './transfer-waiters.js';
 import { WorkLoop } from './work-loop.js';
+import { eachYielding } from './yielding.js';
 
 /** What a node is built from. */
 export interface RaftOptions {
@@ -403,7 +404,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       this.snapshots.installed(ready.snapshot.index);
       this.proposals.skippedTo(ready.snapshot.index);
     }
-    for (const entry of ready.committedEntries) await this.applyEntry(entry);
+    await eachYielding(ready.committedEntries, (entry) => this.applyEntry(entry));
     this.reads.answered(ready.readStates);
     this.reads.appliedTo();
     if (persistLater) core.accept(ready);
