@@ -13,16 +13,18 @@ import { findSnapshot } from './snapshots.js';
  *   leader sends (it sends one oversized entry alone);
  * - `snapshotRefused`: an InstallSnapshot the core would not or did not install (a stale term,
  *   another leader of our term, a malformed request); its data was never made visible;
- * - `snapshotBusy`: an InstallSnapshot while another one was being received.
+ * - `snapshotBusy`: an InstallSnapshot while another one was being received;
+ * - `snapshotWithoutData`: an InstallSnapshot that came as a plain message, without its data:
+ *   installing it would find nothing in the store and stop the member.
  */
-export type NodeDropReason = 'tooManyBytes' | 'snapshotRefused' | 'snapshotBusy';
+export type NodeDropReason = 'tooManyBytes' | 'snapshotRefused' | 'snapshotBusy' | 'snapshotWithoutData';
 
 /** What {@link PeerInput} needs from the node. */
 export interface PeerInputContext {
   readonly storage: RaftStorage;
   /** Runs a task on the core between two Readies. */
   readonly run: <T>(task: (core: RaftCore) => T) => Promise<T>;
-  /** Queues a message for the core. */
+  /** Queues a message for the core, bypassing {@link PeerInput.admit}. */
   readonly step: (m: Message) => void;
 }
 
@@ -41,8 +43,13 @@ export class PeerInput {
 
   constructor(private readonly ctx: PeerInputContext) {}
 
-  /** False (counted) when `m` exceeds a bound; the node then drops it. */
+  /** False (counted) when `m` breaks a rule of the node's or exceeds a bound; the node then drops it. */
   admit(m: Message): boolean {
+    if (m.type === 'snapshotRequest') {
+      // Snapshot requests reach the core only through receiveSnapshot, with their data stored.
+      this.count('snapshotWithoutData');
+      return false;
+    }
     if (m.type !== 'appendRequest' || !Array.isArray(m.entries) || m.entries.length < 2) return true;
     let bytes = 0;
     for (const e of m.entries) bytes += e?.data instanceof Uint8Array ? entrySize(e) : 0;

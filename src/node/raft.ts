@@ -166,7 +166,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.peerInput = new PeerInput({
       storage: this.storage,
       run: (t) => this.run(t),
-      step: (m) => this.receive(m),
+      step: (m) => this.enqueue((core) => core.step(m)),
     });
     this.snapshots = new SnapshotScheduler(
       {

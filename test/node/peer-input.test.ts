@@ -135,4 +135,25 @@ describe('forged peer input over the in-memory network', () => {
     );
     await stillCommitting(c, 'good');
   });
+
+  it('a snapshot request without its data (as a plain message) is dropped, not installed', async () => {
+    const { c, leader, evil } = await attackedGroup();
+    const victim = ['a', 'b', 'c'].find((id) => id !== leader) as string;
+    const { term } = c.raft(victim).stats();
+    const servers = ['a', 'b', 'c'].map((id) => ({ id, suffrage: 'voter' as const }));
+    // Installing it would find no data in the store and fail-stop the member (CORRUPTION).
+    evil.send({
+      type: 'snapshotRequest',
+      from: leader,
+      to: victim,
+      term,
+      snapshot: { index: 1000, term, config: { servers }, configIndex: 1 },
+    });
+    await waitFor(
+      () => (c.raft(victim).stats().droppedMessages.snapshotWithoutData ?? 0) === 1,
+      2000,
+      'the data-less snapshot request to be counted',
+    );
+    await stillCommitting(c, 'good');
+  });
 });
