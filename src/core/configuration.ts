@@ -59,6 +59,35 @@ export function decodeConfiguration(data: Uint8Array): Configuration {
   return { servers };
 }
 
+/**
+ * Decodes the data of a `config` entry received from a peer: null instead of an exception when
+ * it is malformed, or is no configuration a leader could have proposed (no voter, an empty or
+ * repeated id). Such an entry is dropped before it is appended, so it can never be persisted and
+ * then fail every restart (design §7).
+ */
+export function tryDecodeConfiguration(data: Uint8Array): Configuration | null {
+  let config: Configuration;
+  try {
+    config = decodeConfiguration(data);
+  } catch {
+    return null;
+  }
+  return validConfiguration(config) ? config : null;
+}
+
+/** True for a configuration a leader could have made: at least one voter, ids non-empty and distinct. */
+export function validConfiguration(config: Configuration): boolean {
+  if (typeof config !== 'object' || config === null || !Array.isArray(config.servers)) return false;
+  const ids = new Set<string>();
+  for (const s of config.servers as readonly unknown[]) {
+    if (typeof s !== 'object' || s === null) return false;
+    const { id, suffrage } = s as { id: unknown; suffrage: unknown };
+    if (typeof id !== 'string' || id === '' || ids.has(id) || !isSuffrage(suffrage)) return false;
+    ids.add(id);
+  }
+  return votersOf(config).length > 0;
+}
+
 function isSuffrage(value: unknown): value is Suffrage {
   return value === 'voter' || value === 'nonvoter' || value === 'staging';
 }

@@ -3,6 +3,7 @@ export type { ProposeResult } from './leader.js';
 export type { ConfChange } from './membership.js';
 export type { CoreOptions, ResolvedCoreOptions } from './options.js';
 export { resolveCoreOptions } from './options.js';
+export { MAX_ENTRIES_PER_APPEND, type PeerDropReason } from './peer-rules.js';
 export type { CoreInitialState, CoreStatus } from './raft.js';
 export { RaftCore } from './raft.js';
 export type { RandomSource } from './random.js';

@@ -39,6 +39,9 @@ export interface CoreOptions {
   leaderLeaseTicks?: number;
 }
 
+/** The default of `maxBytesPerMessage`, which the node keeps: receivers bound AppendEntries by it. */
+export const DEFAULT_MAX_BYTES_PER_MESSAGE = 1024 * 1024;
+
 /** {@link CoreOptions} with every default filled in. */
 export type ResolvedCoreOptions = Required<CoreOptions>;
 
@@ -61,7 +64,7 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     checkQuorum: true,
     maxInflight: 256,
     maxEntriesPerMessage: 64,
-    maxBytesPerMessage: 1024 * 1024,
+    maxBytesPerMessage: DEFAULT_MAX_BYTES_PER_MESSAGE,
     maxApplyPerReady: 1024,
     trailingEntries: 10240,
     maxPromotionLag: 64,

@@ -7,8 +7,17 @@ import { Leader, type ProposeResult } from './leader.js';
 import { RaftLog } from './log.js';
 import type { ConfChange } from './membership.js';
 import { type CoreOptions, type ResolvedCoreOptions, resolveCoreOptions } from './options.js';
+import {
+  currentTermProblem,
+  messageProblem,
+  type PeerDropReason,
+  type ReceiverView,
+  type SnapshotVerdict,
+  snapshotVerdict,
+} from './peer-rules.js';
 import { tallyVotes } from './quorum.js';
 import type { ReadState, Ready } from './ready.js';
+import { type CoreStatus, describeCore } from './status.js';
 import { grantsVote, higherTermEffect, isFromLeader, staleTermAnswer } from './term-rules.js';
 import type {
   Configuration,
@@ -20,9 +29,12 @@ import type {
   NodeId,
   Role,
   SnapshotMeta,
+  SnapshotRequest,
   VoteRequest,
   VoteResponse,
 } from './types.js';
+
+export type { CoreStatus } from './status.js';
 
 /** What a server starts from: everything its stable storage holds. */
 export interface CoreInitialState {
@@ -38,26 +50,6 @@ export interface CoreInitialState {
    * its log holds a configuration at or after this index, the server does not campaign. 0: none.
    */
   readonly removedAt?: number;
-}
-
-/** A read-only picture of the core for status pages and tests. */
-export interface CoreStatus {
-  readonly id: NodeId;
-  readonly role: Role;
-  readonly term: number;
-  readonly vote: NodeId | null;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-  readonly lastTerm: number;
-  readonly persistedIndex: number;
-  readonly configuration: Configuration;
-  readonly configurationIndex: number;
-  readonly snapshotIndex: number;
-  /** The target of a leadership transfer in progress, or null. */
-  readonly transferTarget: NodeId | null;
 }
 
 /**
@@ -87,6 +79,7 @@ export class RaftCore {
   private installedSnapshot: SnapshotMeta | null = null;
   private readonly handover: Handover;
   private readonly removedAt: number;
+  private readonly drops: Partial<Record<PeerDropReason, number>> = {};
 
   constructor(options: CoreOptions, initial: CoreInitialState) {
     this.options = resolveCoreOptions(options);
@@ -122,24 +115,17 @@ export class RaftCore {
   }
 
   status(): CoreStatus {
-    const log = this.log;
-    return {
-      id: this.id,
-      role: this.roleValue,
-      term: this.termValue,
-      vote: this.voteValue,
-      leader: this.leaderValue,
-      commitIndex: log.committed,
-      appliedIndex: log.applied,
-      firstIndex: log.firstIndex(),
-      lastIndex: log.lastIndex(),
-      lastTerm: log.lastTerm(),
-      persistedIndex: log.persisted,
-      configuration: this.config.config,
-      configurationIndex: this.config.index,
-      snapshotIndex: this.snapshot.index,
-      transferTarget: this.leaderState?.transferTarget ?? null,
-    };
+    const { id, roleValue: role, termValue: term, voteValue: vote, leaderValue: leader } = this;
+    return describeCore(
+      this.log,
+      this.config,
+      { id, role, term, vote, leader },
+      {
+        snapshotIndex: this.snapshot.index,
+        transferTarget: this.leaderState?.transferTarget ?? null,
+        droppedMessages: { ...this.drops },
+      },
+    );
   }
 
   /** Advances logical time by one tick: election timeouts, heartbeats and quorum checks. */
@@ -232,10 +218,13 @@ export class RaftCore {
     this.leaderState?.snapshotFailed(id);
   }
 
-  /** Feeds one message from a peer into the state machine. */
+  /**
+   * Feeds one message from a peer into the state machine. A message that breaks a Raft rule is
+   * dropped and counted in `status().droppedMessages`; nothing a peer sends makes this throw.
+   */
   step(m: Message): void {
     this.handover.assertNotOutstanding();
-    if (m.to !== this.id || m.from === this.id) return;
+    if (m.to !== this.id || m.from === this.id || this.dropped(messageProblem(m))) return;
     if (m.term > this.termValue) {
       if (!this.acceptHigherTerm(m)) return;
     } else if (m.term < this.termValue) {
@@ -243,6 +232,7 @@ export class RaftCore {
       if (answer !== null) this.send(answer);
       return;
     }
+    if (this.dropped(currentTermProblem(m, this.receiverView()))) return;
     switch (m.type) {
       case 'voteRequest':
         this.handleVoteRequest(m);
@@ -263,7 +253,7 @@ export class RaftCore {
         return;
       case 'timeoutNow':
         // Thesis §3.10: the leader chose us; campaign now, without pre-vote, past voters' leases.
-        if (this.roleValue !== 'leader' && this.promotable()) this.becomeCandidate(true);
+        if (this.promotable()) this.becomeCandidate(true);
         return;
       case 'readIndexRequest':
         if (this.leaderState !== null) this.leaderState.readIndex(m.requestId, m.from);
@@ -276,6 +266,27 @@ export class RaftCore {
         return;
       }
     }
+  }
+
+  /** Whether the data of `m` should be stored before it is stepped (design §7: judged before a byte is written). */
+  snapshotVerdict(m: SnapshotRequest): SnapshotVerdict {
+    return snapshotVerdict(m, this.receiverView(), this.log.committed, (i) => this.log.term(i));
+  }
+
+  /** The snapshot the next Ready will ask the runtime to install, if a step accepted one. */
+  get pendingSnapshot(): SnapshotMeta | null {
+    return this.installedSnapshot;
+  }
+
+  private receiverView(): ReceiverView {
+    const { id, termValue: term, roleValue: role, leaderValue: leader, config } = this;
+    return { id, term, role, leader, lastIndex: this.log.lastIndex(), config: config.config };
+  }
+
+  /** Counts a dropped message; false when there is no reason to drop it. */
+  private dropped(reason: PeerDropReason | null): boolean {
+    if (reason !== null) this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    return reason !== null;
   }
 
   /** True when {@link ready} has something for the runtime to do. */
@@ -506,8 +517,6 @@ export class RaftCore {
   private handleLeaderMessage(
     m: Message & { type: 'appendRequest' | 'heartbeatRequest' | 'snapshotRequest' },
   ): void {
-    if (this.roleValue === 'leader')
-      throw new Error(`two leaders in term ${this.termValue}: ${this.id} and ${m.from}`);
     if (this.roleValue !== 'follower' || this.leaderValue !== m.from) this.becomeFollower(m.term, m.from);
     this.electionElapsed = 0;
     if (m.type === 'heartbeatRequest') {

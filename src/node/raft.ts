@@ -5,7 +5,7 @@ import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
-import type { Configuration, Entry, Message, NodeId, Role, SnapshotRequest } from '../core/types.js';
+import type { Configuration, Entry, Message, NodeId, Role } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
 import { callPolicy, checkTimeout, type RetryDefaults, retry } from '../retry.js';
@@ -17,12 +17,13 @@ import { type RaftEvents, TypedEmitter } from './events.js';
 import { ForwardServer, toWireError } from './forwarding.js';
 import { LeaderWatch } from './leader-watch.js';
 import { PeerHealth } from './peer-health.js';
+import { PeerInput } from './peer-input.js';
 import { PendingProposals } from './pending.js';
 import { type ApplyOptions, type ChangeOptions, Proposer } from './proposer.js';
 import { ReadWaiters } from './reads.js';
 import { ReadyPersister } from './ready-persister.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
-import { restoreSnapshot, storeReceivedSnapshot } from './snapshots.js';
+import { restoreSnapshot } from './snapshots.js';
 import {
   bootstrapStorage,
   hasExistingState,
@@ -34,6 +35,7 @@ import {
 import { nodeStats, type RaftStats } from './stats.js';
 import { TransferWaiters } from './transfer-waiters.js';
 import { WorkLoop } from './work-loop.js';
+import { eachYielding } from './yielding.js';
 
 /** What a node is built from. */
 export interface RaftOptions {
@@ -129,6 +131,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly leaderWatch: LeaderWatch;
   /** Deadlines and back-off of every call that retries (proposals, forwards, reads). */
   private readonly retryDefaults: RetryDefaults;
+  private readonly peerInput: PeerInput;
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super(options.clock ?? systemClock);
@@ -190,6 +193,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
       () => this.leaderId,
       (request) => this.proposer.performForwarded(request),
     );
+    this.peerInput = new PeerInput({
+      storage: this.storage,
+      run: (t) => this.run(t),
+      step: (m) => this.enqueue((core) => core.step(m)),
+    });
     this.snapshots = new SnapshotScheduler(
       {
         config,
@@ -211,7 +219,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async begin(): Promise<void> {
     await this.transport.start({
       onMessage: (m) => this.receive(m),
-      onSnapshot: (request, chunks) => this.receiveSnapshot(request, chunks),
+      onSnapshot: (request, chunks) =>
+        this.closed ? Promise.reject(this.shutdownError()) : this.peerInput.receiveSnapshot(request, chunks),
       onForward: (request) =>
         this.closed
           ? Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) })
@@ -231,6 +240,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     await this.loop.stop();
     // A leader's last writes may still run: let them finish before the caller closes the store.
     await this.persister.drained().catch(() => undefined);
+    await this.peerInput.discardHeld();
     await this.transport.close();
     const err = new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true });
     this.proposals.rejectAll(err);
@@ -384,6 +394,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       readies: this.readies,
       entries: this.persister.entries,
       batches: this.persister.batches,
+      dropped: this.peerInput.dropped,
     });
   }
 
@@ -420,6 +431,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     const core = this.core;
     // A leader's appends go out first: its followers write while it writes (thesis §10.2.1).
     for (const m of ready.earlyMessages) this.transport.send(m);
+    if (ready.snapshot !== null) await this.peerInput.installing(ready.snapshot);
     const persistLater = core.mayPersistLater(ready);
     if (persistLater) {
       this.persister.persist(ready).then(
@@ -443,7 +455,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       this.snapshots.installed(ready.snapshot.index);
       this.proposals.skippedTo(ready.snapshot.index);
     }
-    for (const entry of ready.committedEntries) await this.applyEntry(entry);
+    await eachYielding(ready.committedEntries, (entry) => this.applyEntry(entry), this.clock);
     this.reads.answered(ready.readStates);
     this.reads.appliedTo();
     if (persistLater) core.accept(ready);
@@ -520,19 +532,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- inbound --------------------------------------------------------------------------------
 
   private receive(m: Message): void {
-    if (this.closed || m.to !== this.id) return;
+    if (this.closed || m.to !== this.id || !this.peerInput.admit(m)) return;
     const now = this.clock.now();
     if (this.peers.heard(m.from, now)) this.emit('heartbeatResumed', { peer: m.from });
     if (m.from === this.leaderId) this.lastLeaderContact = now;
     this.enqueue((core) => core.step(m));
-  }
-
-  private async receiveSnapshot(request: SnapshotRequest, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-    if (this.closed) throw this.shutdownError();
-    if (request.to !== this.id)
-      throw new RaftError('INVALID_INPUT', `snapshot for ${request.to} delivered to ${this.id}`);
-    await storeReceivedSnapshot(this.storage, request.snapshot, chunks);
-    this.receive(request);
   }
 
   // --- failure --------------------------------------------------------------------------------
@@ -542,14 +546,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.fatal = err;
     this.closed = true;
     if (this.ticker !== null) this.clock.clearInterval(this.ticker);
-    const failure = new RaftError(
-      'SHUTDOWN',
-      `the node stopped after a failure: ${(err as Error)?.message ?? err}`,
-      {
-        indefinite: true,
-        cause: err,
-      },
-    );
+    const message = `the node stopped after a failure: ${(err as Error)?.message ?? err}`;
+    const failure = new RaftError('SHUTDOWN', message, { indefinite: true, cause: err });
     this.proposals.rejectAll(failure);
     this.reads.rejectAll(failure);
     await this.transport.close().catch(() => undefined);

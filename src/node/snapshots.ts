@@ -32,28 +32,6 @@ export async function captureSnapshot(
   };
 }
 
-/** Writes a snapshot received from the leader into storage. */
-export async function storeReceivedSnapshot(
-  storage: RaftStorage,
-  meta: SnapshotMeta,
-  chunks: AsyncIterable<Uint8Array>,
-): Promise<SnapshotRecord> {
-  const existing = await findSnapshot(storage, meta);
-  if (existing !== null) {
-    // A retried send: the data is already here. Drain the stream so the sender completes.
-    for await (const _ of chunks) void _;
-    return existing;
-  }
-  const sink = await storage.create(meta);
-  try {
-    for await (const chunk of chunks) await sink.write(chunk);
-    return await sink.close();
-  } catch (err) {
-    await sink.cancel().catch(() => undefined);
-    throw err;
-  }
-}
-
 /** Restores the FSM from the stored snapshot described by `meta`. */
 export async function restoreSnapshot(fsm: Fsm, storage: RaftStorage, meta: SnapshotMeta): Promise<void> {
   const record = await findSnapshot(storage, meta);

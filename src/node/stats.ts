@@ -1,5 +1,7 @@
+import type { PeerDropReason } from '../core/peer-rules.js';
 import type { CoreStatus } from '../core/raft.js';
 import type { NodeId, Role } from '../core/types.js';
+import type { NodeDropReason } from './peer-input.js';
 
 /** A snapshot of the node's counters and positions, for monitoring. */
 export interface RaftStats {
@@ -18,6 +20,11 @@ export interface RaftStats {
   readonly readiesHandled: number;
   readonly entriesPersisted: number;
   readonly batchesPersisted: number;
+  /**
+   * Peer messages dropped for breaking a rule or a bound, by reason: the core's (`PeerDropReason`)
+   * and the node's (`NodeDropReason`). See docs/protocol.md, "Validation and drops".
+   */
+  readonly droppedMessages: Readonly<Partial<Record<PeerDropReason | NodeDropReason, number>>>;
 }
 
 /** What the node counts itself, beside the core's status. */
@@ -29,6 +36,7 @@ export interface NodeCounters {
   readonly readies: number;
   readonly entries: number;
   readonly batches: number;
+  readonly dropped: Readonly<Partial<Record<NodeDropReason, number>>>;
 }
 
 /** Combines the core's status and the node's counters. */
@@ -49,5 +57,6 @@ export function nodeStats(s: CoreStatus, c: NodeCounters): RaftStats {
     readiesHandled: c.readies,
     entriesPersisted: c.entries,
     batchesPersisted: c.batches,
+    droppedMessages: { ...s.droppedMessages, ...c.dropped },
   };
 }

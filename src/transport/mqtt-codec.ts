@@ -1,3 +1,4 @@
+import { MAX_ENTRIES_PER_APPEND } from '../core/peer-rules.js';
 import type { Message, MessageType, NodeId } from '../core/types.js';
 import { msgpackDecode, msgpackEncode } from '../msgpack.js';
 import {
@@ -58,7 +59,8 @@ export type InboundDropReason =
   | 'unknownKind'
   | 'wrongTopic'
   | 'wrongAddressee'
-  | 'invalidBody';
+  | 'invalidBody'
+  | 'tooManyEntries';
 
 /** The outcome of {@link decodeInbound}. */
 export type DecodeResult =
@@ -164,6 +166,10 @@ export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeC
   const addressed = role === 'broadcast' ? t === null : t === ctx.localId;
   if (!addressed) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
   if (isMessageKind(k)) {
+    // Counted before the schema walks them: validating half a million tiny entries blocked the
+    // event loop for most of a second (design §7: bound what one message makes us do).
+    if (k === 'appendRequest' && entryCount(b) > MAX_ENTRIES_PER_APPEND)
+      return refuse('tooManyEntries', `${entryCount(b)} entries exceeds ${MAX_ENTRIES_PER_APPEND}`);
     const body = messageBodySchemas[k].safeParse(b);
     if (!body.success) return refuse('invalidBody', `${k}: ${firstIssue(body.error)}`);
     // t is ctx.localId here: the inbox accepts no broadcast.
@@ -174,6 +180,12 @@ export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeC
   if (!body.success) return refuse('invalidBody', `${k}: ${firstIssue(body.error)}`);
   const inbound = { kind: k, id, from: f, to: t, body: body.data } as ControlInbound;
   return { ok: true, inbound };
+}
+
+function entryCount(body: unknown): number {
+  const entries =
+    typeof body === 'object' && body !== null ? (body as { entries?: unknown }).entries : undefined;
+  return Array.isArray(entries) ? entries.length : 0;
 }
 
 /** The first problem zod found, as `path: message`. */

@@ -6,6 +6,46 @@ import type { ControlBody } from './mqtt-schemas.js';
 import type { TransportHandler, WireError } from './types.js';
 
 /**
+ * Open incoming transfers one sender may hold: a leader sends one snapshot at a time to a
+ * follower; the second allows a retry while the receiver has not yet noticed the first one died.
+ */
+export const MAX_TRANSFERS_PER_SENDER = 2;
+/** Open incoming transfers in total, whoever sends them (design §7: bound what senders make us hold). */
+export const MAX_TRANSFERS = 8;
+
+/**
+ * Why a new transfer from `from` must be refused given the transfers open now, or null when it
+ * may begin.
+ */
+export function transferLimitProblem(open: Iterable<SnapshotReceive>, from: NodeId): string | null {
+  let total = 0;
+  let fromSender = 0;
+  for (const t of open) {
+    total++;
+    if (t.from === from) fromSender++;
+  }
+  if (fromSender >= MAX_TRANSFERS_PER_SENDER)
+    return `${from} already has ${fromSender} snapshot transfers open (at most ${MAX_TRANSFERS_PER_SENDER})`;
+  if (total >= MAX_TRANSFERS) return `${total} snapshot transfers are open (at most ${MAX_TRANSFERS})`;
+  return null;
+}
+
+/** Answers a transfer that was never opened with a failed result, so its sender stops at once. */
+export function refuseTransfer(link: MqttLink, id: string, from: NodeId, message: string): void {
+  const error: WireError = { code: 'UNREACHABLE', message, retryable: true, indefinite: false, leader: null };
+  const b = { ok: false, error };
+  link
+    .publish(
+      link.topics.replyOf(from),
+      { k: 'snapshotResult', id, f: link.localId, t: from, c: link.cluster, b },
+      1,
+    )
+    .catch((err: unknown) =>
+      link.logger?.('debug', 'snapshotResult could not be sent', { error: describe(err) }),
+    );
+}
+
+/**
  * One incoming snapshot transfer. `handler.onSnapshot` gets the request as soon as
  * `snapshotBegin` arrives, with a stream that yields the chunks as they come; each chunk taken
  * from the stream is acknowledged (`snapshotAck`), which opens the sender's window, so at most a

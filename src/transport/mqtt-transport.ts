@@ -14,7 +14,7 @@ import { ForwardCalls, serveForward } from './mqtt-forward.js';
 import { describe, type MqttLink } from './mqtt-link.js';
 import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
 import { Presence } from './mqtt-presence.js';
-import { SnapshotReceive } from './mqtt-snapshot-receive.js';
+import { refuseTransfer, SnapshotReceive, transferLimitProblem } from './mqtt-snapshot-receive.js';
 import { SnapshotSend } from './mqtt-snapshot-send.js';
 import { countDrop, type MqttTransportStats, newStats } from './mqtt-stats.js';
 import { clientIdOf, isValidName, Topics } from './mqtt-topics.js';
@@ -362,6 +362,12 @@ export class MqttTransport implements Transport {
       case 'snapshotBegin': {
         const key = `${inbound.from}\u0000${inbound.id}`;
         if (this.receiving.has(key)) return;
+        const limit = transferLimitProblem(this.receiving.values(), inbound.from);
+        if (limit !== null) {
+          this.drop('tooManyTransfers', inbound.from, limit);
+          refuseTransfer(this.link, inbound.id, inbound.from, limit);
+          return;
+        }
         const request: SnapshotRequest = {
           ...inbound.body,
           type: 'snapshotRequest',

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { appliedCommands, TestCluster } from '../support/cluster.js';
-import { deliveredSince, must, newCore, ofType } from './helpers.js';
+import { deliveredSince, drain, heartbeatRequest, must, newCore, ofType } from './helpers.js';
 import { acceptedIndex, text } from './scenario-helpers.js';
 
 const electionTicks = 10;
@@ -239,6 +239,9 @@ describe('thesis §3.10 leadership transfer', () => {
     expect(n.term).toBe(0);
     expect(n.hasReady()).toBe(false);
     const voter = newCore('b', config);
+    // TimeoutNow counts only from the leader the voter knows (design §7).
+    voter.step(heartbeatRequest('a', 'b', 0));
+    drain(voter);
     voter.step({ type: 'timeoutNow', from: 'a', to: 'b', term: 0 });
     expect(voter.role).toBe('candidate');
     expect(voter.term).toBe(1);
