@@ -5,6 +5,9 @@ import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
+import { groupKeysFromEnv } from '../transport/group-key.js';
+import type { MqttTransportOptions } from '../transport/mqtt-options.js';
+import type { MqttTransportStats } from '../transport/mqtt-stats.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
@@ -49,6 +52,7 @@ export class RaftBinding {
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
   private storage: RaftStore | null = null;
+  private transport: MqttTransport | null = null;
   private members = new Set<string>();
   private readonly membershipObservers = new Set<ObserverQueue<MembershipChange>>();
 
@@ -94,6 +98,7 @@ export class RaftBinding {
       ...(o.username === undefined ? {} : { username: o.username }),
       ...(o.password === undefined ? {} : { password: o.password }),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
+      ...groupKeyOptions(o),
     };
     const group = await settleGroup({
       id: o.id,
@@ -110,6 +115,7 @@ export class RaftBinding {
       await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
     }
     const transport = new MqttTransport({ ...transportOptions, group });
+    this.transport = transport;
     this.raft = await Raft.start({
       config: {
         localId: o.id,
@@ -300,6 +306,15 @@ export class RaftBinding {
   }
 
   /**
+   * The MQTT transport's counters: messages sent and received, and drops by reason (forgeries,
+   * replays and retained messages among them; docs/protocol.md §10).
+   */
+  transportStats(): MqttTransportStats {
+    this.running();
+    return (this.transport as MqttTransport).stats;
+  }
+
+  /**
    * The Raft node's counters, for monitoring: positions in the log, pending proposals, Readies
    * handled, and entries and synced batches persisted (their ratio is the group-commit factor).
    */
@@ -362,6 +377,19 @@ export class RaftBinding {
       `binding ${this.id} is ${this.phase === 'new' ? 'not open' : this.phase}`,
     );
   }
+}
+
+/** The transport's key options: the binding's own, else `MQTT_RAFT_GROUP_KEY`, else none. */
+function groupKeyOptions(
+  o: ResolvedBindingOptions,
+): Pick<MqttTransportOptions, 'groupKey' | 'previousGroupKeys'> {
+  if (o.groupKey !== undefined) {
+    return o.previousGroupKeys === undefined
+      ? { groupKey: o.groupKey }
+      : { groupKey: o.groupKey, previousGroupKeys: o.previousGroupKeys };
+  }
+  const [first, ...previous] = groupKeysFromEnv() ?? [];
+  return first === undefined ? {} : { groupKey: first, previousGroupKeys: previous };
 }
 
 /** An async iterable that rejects at once. */

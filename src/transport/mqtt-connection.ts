@@ -5,8 +5,11 @@ import type { Topics } from './mqtt-topics.js';
 
 /** What a {@link MqttConnection} tells its owner. */
 export interface ConnectionEvents {
-  /** A publish arrived on one of the subscribed topics. */
-  onPayload(topic: string, payload: Uint8Array): void;
+  /**
+   * A publish arrived on one of the subscribed topics; `retained` when the broker delivered it
+   * from its retained store (MQTT 3.1.1 §3.3.1.3) rather than as it was published.
+   */
+  onPayload(topic: string, payload: Uint8Array, retained: boolean): void;
   /** Connected and subscribed; `reconnected` is false the first time. */
   onReady(reconnected: boolean): void;
   /** A connection that was ready dropped; mqtt.js is reconnecting. */
@@ -114,7 +117,9 @@ export class MqttConnection {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'number' && code > 0) fail(err.message, err);
     });
-    client.on('message', (topic, payload) => this.events.onPayload(topic, payload));
+    client.on('message', (topic, payload, packet) =>
+      this.events.onPayload(topic, payload, packet.retain === true),
+    );
 
     try {
       await opened;
