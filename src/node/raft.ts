@@ -13,7 +13,7 @@ import type { Transport } from '../transport/types.js';
 import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
-import { ForwardServer, toWireError } from './forwarding.js';
+import { ForwardServer, forwardRefusal, toWireError } from './forwarding.js';
 import { PeerHealth } from './peer-health.js';
 import { PendingProposals } from './pending.js';
 import { type ApplyOptions, type ChangeOptions, Proposer } from './proposer.js';
@@ -207,10 +207,13 @@ export class Raft extends TypedEmitter<RaftEvents> {
     await this.transport.start({
       onMessage: (m) => this.receive(m),
       onSnapshot: (request, chunks) => this.receiveSnapshot(request, chunks),
-      onForward: (request) =>
-        this.closed
-          ? Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) })
-          : this.forwardServer.handle(request),
+      onForward: (request, from) => {
+        if (this.closed)
+          return Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) });
+        const refusal = forwardRefusal(request, from, this.getConfiguration().configuration);
+        if (refusal !== null) return Promise.resolve({ ok: false, error: refusal });
+        return this.forwardServer.handle(request);
+      },
     });
     this.ticker = setInterval(() => this.queueTick(), this.timing.tickMs);
     this.ticker.unref?.();
