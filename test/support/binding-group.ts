@@ -31,7 +31,10 @@ export class BindingGroup {
     private readonly defaults: Partial<BindingOptions>,
   ) {}
 
-  static async create(kind: BrokerKind = 'aedes', defaults: Partial<BindingOptions> = {}): Promise<BindingGroup> {
+  static async create(
+    kind: BrokerKind = 'aedes',
+    defaults: Partial<BindingOptions> = {},
+  ): Promise<BindingGroup> {
     return new BindingGroup(await startTestBroker(kind), defaults);
   }
 
