@@ -1,5 +1,6 @@
 /** A group of member processes (bench/member.ts) on a broker process, with LevelDB stores in a temp dir. */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +29,10 @@ export class MemberProcess {
     return this.child !== null && alive(this.child);
   }
 
-  async start(brokerUrl: string, bootstrap: boolean): Promise<void> {
-    const child = forkBench('./member.ts', [this.id, brokerUrl, this.dataDir, bootstrap ? '1' : '0']);
+  /** `groupKey`: seal every envelope with it (hex); '' for none. */
+  async start(brokerUrl: string, bootstrap: boolean, groupKey = ''): Promise<void> {
+    const args = [this.id, brokerUrl, this.dataDir, bootstrap ? '1' : '0', groupKey];
+    const child = forkBench('./member.ts', args);
     this.child = child;
     this.peer = new IpcPeer(child);
     this.openMs = await new Promise<number>((resolve, reject) => {
@@ -74,15 +77,21 @@ export class Cluster {
   private constructor(
     readonly broker: BrokerProcess,
     readonly root: string,
+    /** The group key every member seals with (hex), or '' for none. */
+    readonly groupKey: string,
   ) {}
 
-  /** Starts a broker process and `size` members: the first bootstraps, the others join one by one. */
-  static async start(size: number): Promise<Cluster> {
+  /**
+   * Starts a broker process and `size` members: the first bootstraps, the others join one by one.
+   * With `sealed`, the members share a random group key and seal every envelope.
+   */
+  static async start(size: number, options: { sealed?: boolean } = {}): Promise<Cluster> {
     const root = await mkdtemp(join(tmpdir(), 'mqtt-raft-bench-'));
     let broker: BrokerProcess | null = null;
     try {
       broker = await startBrokerProcess();
-      const cluster = new Cluster(broker, root);
+      const groupKey = options.sealed === true ? randomBytes(32).toString('hex') : '';
+      const cluster = new Cluster(broker, root, groupKey);
       for (let i = 0; i < size; i++) await cluster.add(i === 0);
       await cluster.leader();
       return cluster;
@@ -98,7 +107,7 @@ export class Cluster {
     const id = String.fromCharCode(97 + this.members.length);
     const member = new MemberProcess(id, join(this.root, id));
     this.members.push(member);
-    await member.start(this.broker.url, bootstrap);
+    await member.start(this.broker.url, bootstrap, this.groupKey);
     return member;
   }
 

@@ -95,6 +95,7 @@ async function run(): Promise<void> {
   }
   const threeMemberSteps: Step[] = ['throughput', 'latency', 'failover', 'catchup'];
   if (threeMemberSteps.some((s) => steps.has(s))) await threeMembers();
+  if (steps.has('throughput')) await sealedThreeMembers();
   if (!quick && steps.has('five')) await fiveMembers();
 }
 
@@ -137,6 +138,42 @@ async function threeMembers(): Promise<void> {
       progress('catch-up');
       await catchup(cluster, { stateMb: quick ? 5 : 50 }, report);
     }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** The rate of the unsealed `propose_throughput` row of this run at `via` and `concurrency`. */
+function unsealedRps(via: string, concurrency: number): number {
+  const row = results.find(
+    (r) =>
+      r.metric === 'propose_throughput' &&
+      r.sealed !== true &&
+      r.via === via &&
+      r.concurrency === concurrency,
+  );
+  return row?.value ?? Number.NaN;
+}
+
+/** The throughput step again on a group whose members share a group key: the cost of sealing. */
+async function sealedThreeMembers(): Promise<void> {
+  progress('starting 3 members with a group key');
+  const cluster = await Cluster.start(3, { sealed: true });
+  try {
+    progress('throughput, sealed');
+    await throughput(
+      cluster,
+      {
+        concurrencies: concurrencyOverride ?? (quick ? [1, 16, 128] : [1, 16, 128, 1024]),
+        durationMs: quick ? 1500 : 5000,
+        valueBytes: 256,
+        vias: ['leader', 'follower'],
+        rawPipelinedRps: metric('raw_pipelined_rps'),
+        sealed: true,
+        unsealedRps,
+      },
+      report,
+    );
   } finally {
     await cluster.stop();
   }

@@ -1,6 +1,6 @@
 /**
  * Child process: one member of the group, a {@link RaftBinding} with a LevelDB store, driven by the
- * bench over the fork IPC channel. Arguments: `<id> <brokerUrl> <dataDir> <bootstrap: 0|1>`.
+ * bench over the fork IPC channel. Arguments: `<id> <brokerUrl> <dataDir> <bootstrap: 0|1> [groupKey]`.
  *
  * Requests (each carries an `rid` echoed in its reply):
  * - `status`: the binding's status plus the node's persistence counters (entries and synced batches);
@@ -13,8 +13,14 @@ import { RaftBinding } from '../src/binding/raft-binding.js';
 import { exitWithParent, nowMs } from './util.js';
 
 exitWithParent();
-const [id = 'a', broker = '', data = '', bootstrap = '0'] = process.argv.slice(2);
-const binding = new RaftBinding({ id, broker, store: data, bootstrap: bootstrap === '1' });
+const [id = 'a', broker = '', data = '', bootstrap = '0', groupKey = ''] = process.argv.slice(2);
+const binding = new RaftBinding({
+  id,
+  broker,
+  store: data,
+  bootstrap: bootstrap === '1',
+  ...(groupKey === '' ? {} : { groupKey }),
+});
 
 type Request = { rid: number; type: string } & Record<string, unknown>;
 

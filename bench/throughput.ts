@@ -9,6 +9,10 @@ export interface ThroughputOptions {
   vias: Array<'leader' | 'follower'>;
   /** raw_pipelined_rps of the same run, for the ratio; NaN when unknown. */
   rawPipelinedRps: number;
+  /** True when the group seals its envelopes (a group key): the rows say `sealed=true`. */
+  sealed?: boolean;
+  /** The unsealed rate of the same run at this via and concurrency, for `ratio_vs_unsealed`; NaN when unknown. */
+  unsealedRps?: (via: 'leader' | 'follower', concurrency: number) => number;
 }
 
 export async function throughput(
@@ -39,6 +43,12 @@ export async function throughput(
       };
       if (Number.isFinite(options.rawPipelinedRps))
         line.ratio_vs_raw_pipelined = Math.round((rate / options.rawPipelinedRps) * 1000) / 1000;
+      if (options.sealed === true) {
+        line.sealed = true;
+        const unsealed = options.unsealedRps?.(via, concurrency) ?? Number.NaN;
+        if (Number.isFinite(unsealed) && unsealed > 0)
+          line.ratio_vs_unsealed = Math.round((rate / unsealed) * 1000) / 1000;
+      }
       if (run.failed > 0) line.failed = run.failed;
       report(line);
       const batches = after.batchesPersisted - before.batchesPersisted;

@@ -7,7 +7,7 @@ export interface Result {
   metric: string;
   value: number;
   unit: string;
-  [qualifier: string]: string | number;
+  [qualifier: string]: string | number | boolean;
 }
 
 /** Microsecond-resolution wall clock shared by all processes on the machine (ms since epoch, fractional). */

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
+import { type GroupKeyInput, groupKeyProblem } from '../transport/group-key.js';
 import type { MqttLogger, MqttTlsOptions } from '../transport/mqtt-options.js';
+
+const groupKey = z.custom<GroupKeyInput>().superRefine((key, ctx) => {
+  const problem = groupKeyProblem(key);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * Options of a {@link RaftBinding}. Durations are in milliseconds; the defaults follow DDA's Raft
@@ -29,6 +35,14 @@ export const BindingOptionsSchema = z.object({
       'must be an object',
     )
     .optional(),
+  /**
+   * The group's shared 32-byte secret (bytes, 64 hex digits or base64): every envelope is sealed
+   * with it (docs/security.md, "Sealed envelopes"). Default: the keys in `MQTT_RAFT_GROUP_KEY`
+   * (comma-separated, the first seals), else none: the group is then unauthenticated.
+   */
+  groupKey: groupKey.optional(),
+  /** Keys that still open envelopes, never seal: the old key during a rotation. Needs `groupKey`. */
+  previousGroupKeys: z.array(groupKey).max(8, 'must hold at most 8 keys').optional(),
   /** A follower that hears nothing from a leader this long starts an election. */
   heartbeatTimeout: z.number().int().min(5, 'must be at least 5 ms').default(1000),
   /** A candidate that wins no election this long tries again. */
@@ -65,6 +79,9 @@ export function parseBindingOptions(options: BindingOptions): ResolvedBindingOpt
     const o = result.data;
     if ((o.username === undefined) !== (o.password === undefined)) {
       throw new RaftError('INVALID_CONFIG', 'password: username and password go together');
+    }
+    if ((o.previousGroupKeys?.length ?? 0) > 0 && o.groupKey === undefined) {
+      throw new RaftError('INVALID_CONFIG', 'previousGroupKeys: needs groupKey');
     }
     return o;
   }

@@ -7,8 +7,11 @@ import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
 import type { RaftStorage } from '../storage/types.js';
+import { groupKeysFromEnv } from '../transport/group-key.js';
 import { type MqttTransportOptions, resolveOptions } from '../transport/mqtt-options.js';
+import type { MqttTransportStats } from '../transport/mqtt-stats.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
+import type { Transport } from '../transport/types.js';
 import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
 import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
@@ -53,6 +56,7 @@ export class RaftBinding {
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
   private storage: RaftStorage | null = null;
+  private transport: Transport | null = null;
   private members = new Set<string>();
   private readonly membershipObservers = new Set<ObserverQueue<MembershipChange>>();
 
@@ -121,6 +125,7 @@ export class RaftBinding {
       await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
     }
     const transport = custom?.() ?? new MqttTransport({ ...transportOptions, group });
+    this.transport = transport;
     this.raft = await Raft.start({
       config: {
         localId: o.id,
@@ -186,7 +191,7 @@ export class RaftBinding {
     if (o.password !== undefined) options.password = o.password;
     if (o.tls !== undefined) options.tls = o.tls;
     if (o.logger !== undefined) options.logger = o.logger;
-    return options;
+    return { ...options, ...groupKeyOptions(o) };
   }
 
   /**
@@ -328,6 +333,18 @@ export class RaftBinding {
   }
 
   /**
+   * The MQTT transport's counters: messages sent and received, and drops by reason (forgeries,
+   * replays and retained messages among them; docs/protocol.md §10).
+   */
+  transportStats(): MqttTransportStats {
+    this.running();
+    if (!(this.transport instanceof MqttTransport)) {
+      throw new RaftError('UNSUPPORTED', 'transportStats: the binding runs on a transport of its own');
+    }
+    return this.transport.stats;
+  }
+
+  /**
    * The Raft node's counters, for monitoring: positions in the log, pending proposals, Readies
    * handled, and entries and synced batches persisted (their ratio is the group-commit factor).
    */
@@ -390,6 +407,19 @@ export class RaftBinding {
       `binding ${this.id} is ${this.phase === 'new' ? 'not open' : this.phase}`,
     );
   }
+}
+
+/** The transport's key options: the binding's own, else `MQTT_RAFT_GROUP_KEY`, else none. */
+function groupKeyOptions(
+  o: ResolvedBindingOptions,
+): Pick<MqttTransportOptions, 'groupKey' | 'previousGroupKeys'> {
+  if (o.groupKey !== undefined) {
+    return o.previousGroupKeys === undefined
+      ? { groupKey: o.groupKey }
+      : { groupKey: o.groupKey, previousGroupKeys: o.previousGroupKeys };
+  }
+  const [first, ...previous] = groupKeysFromEnv() ?? [];
+  return first === undefined ? {} : { groupKey: first, previousGroupKeys: previous };
 }
 
 /** An async iterable that rejects at once. */

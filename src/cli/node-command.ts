@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type BindingOptions, RaftBinding } from '../binding/index.js';
 import { isRaftError } from '../errors.js';
+import { GROUP_KEY_ENV, groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
 import { memberControlPath, msOption, parseCommandArgs, stringOption } from './args.js';
 import { CliError, UsageError } from './cli-error.js';
 import type { Command } from './command.js';
@@ -15,7 +16,8 @@ import { checkSocketPathLength } from './socket-path.js';
 export const nodeCommand: Command = {
   name: 'node',
   usage: `Usage: mqtt-raft node --id <id> --broker <url> [--cluster <name>] [--data <dir>] [--bootstrap]
-                     [--control <path>] [--username U --password-file F] [--tls-ca F] [timeouts]
+                     [--control <path>] [--username U --password-file F] [--tls-ca F]
+                     [--key-file <path>] [timeouts]
 
 Runs a member until SIGINT or SIGTERM, then leaves the group (its data is kept) and exits 0.
 Prints the members, joins, leaves and leader changes; "ready" once it serves its control socket.
@@ -29,6 +31,9 @@ Prints the members, joins, leaves and leader changes; "ready" once it serves its
   --control <path>        control socket for the client commands
                           (default: <data>/control.sock, or a file in the temporary directory)
 ${CONNECTION_OPTIONS_USAGE}
+  --key-file <path>       the group key: seal every message with it (docs/security.md); one key
+                          per line, the first seals, the others only open (a rotation)
+                          (default: $MQTT_RAFT_GROUP_KEY; without either the group is unauthenticated)
   --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
   --startup-timeout <ms>  how long starting or joining may take (default 10000)
   --help                  show this help`,
@@ -41,6 +46,7 @@ ${CONNECTION_OPTIONS_USAGE}
       bootstrap: { type: 'boolean' },
       control: { type: 'string' },
       ...CONNECTION_OPTIONS,
+      'key-file': { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
       'election-timeout': { type: 'string' },
       'startup-timeout': { type: 'string' },
@@ -75,6 +81,7 @@ ${CONNECTION_OPTIONS_USAGE}
     };
     if (values.bootstrap === true) options.bootstrap = true;
     Object.assign(options, connection);
+    Object.assign(options, await groupKeyOption(stringOption(values, 'key-file'), id));
     const heartbeatTimeout = msOption(values, 'heartbeat-timeout');
     if (heartbeatTimeout !== undefined) options.heartbeatTimeout = heartbeatTimeout;
     const electionTimeout = msOption(values, 'election-timeout');
@@ -138,3 +145,21 @@ ${CONNECTION_OPTIONS_USAGE}
     return 0;
   },
 };
+
+/** The key options from `--key-file`, else from the environment (the binding reads it), else a warning. */
+async function groupKeyOption(keyFile: string | undefined, id: string): Promise<Partial<BindingOptions>> {
+  let keys: Uint8Array[] | null;
+  try {
+    keys = keyFile === undefined ? groupKeysFromEnv() : await readGroupKeyFile(keyFile);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [groupKey, ...previousGroupKeys] = keys ?? [];
+  if (groupKey === undefined) {
+    console.error(
+      `mqtt-raft node ${id}: warning: no group key (--key-file or $${GROUP_KEY_ENV}): anyone who can publish on the group's topics is a member`,
+    );
+    return {};
+  }
+  return { groupKey, previousGroupKeys };
+}

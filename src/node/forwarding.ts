@@ -1,10 +1,35 @@
-import type { NodeId } from '../core/types.js';
+import type { Configuration, NodeId } from '../core/types.js';
 import type { ForwardRequest, ForwardResponse, WireError } from '../transport/types.js';
 import { toWire } from '../transport/wire-error.js';
 
 /** Turns any error into its wire form; errors that are not RaftErrors become indefinite failures. */
 export function toWireError(err: unknown, leader: NodeId | null): WireError {
   return toWire(err, { code: 'UNREACHABLE', retryable: true, indefinite: true }, leader);
+}
+
+/**
+ * Why a forwarded request from `from` must not be performed, or null when it may (design §7).
+ * A member speaks only for itself: `origin` must be the sender (the leader's dedupe and the answer
+ * are keyed by it). A membership change comes from a server of the configuration, or from a
+ * server about itself (a joiner adding itself, a wiped member removing its old self). Who may
+ * send at all is the transport's business: with a group key, only holders of the key.
+ */
+export function forwardRefusal(
+  request: ForwardRequest,
+  from: NodeId,
+  config: Configuration,
+): WireError | null {
+  const refuse = (message: string): WireError => ({
+    code: 'INVALID_INPUT',
+    message,
+    retryable: false,
+    indefinite: false,
+    leader: null,
+  });
+  if (request.origin !== from) return refuse(`${from} may not forward a request of ${request.origin}`);
+  if (request.kind === 'apply' || request.kind === 'barrier' || request.id === from) return null;
+  if (config.servers.some((s) => s.id === from)) return null;
+  return refuse(`${from} is not a member: it may change only its own membership`);
 }
 
 /** How many forwarded requests the leader remembers, over all senders, to recognise duplicates. */

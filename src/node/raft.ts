@@ -14,7 +14,7 @@ import type { Transport } from '../transport/types.js';
 import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
-import { ForwardServer, toWireError } from './forwarding.js';
+import { ForwardServer, forwardRefusal, toWireError } from './forwarding.js';
 import { LeaderWatch } from './leader-watch.js';
 import { PeerHealth } from './peer-health.js';
 import { PeerInput } from './peer-input.js';
@@ -221,10 +221,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
       onMessage: (m) => this.receive(m),
       onSnapshot: (request, chunks) =>
         this.closed ? Promise.reject(this.shutdownError()) : this.peerInput.receiveSnapshot(request, chunks),
-      onForward: (request) =>
-        this.closed
-          ? Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) })
-          : this.forwardServer.handle(request),
+      onForward: (request, from) => {
+        if (this.closed)
+          return Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) });
+        // Authorization inside the protocol (design §7): a member speaks only for itself.
+        const refusal = forwardRefusal(request, from, this.getConfiguration().configuration);
+        if (refusal !== null) return Promise.resolve({ ok: false, error: refusal });
+        return this.forwardServer.handle(request);
+      },
     });
     this.ticker = this.clock.setInterval(() => this.queueTick(), this.timing.tickMs);
     this.ticker.unref?.();

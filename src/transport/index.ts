@@ -1,4 +1,13 @@
 /** Transports: the contract, the in-memory implementation with fault injection, and MQTT. */
+
+export {
+  GROUP_KEY_BYTES,
+  GROUP_KEY_ENV,
+  type GroupKeyInput,
+  groupKeysFromEnv,
+  parseGroupKey,
+  readGroupKeyFile,
+} from './group-key.js';
 export type { DelayFn, MessageFilter } from './inmem-faults.js';
 export {
   type DropReason,

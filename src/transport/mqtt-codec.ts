@@ -5,17 +5,19 @@ import {
   type ControlBody,
   type ControlKind,
   controlSchemas,
+  type Envelope,
   envelopeSchema,
   isControlKind,
   isMessageKind,
   messageBodySchemas,
   PROTOCOL_VERSION,
 } from './mqtt-schemas.js';
+import type { EnvelopeSeal, SealDropReason, SealHeader } from './mqtt-seal.js';
 import type { TopicRole } from './mqtt-topics.js';
 
 /**
- * The msgpack envelope of the MQTT transport: `{ v, k, id, f, t, c, g, b }` (docs/protocol.md,
- * "Envelope"). Encoding never validates (the node's own messages are trusted); decoding validates
+ * The msgpack envelope of the MQTT transport: `{ v, k, id, f, t, c, g, b }`, or with a group key
+ * `{ v, k, id, f, t, c, g, s, n, x }` (docs/protocol.md, "Envelope"). Encoding never validates (the node's own messages are trusted); decoding validates
  * everything and says why a payload is refused, so the transport can count and log it.
  */
 
@@ -60,7 +62,10 @@ export type InboundDropReason =
   | 'wrongTopic'
   | 'wrongAddressee'
   | 'invalidBody'
-  | 'tooManyEntries';
+  | 'tooManyEntries'
+  | 'unsealed'
+  | 'sealedWithoutKey'
+  | SealDropReason;
 
 /** The outcome of {@link decodeInbound}. */
 export type DecodeResult =
@@ -80,13 +85,34 @@ export interface DecodeContext {
   readonly group?: string;
   readonly localId: NodeId;
   readonly maxBytes: number;
+  /** With a group key: every envelope must be sealed, and is opened with this. */
+  readonly seal?: EnvelopeSeal | undefined;
 }
 
-/** Encodes an envelope with protocol version {@link PROTOCOL_VERSION}, stamped with `group` unless it is ''. */
-export function encodeEnvelope(envelope: OutboundEnvelope, group = ''): Uint8Array {
-  return msgpackEncode(
-    group === '' ? { v: PROTOCOL_VERSION, ...envelope } : { v: PROTOCOL_VERSION, ...envelope, g: group },
+/** How to seal an envelope: with what, and for which topic (the topic is bound into the seal). */
+export interface Sealing {
+  readonly seal: EnvelopeSeal;
+  readonly topic: string;
+}
+
+/**
+ * Encodes an envelope with protocol version {@link PROTOCOL_VERSION}, stamped with `group` unless
+ * it is '', and sealed when `sealing` is given.
+ */
+export function encodeEnvelope(envelope: OutboundEnvelope, group = '', sealing?: Sealing): Uint8Array {
+  if (sealing === undefined) {
+    return msgpackEncode(
+      group === '' ? { v: PROTOCOL_VERSION, ...envelope } : { v: PROTOCOL_VERSION, ...envelope, g: group },
+    );
+  }
+  const { b, ...header } = envelope;
+  const { s, n, x } = sealing.seal.seal(
+    { v: PROTOCOL_VERSION, ...header, g: group, topic: sealing.topic },
+    msgpackEncode(b),
   );
+  const head =
+    group === '' ? { v: PROTOCOL_VERSION, ...header } : { v: PROTOCOL_VERSION, ...header, g: group };
+  return msgpackEncode({ ...head, s, n, x });
 }
 
 /** The envelope of a core message: the message's own fields, minus `type`, `from` and `to`, are the body. */
@@ -119,7 +145,9 @@ function acceptedOn(role: TopicRole, kind: EnvelopeKind): boolean {
   }
 }
 
-function refuse(reason: InboundDropReason, detail: string): DecodeResult {
+type Refusal = Extract<DecodeResult, { ok: false }>;
+
+function refuse(reason: InboundDropReason, detail: string): Refusal {
   return { ok: false, reason, detail };
 }
 
@@ -131,10 +159,42 @@ function foreignGroup(group: string, g: string | undefined, k: string): boolean 
 }
 
 /**
- * Decodes and validates a payload received on `role`. Checks, in order: size, msgpack, version,
- * envelope shape, cluster, group, kind, topic, addressee, body. Never throws.
+ * With a group key: authenticates the envelope (and refuses a replay) and decodes its sealed body.
+ * Without one: refuses a sealed envelope, which it could not check. Returns the raw body or a refusal.
  */
-export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeContext): DecodeResult {
+function unseal(
+  envelope: Envelope,
+  topic: string,
+  seal: EnvelopeSeal | undefined,
+): { ok: true; body: unknown } | Refusal {
+  const { v, k, id, f, t, c, g, b, s, n, x } = envelope;
+  if (seal === undefined) {
+    if (x !== undefined) return refuse('sealedWithoutKey', `kind ${k} from ${f}`);
+    if (b === undefined) return refuse('invalidEnvelope', 'b: required');
+    return { ok: true, body: b };
+  }
+  if (s === undefined || n === undefined || x === undefined) return refuse('unsealed', `kind ${k} from ${f}`);
+  const header: SealHeader = { v, k, id, f, t, c, g: g ?? '', topic };
+  const opened = seal.open(header, { s, n, x });
+  if (!opened.ok) return refuse(opened.reason, opened.detail);
+  try {
+    return { ok: true, body: msgpackDecode(opened.body) };
+  } catch (err) {
+    return refuse('undecodable', `sealed body: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Decodes and validates a payload received on `topic` (`role`). Checks, in order: size, msgpack,
+ * version, envelope shape, seal (with a group key: authenticity and replay, before the body is
+ * decoded), cluster, group, kind, topic, addressee, body. Never throws.
+ */
+export function decodeInbound(
+  payload: Uint8Array,
+  role: TopicRole,
+  ctx: DecodeContext,
+  topic = '',
+): DecodeResult {
   if (payload.byteLength > ctx.maxBytes) {
     return refuse('oversized', `${payload.byteLength} bytes exceeds the limit of ${ctx.maxBytes}`);
   }
@@ -150,7 +210,10 @@ export function decodeInbound(payload: Uint8Array, role: TopicRole, ctx: DecodeC
   }
   const envelope = envelopeSchema.safeParse(raw);
   if (!envelope.success) return refuse('invalidEnvelope', firstIssue(envelope.error));
-  const { k, id, f, t, c, g, b } = envelope.data;
+  const opened = unseal(envelope.data, topic, ctx.seal);
+  if (!opened.ok) return opened;
+  const b = opened.body;
+  const { k, id, f, t, c, g } = envelope.data;
   if (c !== ctx.cluster) return refuse('wrongCluster', `cluster ${JSON.stringify(c)}`);
   if (foreignGroup(ctx.group ?? '', g, k)) {
     const group = g as string;

@@ -6,8 +6,11 @@ import type { Topics } from './mqtt-topics.js';
 
 /** What a {@link MqttConnection} tells its owner. */
 export interface ConnectionEvents {
-  /** A publish arrived on one of the subscribed topics. */
-  onPayload(topic: string, payload: Uint8Array): void;
+  /**
+   * A publish arrived on one of the subscribed topics; `retained` when the broker delivered it
+   * from its retained store (MQTT 3.1.1 §3.3.1.3) rather than as it was published.
+   */
+  onPayload(topic: string, payload: Uint8Array, retained: boolean): void;
   /** Connected and subscribed; `reconnected` is false the first time. */
   onReady(reconnected: boolean): void;
   /** A connection that was ready dropped; mqtt.js is reconnecting. */
@@ -99,7 +102,9 @@ export class MqttConnection {
     client.on('reconnect', () => config.logger?.('debug', 'MQTT reconnecting', { url: config.url }));
     // Without an 'error' listener, EventEmitter would throw it into the process.
     client.on('error', (err) => config.logger?.('warn', 'MQTT client error', { error: err.message }));
-    client.on('message', (topic, payload) => this.events.onPayload(topic, payload));
+    client.on('message', (topic, payload, packet) =>
+      this.events.onPayload(topic, payload, packet.retain === true),
+    );
 
     try {
       await opened;

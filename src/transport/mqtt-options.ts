@@ -1,6 +1,7 @@
 import type { IClientOptions } from 'mqtt';
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
+import { type GroupKeyInput, groupKeyProblem, parseGroupKey } from './group-key.js';
 import { firstIssue } from './mqtt-codec.js';
 import { nameProblem, rootProblem } from './mqtt-topics.js';
 
@@ -46,6 +47,14 @@ export interface MqttTransportOptions {
    * group are dropped (docs/protocol.md §3). Default `''`: no group yet, accept every group.
    */
   group?: string;
+  /**
+   * The group's shared secret, 32 bytes (or 64 hex digits, or base64): every envelope is sealed
+   * with it and every envelope received must be sealed with it (docs/security.md, "Sealed
+   * envelopes"). Default: none; the group is then only as private as the broker's ACLs make it.
+   */
+  groupKey?: GroupKeyInput;
+  /** Keys that still open envelopes during a key rotation, but never seal; needs `groupKey`. */
+  previousGroupKeys?: readonly GroupKeyInput[];
   username?: string;
   password?: string;
   /** TLS settings for `mqtts:`, `ssl:` and `wss:` URLs; see {@link MqttTlsOptions}. */
@@ -95,6 +104,8 @@ export interface MqttConfig {
   readonly cluster: string;
   readonly root: string;
   readonly group: string;
+  /** Sealing key first, then the keys that only open; empty without a group key. */
+  readonly groupKeys: readonly Uint8Array[];
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: MqttTlsOptions | undefined;
@@ -139,6 +150,11 @@ const tlsSchema = z
   })
   .refine((t) => (t.cert === undefined) === (t.key === undefined), 'cert and key go together');
 
+const groupKeySchema = z.custom<GroupKeyInput>().superRefine((key, ctx) => {
+  const problem = groupKeyProblem(key);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const positiveMs = z.int('must be an integer').min(1, 'must be at least 1').max(2_147_483_647);
 
 const optionsSchema = z
@@ -154,6 +170,8 @@ const optionsSchema = z
     cluster: named(nameProblem).optional(),
     root: named(rootProblem).optional(),
     group: z.string().max(64, 'must be at most 64 characters').optional(),
+    groupKey: groupKeySchema.optional(),
+    previousGroupKeys: z.array(groupKeySchema).max(8, 'must hold at most 8 keys').optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     tls: tlsSchema.optional(),
@@ -180,6 +198,9 @@ const optionsSchema = z
       .optional(),
   })
   .superRefine((o, ctx) => {
+    if (o.previousGroupKeys !== undefined && o.previousGroupKeys.length > 0 && o.groupKey === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['previousGroupKeys'], message: 'needs groupKey' });
+    }
     const chunk = o.snapshotChunkBytes ?? 256 * KiB;
     const max = o.maxMessageBytes ?? 8 * MiB;
     if (chunk + ENVELOPE_OVERHEAD_BYTES > max) {
@@ -205,6 +226,10 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     cluster: o.cluster ?? 'default',
     root: o.root ?? 'mqtt-raft',
     group: o.group ?? '',
+    groupKeys:
+      o.groupKey === undefined
+        ? []
+        : [o.groupKey, ...(o.previousGroupKeys ?? [])].map((key) => parseGroupKey(key)),
     username: o.username,
     password: o.password,
     // The schema checked the shape; the caller's object is kept as given (PEM can be large).

@@ -38,7 +38,12 @@ export const envelopeSchema = z.object({
   c: z.string(),
   /** Group id (docs/protocol.md §3); absent or '' from a member that has none yet. */
   g: groupIdSchema.optional(),
-  b: z.unknown(),
+  /** Required unless sealed (checked with the seal, see mqtt-codec.ts). */
+  b: z.unknown().optional(),
+  /** Sealed envelopes (docs/protocol.md §3): sender incarnation, counter, sealed body in place of `b`. */
+  s: bytes.optional(),
+  n: z.int().min(1).optional(),
+  x: bytes.optional(),
 });
 
 /** A decoded, valid envelope. */

@@ -14,10 +14,12 @@ import { ForwardCalls, serveForward } from './mqtt-forward.js';
 import { describe, type MqttLink } from './mqtt-link.js';
 import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
 import { Presence } from './mqtt-presence.js';
+import { EnvelopeSeal } from './mqtt-seal.js';
 import { refuseTransfer, SnapshotReceive, transferLimitProblem } from './mqtt-snapshot-receive.js';
 import { SnapshotSend } from './mqtt-snapshot-send.js';
 import { countDrop, type MqttTransportStats, newStats } from './mqtt-stats.js';
 import { clientIdOf, isValidName, Topics } from './mqtt-topics.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import type {
   ForwardOptions,
   ForwardRequest,
@@ -27,6 +29,15 @@ import type {
 } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'closed';
+
+/** Drops that mean someone on the broker is forging or replaying (or holds another key). */
+const SUSPICIOUS: ReadonlySet<string> = new Set([
+  'badSeal',
+  'replayed',
+  'staleIncarnation',
+  'unsealed',
+  'sealedWithoutKey',
+]);
 
 /**
  * A {@link Transport} over an MQTT 3.1.1 broker (docs/protocol.md has the wire protocol).
@@ -58,6 +69,12 @@ export class MqttTransport implements Transport {
   private readonly receiving = new Map<string, SnapshotReceive>();
   private readonly presence: Presence;
   private discovery: Discovery;
+  /** With a group key: seals what we send, opens (and refuses replays of) what we receive. */
+  private readonly seal: EnvelopeSeal | null;
+  /** For drops a sender can cause at will (forgeries, replays, retained messages). */
+  private readonly suspicious: RateLimitedLog;
+  /** True for a transport that only probes (it says nothing about the group's security). */
+  private probeOnly = false;
 
   /**
    * Connects a transport that only probes (it takes no traffic and answers no probe), asks which
@@ -66,6 +83,7 @@ export class MqttTransport implements Transport {
    */
   static async probeCluster(options: MqttTransportOptions, windowMs: number): Promise<ProbeResult> {
     const transport = new MqttTransport(options);
+    transport.probeOnly = true;
     transport.discovery = new Discovery(
       transport.link,
       transport.token,
@@ -87,6 +105,8 @@ export class MqttTransport implements Transport {
     this.config = resolveOptions(options);
     this.localId = this.config.localId;
     this.topics = new Topics(this.config.root, this.config.cluster, this.localId);
+    this.seal = this.config.groupKeys.length > 0 ? new EnvelopeSeal(this.config.groupKeys) : null;
+    this.suspicious = new RateLimitedLog(this.config.logger);
     this.link = {
       localId: this.localId,
       cluster: this.config.cluster,
@@ -131,7 +151,7 @@ export class MqttTransport implements Transport {
     this.state = 'starting';
     this.handler = handler;
     const connection = new MqttConnection(this.config, this.topics, this.clientId, {
-      onPayload: (topic, payload) => this.onPayload(topic, payload),
+      onPayload: (topic, payload, retained) => this.onPayload(topic, payload, retained),
       onReady: (reconnected) => this.onReady(reconnected),
       onLost: () => this.onLost(),
     });
@@ -148,6 +168,13 @@ export class MqttTransport implements Transport {
     }
     if (this.state !== 'starting') throw new RaftError('SHUTDOWN', `transport ${this.localId} was closed`);
     this.state = 'running';
+    if (this.seal === null && !this.probeOnly) {
+      this.config.logger?.(
+        'warn',
+        'no group key: the group is unauthenticated; any client of the broker can read, forge and replay its messages unless broker ACLs confine its topics (docs/security.md)',
+        { localId: this.localId, cluster: this.config.cluster },
+      );
+    }
     this.presence.announce();
   }
 
@@ -174,9 +201,14 @@ export class MqttTransport implements Transport {
       this.drop('congested', message.to);
       return;
     }
+    const topic = this.topics.inboxOf(message.to);
     let payload: Uint8Array;
     try {
-      payload = encodeEnvelope(messageEnvelope(this.config.cluster, message), this.config.group);
+      payload = encodeEnvelope(
+        messageEnvelope(this.config.cluster, message),
+        this.config.group,
+        this.sealing(topic),
+      );
     } catch (err) {
       this.drop('unencodable', message.to, describe(err));
       return;
@@ -187,7 +219,7 @@ export class MqttTransport implements Transport {
     }
     this.stats.sent++;
     this.connection
-      .publish(this.topics.inboxOf(message.to), payload, 0)
+      .publish(topic, payload, 0)
       .catch((err: unknown) => this.drop('publishFailed', message.to, describe(err)));
   }
 
@@ -282,7 +314,7 @@ export class MqttTransport implements Transport {
     if (connection === null) return Promise.reject(new Error('not connected'));
     let payload: Uint8Array;
     try {
-      payload = encodeEnvelope(envelope, this.config.group);
+      payload = encodeEnvelope(envelope, this.config.group, this.sealing(topic));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -308,21 +340,40 @@ export class MqttTransport implements Transport {
     for (const t of this.receiving.values()) t.fail(lost('snapshot'));
   }
 
-  private onPayload(topic: string, payload: Uint8Array): void {
+  private sealing(topic: string): { seal: EnvelopeSeal; topic: string } | undefined {
+    return this.seal === null ? undefined : { seal: this.seal, topic };
+  }
+
+  private onPayload(topic: string, payload: Uint8Array, retained: boolean): void {
     const handler = this.handler;
     if (handler === null) return;
+    // Members never retain; a retained message is someone else's, or an old one replayed to us.
+    if (retained) {
+      this.dropSuspicious('retained', topic, 'the broker delivered a retained message');
+      return;
+    }
     const role = this.topics.roleOf(topic);
     if (role === null) {
       this.drop('wrongTopic', topic);
       return;
     }
-    const result = decodeInbound(payload, role, {
-      cluster: this.config.cluster,
-      group: this.config.group,
-      localId: this.localId,
-      maxBytes: this.config.maxMessageBytes,
-    });
+    const result = decodeInbound(
+      payload,
+      role,
+      {
+        cluster: this.config.cluster,
+        group: this.config.group,
+        localId: this.localId,
+        maxBytes: this.config.maxMessageBytes,
+        seal: this.seal ?? undefined,
+      },
+      topic,
+    );
     if (!result.ok) {
+      if (SUSPICIOUS.has(result.reason)) {
+        this.dropSuspicious(result.reason, topic, result.detail);
+        return;
+      }
       if (result.foreign !== undefined) {
         // Counted quietly as a drop; Discovery reports the second group loudly, at a bounded rate.
         this.drop(result.reason, topic, result.detail);
@@ -352,6 +403,11 @@ export class MqttTransport implements Transport {
         const envelope = { id: inbound.id, from: inbound.from, broadcast: inbound.to === null };
         // Our own broadcast comes back to us: only other members answer it.
         if (envelope.broadcast && inbound.from === this.localId) return;
+        // A member speaks only for itself: the leader's dedupe and the origin's answers are keyed by it.
+        if (inbound.body.origin !== inbound.from) {
+          this.dropSuspicious('forgedOrigin', inbound.from, `a forward of ${inbound.body.origin}'s request`);
+          return;
+        }
         void serveForward(this.link, this.stats, handler, { ...envelope, request: inbound.body });
         return;
       }
@@ -421,6 +477,12 @@ export class MqttTransport implements Transport {
           this.drop('lateResponse', inbound.from);
         return;
     }
+  }
+
+  /** Counts a drop that a sender on the broker may cause at will, and logs it at a bounded rate. */
+  private dropSuspicious(reason: string, peer: string, detail: string): void {
+    countDrop(this.stats, undefined, reason, {});
+    this.suspicious.log('warn', reason, `dropped (${reason})`, { localId: this.localId, peer, detail });
   }
 
   private drop(reason: string, peer: string, detail?: string, level: 'debug' | 'warn' = 'debug'): void {

@@ -74,7 +74,8 @@ describe('leader forwarding', () => {
     const sender = c.network.transport(followers[0] as string);
     const request: ForwardRequest = {
       kind: 'apply',
-      origin: 'client-x',
+      // A member speaks only for itself (the leader refuses a forward whose origin is not its sender).
+      origin: followers[0] as string,
       incarnation: 'i1',
       seq: 1,
       data: encoder.encode('dup=1'),

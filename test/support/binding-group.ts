@@ -25,10 +25,18 @@ export class BindingGroup {
   /** Where each member connects; the group's broker unless said otherwise in {@link open}. */
   private readonly urls = new Map<string, string>();
 
-  private constructor(readonly broker: TestBroker) {}
+  private constructor(
+    readonly broker: TestBroker,
+    /** Options every member opens with (before the `extra` of {@link open}). */
+    private readonly defaults: Partial<BindingOptions>,
+  ) {}
 
-  static async create(kind: BrokerKind = 'aedes'): Promise<BindingGroup> {
-    return new BindingGroup(await startTestBroker(kind));
+  static async create(
+    kind: BrokerKind = 'aedes',
+    defaults: Partial<BindingOptions> = {},
+    brokerOptions: Parameters<typeof startTestBroker>[1] = {},
+  ): Promise<BindingGroup> {
+    return new BindingGroup(await startTestBroker(kind, brokerOptions), defaults);
   }
 
   /** Creates and opens a member (the first with `bootstrap`), on `broker` when given, else the group's. */
@@ -41,6 +49,7 @@ export class BindingGroup {
       cluster: this.cluster,
       store: join(this.dirs.get(id) as string, 'db'),
       ...FAST_BINDING,
+      ...this.defaults,
       ...extra,
     });
     await binding.open();

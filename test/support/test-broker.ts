@@ -1,6 +1,6 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { type BrokerOptions, type RunningBroker, startBroker } from '../../broker/index.js';
 import { Mosquitto } from './mosquitto.js';
 
 /** The brokers the MQTT integration tests run on. */
@@ -26,7 +26,14 @@ export interface TestBroker extends RestartableBroker {
 }
 
 /** Starts the embedded aedes broker, or a mosquitto process, on a free port of 127.0.0.1. */
-export async function startTestBroker(kind: BrokerKind): Promise<TestBroker> {
+/**
+ * Starts a broker of `kind`. `aedesOptions` loosens the embedded broker's defaults, for tests
+ * that play a permissive shared broker (for example one that keeps retained messages).
+ */
+export async function startTestBroker(
+  kind: BrokerKind,
+  aedesOptions: Pick<BrokerOptions, 'allowRetain'> = {},
+): Promise<TestBroker> {
   if (kind === 'mosquitto') {
     const m = await Mosquitto.start();
     return {
@@ -39,7 +46,7 @@ export async function startTestBroker(kind: BrokerKind): Promise<TestBroker> {
       close: () => m.close(),
     };
   }
-  return AedesBroker.start();
+  return AedesBroker.start(aedesOptions);
 }
 
 class AedesBroker implements TestBroker {
@@ -47,14 +54,17 @@ class AedesBroker implements TestBroker {
   readonly url: string;
   readonly port: number;
 
-  private constructor(private running: RunningBroker | null) {
+  private constructor(
+    private running: RunningBroker | null,
+    private readonly options: Pick<BrokerOptions, 'allowRetain'> = {},
+  ) {
     if (running === null) throw new Error('no broker');
     this.url = running.url;
     this.port = running.port;
   }
 
-  static async start(): Promise<AedesBroker> {
-    return new AedesBroker(await startBroker({ host: '127.0.0.1', port: 0 }));
+  static async start(options: Pick<BrokerOptions, 'allowRetain'> = {}): Promise<AedesBroker> {
+    return new AedesBroker(await startBroker({ host: '127.0.0.1', port: 0, ...options }), options);
   }
 
   get aedes(): RunningBroker | null {
@@ -67,7 +77,7 @@ class AedesBroker implements TestBroker {
   }
 
   async startAgain(): Promise<void> {
-    this.running = await startBroker({ host: '127.0.0.1', port: this.port });
+    this.running = await startBroker({ host: '127.0.0.1', port: this.port, ...this.options });
   }
 
   close(): Promise<void> {
