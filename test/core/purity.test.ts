@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { codeOf, sourceFiles } from '../support/source-files.js';
 
 const CORE = join(import.meta.dirname, '../../src/core');
 
@@ -18,21 +18,8 @@ const FORBIDDEN: ReadonlyArray<[string, RegExp]> = [
   ['a timer', /\b(setTimeout|setInterval|setImmediate|queueMicrotask|performance|process)\b/],
 ];
 
-function coreFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? coreFiles(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
-  );
-}
-
-/** Source text without comments, so prose about timers or dates does not count. */
-function code(path: string): string {
-  return readFileSync(path, 'utf8')
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/\/\/.*$/gm, '');
-}
-
 describe('src/core purity', () => {
-  const files = coreFiles(CORE);
+  const files = sourceFiles(CORE);
 
   it('has source files to check', () => {
     expect(files.length).toBeGreaterThan(5);
@@ -41,7 +28,7 @@ describe('src/core purity', () => {
   it.each(files.map((f) => [f.slice(CORE.length + 1), f]))(
     '%s uses no I/O, clock, timers or randomness',
     (_, file) => {
-      const text = code(file);
+      const text = codeOf(file);
       const found = FORBIDDEN.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
       expect(found).toEqual([]);
     },

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { codeOf, sourceFiles } from '../support/source-files.js';
 
 const SRC = join(import.meta.dirname, '../../src');
 
@@ -11,21 +11,12 @@ const SRC = join(import.meta.dirname, '../../src');
 const DIRECT_TIME =
   /(?<![.\w])(setTimeout|setInterval|setImmediate|clearTimeout|clearInterval)\s*\(|\bDate\.now\b|\bnew Date\b|\bperformance\.now\b/;
 
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
-  );
-}
-
-/** Source text without comments, so prose about timers does not count. */
-function code(path: string): string {
-  return readFileSync(path, 'utf8')
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/\/\/.*$/gm, '');
-}
-
 describe('time goes through the injected clock', () => {
-  const checked = [...files(join(SRC, 'node')), ...files(join(SRC, 'binding')), join(SRC, 'retry.ts')];
+  const checked = [
+    ...sourceFiles(join(SRC, 'node')),
+    ...sourceFiles(join(SRC, 'binding')),
+    join(SRC, 'retry.ts'),
+  ];
 
   it('has files to check', () => {
     expect(checked.length).toBeGreaterThan(10);
@@ -34,7 +25,7 @@ describe('time goes through the injected clock', () => {
   it.each(checked.map((f) => [f.slice(SRC.length + 1), f]))(
     '%s uses no global timer or clock',
     (_name, path) => {
-      const lines = code(path)
+      const lines = codeOf(path)
         .split('\n')
         .map((line, i) => [i + 1, line] as const)
         .filter(([, line]) => DIRECT_TIME.test(line));
