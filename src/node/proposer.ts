@@ -54,6 +54,8 @@ export interface ProposerContext {
    * unknown outcome for the sender.
    */
   readonly forwardedTimeoutMs: number;
+  /** How long an attempt of an idempotent call waits for an answer before it is sent again. */
+  readonly resendAfterMs: number;
   /** Calls `listener` on every change of the leader known here; returns a function that stops it. */
   readonly onLeaderChange: (listener: (leader: NodeId | null) => void) => () => void;
 }
@@ -177,7 +179,13 @@ export class Proposer {
           : route.local(attempt);
       }
       const hint = previous?.code === 'NOT_LEADER' ? previous.leader : null;
-      return this.forward(route.what, route.request(ids), hint ?? ctx.leader(), attempt);
+      // A lost request or answer would otherwise hold an idempotent call until its deadline: it
+      // is sent again after a while, with the same ids, so the leader joins it to the first
+      // attempt if that one arrived.
+      const bounded = route.idempotent
+        ? withSignal({ timeoutMs: Math.min(remainingMs, ctx.resendAfterMs) }, options.signal)
+        : attempt;
+      return this.forward(route.what, route.request(ids), hint ?? ctx.leader(), bounded);
     });
   }
 

@@ -185,6 +185,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       run: (task) => this.run(task),
       proposals: this.proposals,
       retry: this.retryDefaults,
+      resendAfterMs: this.resendAfterMs(),
       forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
       onLeaderChange: (listener) => this.leaderWatch.watch(listener),
     });
@@ -308,7 +309,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
    */
   readIndex(options: CallOptions = {}): Promise<number> {
     const policy = callPolicy('readIndex', options, this.retryDefaults, true);
-    return retry(policy, ({ remainingMs }) => this.readIndexOnce({ ...options, timeoutMs: remainingMs }));
+    // A lost request or answer must not cost the whole deadline: each round waits a bounded time.
+    return retry(policy, ({ remainingMs }) =>
+      this.readIndexOnce({ ...options, timeoutMs: Math.min(remainingMs, this.resendAfterMs()) }),
+    );
   }
 
   /** One ReadIndex round: fails with `LEADERSHIP_LOST` when the leader cannot confirm it. */
@@ -403,6 +407,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
   }
 
   // --- the loop -------------------------------------------------------------------------------
+
+  /** Two election timeouts: by then a request was lost, or a new leader is known. */
+  private resendAfterMs(): number {
+    return 2 * this.config.electionTimeout;
+  }
 
   private defaultTimeout(): number {
     return 10 * this.config.electionTimeout;

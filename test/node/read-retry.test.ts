@@ -41,4 +41,26 @@ describe('linearizable reads across an election', () => {
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'LEADERSHIP_LOST' });
   });
+
+  it('a read whose request is lost is asked again, well before its deadline', async () => {
+    cluster = await NodeCluster.start(['a', 'b', 'c']);
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    const follower = ['a', 'b', 'c'].find((id) => id !== leader) as string;
+    await waitFor(() => c.raft(follower).leader() === leader, 5000, `${follower} to know the leader`);
+    let dropped = 0;
+    const stop = c.network.filter((m) => {
+      if (m.type !== 'readIndexRequest' || dropped > 0) return true;
+      dropped++;
+      return false;
+    });
+    // With one try per call, the lost request would hold the read until this deadline, past the test's.
+    const read = await c
+      .raft(follower)
+      .readIndex({ timeoutMs: 60_000 })
+      .catch((err: unknown) => err);
+    stop();
+    expect(dropped).toBe(1);
+    expect(typeof read).toBe('number');
+  });
 });
