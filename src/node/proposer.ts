@@ -201,21 +201,31 @@ export class Proposer {
     options: CallOptions,
   ): Promise<Outcome> {
     const { transport } = this.ctx;
-    const retryDelayMs = this.ctx.retry.minDelayMs;
     const to = target === this.ctx.id ? null : target;
     if (to === null) {
-      // Broadcasts are answered only by a leader (or a server that knows it): keep them short so
-      // a new leader's hint is used soon. No answer is taken as "no leader took it": a leader
-      // that did and is slow is joined by the next broadcast, which carries the same ids; only a
-      // change of leader in between could perform the request twice.
-      const timeoutMs = Math.min(options.timeoutMs ?? retryDelayMs, 4 * retryDelayMs);
-      return transport.forward(null, request, withSignal({ timeoutMs }, options.signal)).then(
-        (answer) => settle(answer),
-        (err: unknown) => {
-          if (!isRaftError(err, 'TIMEOUT') || options.signal?.aborted === true) throw err;
-          throw new RaftError('TIMEOUT', `${what}: no leader answered`, { retryable: true });
-        },
-      );
+      // Broadcasts are answered only by a leader (or a server that knows it). One waits until an
+      // answer, a leader becoming known here (then the call goes to it), or a resend: a slow
+      // broker must not make every broadcast give up before its answer can arrive. No answer is
+      // taken as "no leader took it": a leader that did and is slow is joined by the next
+      // attempt, which carries the same ids; only a change of leader in between could perform
+      // the request twice.
+      const timeoutMs = Math.min(options.timeoutMs ?? this.ctx.resendAfterMs, this.ctx.resendAfterMs);
+      const known = new AbortController();
+      const stop = this.ctx.onLeaderChange((leader) => {
+        if (leader !== null) known.abort();
+      });
+      const signal =
+        options.signal === undefined ? known.signal : AbortSignal.any([options.signal, known.signal]);
+      return transport
+        .forward(null, request, { timeoutMs, signal })
+        .then(
+          (answer) => settle(answer),
+          (err: unknown) => {
+            if (!isRaftError(err, 'TIMEOUT') || options.signal?.aborted === true) throw err;
+            throw new RaftError('TIMEOUT', `${what}: no leader answered`, { retryable: true, cause: err });
+          },
+        )
+        .finally(stop);
     }
     return this.whileLeaderIs(to, what, options, (o) =>
       transport.forward(to, request, { timeoutMs: o.timeoutMs ?? 0, ...signalOf(o) }).then(settle),

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -37,8 +38,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
+/** One group key for every member these tests start: their envelopes are sealed, and no member warns. */
+const GROUP_KEY = randomBytes(32).toString('hex');
+
 function runCli(args: string[]): Cli {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, MQTT_RAFT_GROUP_KEY: GROUP_KEY };
   delete env.MQTT_RAFT_CONTROL;
   return spawnCli(children, 'src/cli/main.ts', args, env);
 }
