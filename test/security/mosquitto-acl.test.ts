@@ -1,12 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect as connectTcp, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RaftBinding } from '../../src/index.js';
+import { accepts, mosquittoBinary } from '../support/mosquitto.js';
+import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 import {
   closeGroup,
@@ -30,32 +30,12 @@ import {
  * stop); it is meant to be folded into a shared test/support/mosquitto.ts.
  */
 
-const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+const MOSQUITTO = mosquittoBinary() ?? undefined;
 const WITNESS = 'witness';
 
 let dir: string;
 let mosquitto: ChildProcess | null = null;
 let url: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectTcp(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** The fenced block between the acl_file markers of docs/security.md. */
 async function documentedAclFile(): Promise<string> {

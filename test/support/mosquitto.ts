@@ -37,7 +37,8 @@ export function mosquittoBinary(): string | null {
   return binaryPath;
 }
 
-function accepts(port: number): Promise<boolean> {
+/** True once something accepts TCP connections on 127.0.0.1:`port`. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port }, () => {
       socket.destroy();

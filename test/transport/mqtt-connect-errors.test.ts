@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { RaftBinding } from '../../src/binding/index.js';
 import { isRaftError, type RaftError } from '../../src/errors.js';
 import { MqttTransport, type MqttTransportOptions } from '../../src/transport/index.js';
+import { freePort } from '../support/ports.js';
 import { RecordingHandler } from '../support/recording-handler.js';
 
 /**
@@ -48,14 +48,7 @@ async function failure(options: Partial<MqttTransportOptions> & { url: string })
 }
 
 /** A port nothing listens on: the OS's choice for a server that is closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
+const closedPort = freePort;
 
 describe('a failed first connection is reported at once with its cause', () => {
   it('refused: nothing listens on the port', async () => {
