@@ -10,7 +10,7 @@ import { catchup } from './catchup.js';
 import { Cluster } from './cluster.js';
 import { failover } from './failover.js';
 import { latency } from './latency.js';
-import { throughput } from './throughput.js';
+import { type ThroughputOptions, throughput } from './throughput.js';
 import { killAll, type Result } from './util.js';
 
 const STEPS = ['baselines', 'throughput', 'latency', 'failover', 'catchup', 'five'] as const;
@@ -99,23 +99,24 @@ async function run(): Promise<void> {
   if (!quick && steps.has('five')) await fiveMembers();
 }
 
+/** The throughput step's options, the same for the plain and the sealed group. */
+function throughputOptions(): ThroughputOptions {
+  return {
+    concurrencies: concurrencyOverride ?? (quick ? [1, 16, 128] : [1, 16, 128, 1024]),
+    durationMs: quick ? 1500 : 5000,
+    valueBytes: 256,
+    vias: ['leader', 'follower'],
+    rawPipelinedRps: metric('raw_pipelined_rps'),
+  };
+}
+
 async function threeMembers(): Promise<void> {
   progress('starting 3 members');
   const cluster = await Cluster.start(3);
   try {
     if (steps.has('throughput')) {
       progress('throughput');
-      await throughput(
-        cluster,
-        {
-          concurrencies: concurrencyOverride ?? (quick ? [1, 16, 128] : [1, 16, 128, 1024]),
-          durationMs: quick ? 1500 : 5000,
-          valueBytes: 256,
-          vias: ['leader', 'follower'],
-          rawPipelinedRps: metric('raw_pipelined_rps'),
-        },
-        report,
-      );
+      await throughput(cluster, throughputOptions(), report);
     }
     if (steps.has('latency')) {
       progress('latency at 1000 proposals/s');
@@ -161,19 +162,7 @@ async function sealedThreeMembers(): Promise<void> {
   const cluster = await Cluster.start(3, { sealed: true });
   try {
     progress('throughput, sealed');
-    await throughput(
-      cluster,
-      {
-        concurrencies: concurrencyOverride ?? (quick ? [1, 16, 128] : [1, 16, 128, 1024]),
-        durationMs: quick ? 1500 : 5000,
-        valueBytes: 256,
-        vias: ['leader', 'follower'],
-        rawPipelinedRps: metric('raw_pipelined_rps'),
-        sealed: true,
-        unsealedRps,
-      },
-      report,
-    );
+    await throughput(cluster, { ...throughputOptions(), sealed: true, unsealedRps }, report);
   } finally {
     await cluster.stop();
   }
