@@ -140,6 +140,7 @@ export class RaftBinding {
       storage,
       transport,
       clock: this.clock,
+      logger: o.logger,
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
     });
     const raft = this.raft;
@@ -186,11 +187,11 @@ export class RaftBinding {
       url: o.broker,
       cluster: o.cluster,
       connectTimeoutMs,
+      logger: o.logger,
     };
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
     if (o.tls !== undefined) options.tls = o.tls;
-    if (o.logger !== undefined) options.logger = o.logger;
     return { ...options, ...groupKeyOptions(o) };
   }
 

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type BindingOptions, RaftBinding } from '../binding/index.js';
 import { isRaftError } from '../errors.js';
+import { silentLogger } from '../logger.js';
 import { GROUP_KEY_ENV, groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
 import { memberControlPath, msOption, parseCommandArgs, stringOption } from './args.js';
 import { CliError, UsageError } from './cli-error.js';
@@ -75,8 +76,9 @@ ${CONNECTION_OPTIONS_USAGE}
       cluster,
       store: data === undefined ? '' : resolve(data),
       // Errors only (a duplicate id, a second group): warnings are per dropped message.
-      logger: (level, message) => {
-        if (level === 'error') console.error(`mqtt-raft node ${id}: error: ${message}`);
+      logger: {
+        ...silentLogger,
+        error: (_, message) => console.error(`mqtt-raft node ${id}: error: ${message}`),
       },
     };
     if (values.bootstrap === true) options.bootstrap = true;
