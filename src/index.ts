@@ -8,6 +8,7 @@ export * from './core/index.js';
 export { isRaftError, RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.js';
 export type { Fsm, FsmSnapshot } from './fsm.js';
 export { type Logger, type LogLevel, silentLogger } from './logger.js';
+export * from './metrics/index.js';
 export * from './node/index.js';
 export * from './storage/index.js';
 export * from './transport/index.js';

@@ -2,6 +2,7 @@ import { type Clock, sleep, systemClock } from '../clock.js';
 import { isVoter } from '../core/configuration.js';
 import type { Configuration } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
+import type { RaftMetrics } from '../metrics/raft-metrics.js';
 import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
@@ -59,6 +60,8 @@ export class RaftBinding {
   private transport: Transport | null = null;
   private members = new Set<string>();
   private readonly membershipObservers = new Set<ObserverQueue<MembershipChange>>();
+  /** Stops reporting to `options.metrics`. */
+  private stopMetrics = (): void => undefined;
 
   private readonly clock: Clock;
 
@@ -144,6 +147,7 @@ export class RaftBinding {
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
     });
     const raft = this.raft;
+    if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, raft, transport);
     this.members = membersOf(raft.getCommittedConfiguration().configuration);
     raft.on('configurationCommitted', ({ configuration }) => this.membershipCommitted(configuration));
     // A new group elects its only member at once: wait, so proposals right after open() work.
@@ -363,6 +367,7 @@ export class RaftBinding {
   private async teardown(): Promise<void> {
     this.fsm.closeObservers();
     for (const queue of [...this.membershipObservers]) queue.close();
+    this.stopMetrics();
     await this.raft?.shutdown().catch(() => undefined);
     this.raft = null;
     await this.storage?.close().catch(() => undefined);
@@ -421,6 +426,11 @@ function groupKeyOptions(
   }
   const [first, ...previous] = groupKeysFromEnv() ?? [];
   return first === undefined ? {} : { groupKey: first, previousGroupKeys: previous };
+}
+
+/** Reports `raft`, and `transport` when it is an MQTT one, into `metrics`; returns the stop function. */
+function observeMember(metrics: RaftMetrics, raft: Raft, transport: Transport): () => void {
+  return metrics.observe(transport instanceof MqttTransport ? { raft, transport } : { raft });
 }
 
 /** An async iterable that rejects at once. */
