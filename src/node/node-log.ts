@@ -46,6 +46,12 @@ export class NodeLog {
         leader === null ? `no leader known (term ${term})` : `leader is ${leader} (term ${term})`,
       ),
     );
+    ctx.on('peerChange', ({ configuration, index }) =>
+      this.logger.debug(
+        { localId: id, index, servers: configuration.servers.map((s) => ({ ...s })) },
+        `membership in force from ${index} (not committed yet): ${describe(configuration)}`,
+      ),
+    );
     ctx.on('configurationCommitted', ({ configuration, index }) =>
       this.logger.info(
         { localId: id, index, servers: configuration.servers.map((s) => ({ ...s })) },

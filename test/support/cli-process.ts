@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 /** The repository root: CLI scripts are spawned from there. */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,4 +48,28 @@ export function spawnCli(
 export function killChildren(children: ChildProcess[]): void {
   for (const child of children.splice(0))
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Resolves with the exit code, failing instead of hanging when the process has not exited within `timeoutMs`. */
+export async function exitOf(cli: Cli, timeoutMs: number): Promise<number | null> {
+  await waitFor(
+    () => cli.child.exitCode !== null || cli.child.signalCode !== null,
+    timeoutMs,
+    `the process to exit (stdout: ${cli.stdout}, stderr: ${cli.stderr})`,
+  );
+  return cli.exit;
+}
+
+/** Waits until stdout matches `pattern` and returns the match; fails if the process exits first. */
+export async function stdoutMatch(
+  cli: Cli,
+  pattern: RegExp,
+  timeoutMs: number,
+  what: string,
+): Promise<RegExpExecArray> {
+  await waitFor(() => pattern.test(cli.stdout) || cli.child.exitCode !== null, timeoutMs, what);
+  const match = pattern.exec(cli.stdout);
+  if (match === null)
+    throw new Error(`${what}: the process exited; stdout: ${cli.stdout}; stderr: ${cli.stderr}`);
+  return match;
 }
