@@ -5,7 +5,7 @@ import { type BindingOptions, RaftBinding } from '../binding/index.js';
 import { isRaftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { RaftMetrics } from '../metrics/index.js';
-import { GROUP_KEY_ENV, groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
+import { groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
 import { memberControlPath, msOption, type OptionValues, parseCommandArgs, stringOption } from './args.js';
 import { CliError, UsageError } from './cli-error.js';
 import type { Command } from './command.js';
@@ -169,7 +169,7 @@ async function memberOptions(
   if (metrics !== null) options.metrics = metrics;
   if (values.bootstrap === true) options.bootstrap = true;
   Object.assign(options, await connectionSettings(values));
-  Object.assign(options, await groupKeyOption(stringOption(values, 'key-file'), logger));
+  Object.assign(options, await groupKeyOption(stringOption(values, 'key-file')));
   const heartbeatTimeout = msOption(values, 'heartbeat-timeout');
   if (heartbeatTimeout !== undefined) options.heartbeatTimeout = heartbeatTimeout;
   const electionTimeout = msOption(values, 'election-timeout');
@@ -194,8 +194,8 @@ async function serveMetrics(
   }
 }
 
-/** The key options from `--key-file`, else from the environment (the binding reads it), else a warning. */
-async function groupKeyOption(keyFile: string | undefined, logger: Logger): Promise<Partial<BindingOptions>> {
+/** The key options from `--key-file`, else from the environment (the binding reads it), else none. */
+async function groupKeyOption(keyFile: string | undefined): Promise<Partial<BindingOptions>> {
   let keys: Uint8Array[] | null;
   try {
     keys = keyFile === undefined ? groupKeysFromEnv() : await readGroupKeyFile(keyFile);
@@ -203,12 +203,6 @@ async function groupKeyOption(keyFile: string | undefined, logger: Logger): Prom
     throw new UsageError((err as Error).message);
   }
   const [groupKey, ...previousGroupKeys] = keys ?? [];
-  if (groupKey === undefined) {
-    logger.warn(
-      {},
-      `no group key (--key-file or $${GROUP_KEY_ENV}): anyone who can publish on the group's topics is a member`,
-    );
-    return {};
-  }
-  return { groupKey, previousGroupKeys };
+  // Without a key the transport logs a warning that the group is unauthenticated.
+  return groupKey === undefined ? {} : { groupKey, previousGroupKeys };
 }
