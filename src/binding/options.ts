@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
 import { isLogger, type Logger, silentLogger } from '../logger.js';
-import { RaftMetrics } from '../metrics/raft-metrics.js';
+import type { RaftMetrics } from '../metrics/raft-metrics.js';
 import { type GroupKeyInput, groupKeyProblem } from '../transport/group-key.js';
 import type { MqttTlsOptions } from '../transport/mqtt-options.js';
 
@@ -68,7 +68,13 @@ export const BindingOptionsSchema = z.object({
    * Prometheus metrics of this member's Raft node and MQTT transport (docs/operations.md): the
    * binding reports into it while open. Default: none.
    */
-  metrics: z.custom<RaftMetrics>((v) => v instanceof RaftMetrics, 'must be a RaftMetrics').optional(),
+  // Checked by shape: an instanceof check would load prom-client with every binding.
+  metrics: z
+    .custom<RaftMetrics>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as RaftMetrics).observe === 'function',
+      'must be a RaftMetrics',
+    )
+    .optional(),
   /** How long `close()` may spend handing over leadership and leaving. */
   closeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(5000),
   snapshotInterval: z.number().int().min(5, 'must be at least 5 ms').default(120_000),

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { type BindingOptions, RaftBinding } from '../binding/index.js';
 import { isRaftError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { RaftMetrics } from '../metrics/index.js';
+import type { RaftMetrics } from '../metrics/index.js';
 import { groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
 import { memberControlPath, msOption, type OptionValues, parseCommandArgs, stringOption } from './args.js';
 import { CliError, UsageError } from './cli-error.js';
@@ -81,7 +81,8 @@ ${OBSERVABILITY_OPTIONS_USAGE}
       throw new UsageError((err as Error).message);
     }
 
-    const metrics = metricsAddress === null ? null : new RaftMetrics();
+    // Loaded only when asked for: prom-client adds to every member's start-up otherwise.
+    const metrics = metricsAddress === null ? null : new (await import('../metrics/index.js')).RaftMetrics();
     const options = await memberOptions(values, { id, broker, cluster, data, logger, metrics });
 
     let binding: RaftBinding;

@@ -1,7 +1,13 @@
 /** RaftMetrics: every family, its values, and text that Prometheus's own linter accepts. */
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MqttTransportStats, type RaftEvents, RaftMetrics, type RaftStats } from '../../src/index.js';
+import {
+  type MqttTransportStats,
+  RaftBinding,
+  type RaftEvents,
+  RaftMetrics,
+  type RaftStats,
+} from '../../src/index.js';
 import { TypedEmitter } from '../../src/node/events.js';
 import { newStats } from '../../src/transport/mqtt-stats.js';
 import { BindingGroup, set } from '../support/binding-group.js';
@@ -150,6 +156,27 @@ describe('RaftMetrics on a node whose stats and events the test sets', () => {
     // Without a transport: not connected, and no counts.
     expect(sampleValue(after, 'mqtt_raft_broker_connected')).toBe(0);
     expect(after.get('mqtt_raft_transport_dropped_total')?.samples).toEqual([]);
+  });
+
+  it('is refused by a binding unless it is one, as is a logger without the four methods', () => {
+    const options = { id: 'a', broker: 'mqtt://127.0.0.1:1883' };
+    const refusal = (extra: Record<string, unknown>) => {
+      try {
+        new RaftBinding({ ...options, ...extra });
+        return null;
+      } catch (err) {
+        return err;
+      }
+    };
+    expect(refusal({ metrics: {} })).toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: 'metrics: must be a RaftMetrics',
+    });
+    expect(refusal({ logger: { info: () => undefined } })).toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: 'logger: must have debug, info, warn and error methods',
+    });
+    expect(refusal({ metrics: new RaftMetrics(), logger: console })).toBeNull();
   });
 
   it('observes one node at a time', () => {
