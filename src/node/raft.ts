@@ -111,6 +111,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly reads: ReadWaiters;
   private readonly loop: WorkLoop<RaftCore>;
   private closed = false;
+  private stopping: Promise<void> | null = null;
   private fatal: unknown = null;
   private ticker: ClockTimer | null = null;
   private tickQueued = false;
@@ -238,19 +239,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   }
 
   /** Stops the node: pending calls fail with `SHUTDOWN` (indefinite for accepted proposals). Storage stays open. */
-  async shutdown(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ticker !== null) this.clock.clearInterval(this.ticker);
-    await this.loop.stop();
-    // A leader's last writes may still run: let them finish before the caller closes the store.
-    await this.persister.drained().catch(() => undefined);
-    await this.peerInput.discardHeld();
-    await this.transport.close();
-    const err = new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true });
-    this.proposals.rejectAll(err);
-    this.reads.rejectAll(err);
-    this.transfers.rejectAll(err);
+  shutdown(): Promise<void> {
+    return this.stop(null);
   }
 
   // --- proposals ------------------------------------------------------------------------------
@@ -555,18 +545,56 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- failure --------------------------------------------------------------------------------
 
   /** A storage or FSM failure: stop rather than risk acknowledging what is not durable. */
-  private async failStop(err: unknown): Promise<void> {
-    this.fatal = err;
+  private failStop(err: unknown): Promise<void> {
+    return this.stop({ cause: err });
+  }
+
+  /**
+   * The one way a node stops, asked for (`failure` null) or after a failure. Either way nothing
+   * more is taken, every pending call fails with an indefinite `SHUTDOWN` (an accepted proposal
+   * may still commit through the other members), held snapshots are discarded and the transport
+   * is closed; a shutdown also lets the writes in flight finish before the caller closes the store.
+   */
+  private stop(failure: { cause: unknown } | null): Promise<void> {
+    if (this.stopping !== null) {
+      // A failure while a shutdown waits for the very Ready that failed: that shutdown finishes
+      // the job, and waiting for it here would wait for ourselves.
+      if (failure !== null) {
+        this.fatal ??= failure.cause;
+        return Promise.resolve();
+      }
+      return this.stopping;
+    }
     this.closed = true;
+    if (failure !== null) this.fatal = failure.cause;
     if (this.ticker !== null) this.clock.clearInterval(this.ticker);
-    const message = `the node stopped after a failure: ${(err as Error)?.message ?? err}`;
-    const failure = new RaftError('SHUTDOWN', message, { indefinite: true, cause: err });
-    this.proposals.rejectAll(failure);
-    this.reads.rejectAll(failure);
-    await this.transport.close().catch(() => undefined);
+    this.stopping = (async () => {
+      // After a failure the loop has already stopped itself, from inside the Ready that failed:
+      // waiting for that Ready here would wait for this very call.
+      if (failure === null) await this.loop.stop();
+      const err =
+        failure === null
+          ? new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true })
+          : new RaftError('SHUTDOWN', `the node stopped after a failure: ${describe(failure.cause)}`, {
+              indefinite: true,
+              cause: failure.cause,
+            });
+      this.proposals.rejectAll(err);
+      this.reads.rejectAll(err);
+      this.transfers.rejectAll(err);
+      // A failed store may never answer the writes in flight: only a shutdown waits for them.
+      if (failure === null) await this.persister.drained().catch(() => undefined);
+      await this.peerInput.discardHeld();
+      await this.transport.close().catch(() => undefined);
+    })();
+    return this.stopping;
   }
 
   private shutdownError(): RaftError {
     return new RaftError('SHUTDOWN', 'the node is shut down', { cause: this.fatal ?? undefined });
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
