@@ -52,7 +52,7 @@ export class RaftBinding {
   private readonly options: ResolvedBindingOptions;
   private readonly fsm: RaftFsm;
   /** Numbers proposals so that the FSM applies each once, however often it is re-sent. */
-  private readonly sessions = new ProposalSessions();
+  private readonly sessions: ProposalSessions;
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
   private storage: RaftStorage | null = null;
@@ -74,6 +74,7 @@ export class RaftBinding {
     resolveOptions(this.transportOptions(this.options.startupTimeout));
     this.id = this.options.id;
     this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
+    this.sessions = new ProposalSessions(parts.randomBytes);
   }
 
   /**
@@ -120,6 +121,7 @@ export class RaftBinding {
             clock: this.clock,
             probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
             logger: o.logger,
+            ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
           });
     if (!existing && o.bootstrap) {
       await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
@@ -141,6 +143,7 @@ export class RaftBinding {
       transport,
       clock: this.clock,
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
+      ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
     });
     const raft = this.raft;
     this.members = membersOf(raft.getCommittedConfiguration().configuration);

@@ -3,7 +3,7 @@ import { type Clock, type ClockTimer, systemClock } from '../clock.js';
 import { decodeConfiguration } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
-import type { RandomSource } from '../core/random.js';
+import type { RandomBytes, RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role } from '../core/types.js';
 import { RaftError } from '../errors.js';
@@ -45,6 +45,8 @@ export interface RaftOptions {
   readonly transport: Transport;
   /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
   readonly random?: RandomSource;
+  /** Bytes of this process's incarnation token; defaults to the system's cryptographic generator. */
+  readonly randomBytes?: RandomBytes;
   /** Time and timers; defaults to the system's (a simulation injects its own). */
   readonly clock?: Clock;
 }
@@ -177,7 +179,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.proposer = new Proposer({
       id: this.id,
       clock: this.clock,
-      incarnation: randomBytes(8).toString('hex'),
+      incarnation: Buffer.from((options.randomBytes ?? randomBytes)(8)).toString('hex'),
       forwardToLeader: config.forwardToLeader,
       role: () => this.role,
       leader: () => this.leaderId,
