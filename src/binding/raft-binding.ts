@@ -142,6 +142,8 @@ export class RaftBinding {
       storage,
       transport,
       clock: this.clock,
+      // A fresh member may be a wiped one the group still lists: deaf until its old self is removed.
+      listening: existing || o.bootstrap,
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
       ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
     });
@@ -172,7 +174,11 @@ export class RaftBinding {
     // an older one (replayed from our own log) proves nothing.
     const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
     const timeoutMs = () => Math.max(1, deadline - this.clock.now());
-    if (fresh) await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+    if (fresh) {
+      await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+      // The group no longer counts on what our old self acknowledged: we may vote and replicate.
+      raft.listen();
+    }
     const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
     await this.until(
       () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && this.members.has(o.id),

@@ -49,6 +49,14 @@ export interface RaftOptions {
   readonly randomBytes?: RandomBytes;
   /** Time and timers; defaults to the system's (a simulation injects its own). */
   readonly clock?: Clock;
+  /**
+   * False starts the node deaf to its peers: their messages and snapshots are dropped until
+   * {@link Raft.listen}, so it neither votes nor stores entries meanwhile (its own calls, forwarded,
+   * still work). For a server that lost its storage while the group may still list it: it must
+   * take no part until the group has removed its old self (Raft thesis §3.8: a server that forgot
+   * what it acknowledged, voting, lets a leader without those entries win). Default true.
+   */
+  readonly listening?: boolean;
 }
 
 /**
@@ -113,6 +121,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly reads: ReadWaiters;
   private readonly loop: WorkLoop<RaftCore>;
   private closed = false;
+  /** False while deaf to peers (see {@link RaftOptions.listening}). */
+  private listening: boolean;
   private fatal: unknown = null;
   private ticker: ClockTimer | null = null;
   private tickQueued = false;
@@ -138,6 +148,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super(options.clock ?? systemClock);
     this.id = config.localId;
+    this.listening = options.listening ?? true;
     this.config = config;
     this.fsm = options.fsm;
     this.storage = options.storage;
@@ -222,8 +233,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async begin(): Promise<void> {
     await this.transport.start({
       onMessage: (m) => this.receive(m),
-      onSnapshot: (request, chunks) =>
-        this.closed ? Promise.reject(this.shutdownError()) : this.peerInput.receiveSnapshot(request, chunks),
+      onSnapshot: (request, chunks) => {
+        if (this.closed) return Promise.reject(this.shutdownError());
+        if (!this.listening) {
+          const message = `${this.id} takes no part in the group until its old self is removed`;
+          return Promise.reject(new RaftError('UNREACHABLE', message, { retryable: true }));
+        }
+        return this.peerInput.receiveSnapshot(request, chunks);
+      },
       onForward: (request, from) => {
         if (this.closed)
           return Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) });
@@ -237,6 +254,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.ticker.unref?.();
     this.publishState();
     this.enqueue(() => undefined);
+  }
+
+  /** Ends the deafness {@link RaftOptions.listening} started with: peer messages are taken from now on. */
+  listen(): void {
+    this.listening = true;
   }
 
   /** Stops the node: pending calls fail with `SHUTDOWN` (indefinite for accepted proposals). Storage stays open. */
@@ -547,7 +569,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- inbound --------------------------------------------------------------------------------
 
   private receive(m: Message): void {
-    if (this.closed || m.to !== this.id || !this.peerInput.admit(m)) return;
+    if (this.closed || !this.listening || m.to !== this.id || !this.peerInput.admit(m)) return;
     const now = this.clock.now();
     if (this.peers.heard(m.from, now)) this.emit('heartbeatResumed', { peer: m.from });
     if (m.from === this.leaderId) this.lastLeaderContact = now;
