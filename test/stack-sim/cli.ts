@@ -83,6 +83,11 @@ async function main(): Promise<void> {
       if (result.violations.length > 0) failedRuns++;
       report(result, options);
       if (options.historyFile !== undefined) writeFileSync(options.historyFile, result.history);
+      // Long campaigns say how far they got, so a stopped one still reports what it covered.
+      if (stats.length % 100 === 0 && stats.length < options.seeds)
+        console.log(
+          `  after ${stats.length} seeds: ${summarize(members, stats, { violations: found, failedRuns })}`,
+        );
     }
     console.log(summarize(members, stats, { violations: found, failedRuns }));
     violations += found;
