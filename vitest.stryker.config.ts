@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
  * The test run of mutation testing (stryker.config.json, `npm run mutate`). The same as
  * vitest.config.ts, less the tests that cannot kill a mutant or cost minutes per run:
  * - test/sim: seeded simulations of pure cores with their own storage model (minutes per run);
+ * - test/stack-sim: seeded simulations of the whole stack (about a minute per file);
  * - test/integration, test/examples: slow end-to-end runs; what they reach is also reached by
  *   the unit, conformance and node tests of each folder;
  * - test/broker, test/cli/cli.test.ts and test/storage/raft-store-crash.test.ts: they spawn
@@ -22,6 +23,7 @@ export default defineConfig({
     include: only.length > 0 ? only : ['test/**/*.test.ts'],
     exclude: [
       'test/sim/**',
+      'test/stack-sim/**',
       'test/integration/**',
       'test/examples/**',
       'test/broker/**',

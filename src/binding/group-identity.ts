@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { RandomBytes } from '../core/random.js';
 import { RaftError } from '../errors.js';
 import type { RaftStorage } from '../storage/types.js';
 import type { ProbeResult } from '../transport/mqtt-discovery.js';
@@ -31,6 +32,8 @@ export interface IdentityContext {
   /** Asks the broker who is live under the cluster name, announcing `group`. */
   readonly probe: (group: string) => Promise<ProbeResult>;
   readonly logger: MqttLogger | undefined;
+  /** Draws a new group's id; defaults to the system's cryptographic generator. */
+  readonly randomBytes?: RandomBytes;
 }
 
 /**
@@ -55,7 +58,7 @@ export async function settleGroup(ctx: IdentityContext): Promise<string> {
           `(${describeLive(found)}); start ${ctx.id} without bootstrap to join it`,
       );
     }
-    group = randomBytes(8).toString('hex');
+    group = Buffer.from((ctx.randomBytes ?? randomBytes)(8)).toString('hex');
     await ctx.storage.set(GROUP_KEY, encoder.encode(group));
     return group;
   }

@@ -52,7 +52,7 @@ export class RaftBinding {
   private readonly options: ResolvedBindingOptions;
   private readonly fsm: RaftFsm;
   /** Numbers proposals so that the FSM applies each once, however often it is re-sent. */
-  private readonly sessions = new ProposalSessions();
+  private readonly sessions: ProposalSessions;
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
   private storage: RaftStorage | null = null;
@@ -74,6 +74,7 @@ export class RaftBinding {
     resolveOptions(this.transportOptions(this.options.startupTimeout));
     this.id = this.options.id;
     this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
+    this.sessions = new ProposalSessions(parts.randomBytes);
   }
 
   /**
@@ -120,6 +121,7 @@ export class RaftBinding {
             clock: this.clock,
             probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
             logger: o.logger,
+            ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
           });
     if (!existing && o.bootstrap) {
       await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
@@ -140,7 +142,10 @@ export class RaftBinding {
       storage,
       transport,
       clock: this.clock,
+      // A fresh member may be a wiped one the group still lists: deaf until its old self is removed.
+      listening: existing || o.bootstrap,
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
+      ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
     });
     const raft = this.raft;
     this.members = membersOf(raft.getCommittedConfiguration().configuration);
@@ -169,7 +174,11 @@ export class RaftBinding {
     // an older one (replayed from our own log) proves nothing.
     const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
     const timeoutMs = () => Math.max(1, deadline - this.clock.now());
-    if (fresh) await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+    if (fresh) {
+      await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+      // The group no longer counts on what our old self acknowledged: we may vote and replicate.
+      raft.listen();
+    }
     const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
     await this.until(
       () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && this.members.has(o.id),

@@ -3,7 +3,7 @@ import { type Clock, type ClockTimer, systemClock } from '../clock.js';
 import { decodeConfiguration } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
-import type { RandomSource } from '../core/random.js';
+import type { RandomBytes, RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role } from '../core/types.js';
 import { RaftError } from '../errors.js';
@@ -45,8 +45,18 @@ export interface RaftOptions {
   readonly transport: Transport;
   /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
   readonly random?: RandomSource;
+  /** Bytes of this process's incarnation token; defaults to the system's cryptographic generator. */
+  readonly randomBytes?: RandomBytes;
   /** Time and timers; defaults to the system's (a simulation injects its own). */
   readonly clock?: Clock;
+  /**
+   * False starts the node deaf to its peers: their messages and snapshots are dropped until
+   * {@link Raft.listen}, so it neither votes nor stores entries meanwhile (its own calls, forwarded,
+   * still work). For a server that lost its storage while the group may still list it: it must
+   * take no part until the group has removed its old self (Raft thesis §3.8: a server that forgot
+   * what it acknowledged, voting, lets a leader without those entries win). Default true.
+   */
+  readonly listening?: boolean;
 }
 
 /**
@@ -112,6 +122,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly loop: WorkLoop<RaftCore>;
   private closed = false;
   private stopping: Promise<void> | null = null;
+  /** False while deaf to peers (see {@link RaftOptions.listening}). */
+  private listening: boolean;
   private fatal: unknown = null;
   private ticker: ClockTimer | null = null;
   private tickQueued = false;
@@ -137,6 +149,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super(options.clock ?? systemClock);
     this.id = config.localId;
+    this.listening = options.listening ?? true;
     this.config = config;
     this.fsm = options.fsm;
     this.storage = options.storage;
@@ -178,7 +191,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.proposer = new Proposer({
       id: this.id,
       clock: this.clock,
-      incarnation: randomBytes(8).toString('hex'),
+      incarnation: Buffer.from((options.randomBytes ?? randomBytes)(8)).toString('hex'),
       forwardToLeader: config.forwardToLeader,
       role: () => this.role,
       leader: () => this.leaderId,
@@ -221,8 +234,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async begin(): Promise<void> {
     await this.transport.start({
       onMessage: (m) => this.receive(m),
-      onSnapshot: (request, chunks) =>
-        this.closed ? Promise.reject(this.shutdownError()) : this.peerInput.receiveSnapshot(request, chunks),
+      onSnapshot: (request, chunks) => {
+        if (this.closed) return Promise.reject(this.shutdownError());
+        if (!this.listening) {
+          const message = `${this.id} takes no part in the group until its old self is removed`;
+          return Promise.reject(new RaftError('UNREACHABLE', message, { retryable: true }));
+        }
+        return this.peerInput.receiveSnapshot(request, chunks);
+      },
       onForward: (request, from) => {
         if (this.closed)
           return Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) });
@@ -236,6 +255,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.ticker.unref?.();
     this.publishState();
     this.enqueue(() => undefined);
+  }
+
+  /** Ends the deafness {@link RaftOptions.listening} started with: peer messages are taken from now on. */
+  listen(): void {
+    this.listening = true;
   }
 
   /** Stops the node: pending calls fail with `SHUTDOWN` (indefinite for accepted proposals). Storage stays open. */
@@ -535,7 +559,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- inbound --------------------------------------------------------------------------------
 
   private receive(m: Message): void {
-    if (this.closed || m.to !== this.id || !this.peerInput.admit(m)) return;
+    if (this.closed || !this.listening || m.to !== this.id || !this.peerInput.admit(m)) return;
     const now = this.clock.now();
     if (this.peers.heard(m.from, now)) this.emit('heartbeatResumed', { peer: m.from });
     if (m.from === this.leaderId) this.lastLeaderContact = now;
