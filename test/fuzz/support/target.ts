@@ -58,6 +58,30 @@ export async function resultOrRaftErrorAsync<R>(
 }
 
 /**
+ * The target of a decoder of bytes that returns a value or throws a RaftError of `code`;
+ * `verify` checks a returned value (it throws when a property fails).
+ */
+export function decoderTarget<R>(
+  name: string,
+  inputs: fc.Arbitrary<Uint8Array>,
+  code: RaftErrorCode,
+  decode: (bytes: Uint8Array) => R,
+  verify: (value: R, bytes: Uint8Array) => void,
+): FuzzTarget<Uint8Array> {
+  return {
+    name,
+    inputs,
+    size: (bytes) => bytes.length,
+    check(bytes) {
+      const decoded = resultOrRaftError(code, () => decode(bytes));
+      if (decoded === null) return 'rejected';
+      verify(decoded, bytes);
+      return 'accepted';
+    },
+  };
+}
+
+/**
  * Runs `target` `numRuns` times from `seed` (fast-check prints the seed and the shrunk input of a
  * failure), and returns how many inputs were accepted and rejected.
  */

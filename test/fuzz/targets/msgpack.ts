@@ -35,8 +35,8 @@ export const msgpackValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   ),
 })).node;
 
-/** Arrays the decoder creates with a size: `new Array(size)` reserves memory before any element is read. */
-export function largestArrayReserved(run: () => unknown): number {
+/** Replaces the global `Array` by one that records the largest size given to `new Array(size)`. */
+function watchArrays(): { largest: () => number; restore: () => void } {
   const original = globalThis.Array;
   let largest = 0;
   globalThis.Array = new Proxy(original, {
@@ -45,14 +45,39 @@ export function largestArrayReserved(run: () => unknown): number {
       return Reflect.construct(target, args, newTarget);
     },
   });
+  return {
+    largest: () => largest,
+    restore: () => {
+      globalThis.Array = original;
+    },
+  };
+}
+
+/**
+ * The largest array reserved while `run` runs: the decoder creates arrays with `new Array(size)`,
+ * which reserves memory before any element is read. What `run` throws is ignored.
+ */
+export function largestArrayReserved(run: () => unknown): number {
+  const watch = watchArrays();
   try {
     run();
   } catch {
     // Only what was reserved matters here.
   } finally {
-    globalThis.Array = original;
+    watch.restore();
   }
-  return largest;
+  return watch.largest();
+}
+
+/** {@link largestArrayReserved} for an async `run` (nothing else may run meanwhile). */
+export async function largestArrayReservedAsync(run: () => Promise<unknown>): Promise<number> {
+  const watch = watchArrays();
+  try {
+    await run();
+  } finally {
+    watch.restore();
+  }
+  return watch.largest();
 }
 
 /**
