@@ -86,9 +86,12 @@ function outboundOf(inbound: Inbound): OutboundEnvelope {
   return { k: inbound.kind, id: inbound.id, f: inbound.from, t: inbound.to, c: CLUSTER, b: inbound.body };
 }
 
-/** Hostile payloads made from valid envelopes of every kind, each on the topic its kind belongs to. */
-function deliveries(encode: (c: WireCase) => Uint8Array): fc.Arbitrary<Delivery> {
-  return wireCase.chain((c) => {
+/** Hostile payloads made from valid envelopes (by default of every kind), each on the topic its kind belongs to. */
+export function deliveries(
+  encode: (c: WireCase) => Uint8Array,
+  valid: fc.Arbitrary<WireCase> = wireCase,
+): fc.Arbitrary<Delivery> {
+  return valid.chain((c) => {
     const original = encode(c);
     const valid = fc.constant(msgpackDecode(original));
     return hostileMsgpack(valid).map((payload) => ({ role: c.role, payload, original }));
