@@ -303,7 +303,8 @@ class ControlConnection {
   }
 }
 
-function parseRequest(line: string): { value: ParsedControlRequest } | { error: ControlErrorBody } {
+/** Parses one request line: the request, or the `BAD_REQUEST` error to answer it with. */
+export function parseRequest(line: string): { value: ParsedControlRequest } | { error: ControlErrorBody } {
   let json: unknown;
   try {
     json = JSON.parse(line);

@@ -129,6 +129,12 @@ export const ENVELOPE_OVERHEAD_BYTES = 4096;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+/**
+ * Default of {@link MqttTransportOptions.maxMessageBytes}: no member sends a larger payload (such a
+ * message is dropped as `tooLarge`) or accepts one.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * MiB;
+
 const URL_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
 
 function named(check: (value: string) => string | null) {
@@ -202,7 +208,7 @@ const optionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['previousGroupKeys'], message: 'needs groupKey' });
     }
     const chunk = o.snapshotChunkBytes ?? 256 * KiB;
-    const max = o.maxMessageBytes ?? 8 * MiB;
+    const max = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (chunk + ENVELOPE_OVERHEAD_BYTES > max) {
       ctx.addIssue({
         code: 'custom',
@@ -238,7 +244,7 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     forwardTimeoutMs: o.forwardTimeoutMs ?? 10_000,
     snapshotChunkBytes: o.snapshotChunkBytes ?? 256 * KiB,
     snapshotWindow: o.snapshotWindow ?? 4,
-    maxMessageBytes: o.maxMessageBytes ?? 8 * MiB,
+    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxBufferedBytes: o.maxBufferedBytes ?? 2 * MiB,
     snapshotTimeoutMs: o.snapshotTimeoutMs ?? 30_000,
     snapshotBytesPerSecond: o.snapshotBytesPerSecond ?? MiB,
