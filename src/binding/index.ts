@@ -5,4 +5,5 @@ export type { MembershipChange } from './membership-observer.js';
 export { type BindingOptions, BindingOptionsSchema, parseBindingOptions } from './options.js';
 export type { BindingParts } from './parts.js';
 export { type BindingStatus, type Consistency, type ProposeOptions, RaftBinding } from './raft-binding.js';
-export { type AppliedChange, RaftFsm } from './raft-fsm.js';
+export { RaftFsm } from './raft-fsm.js';
+export type { AppliedChange, IndexedObserveOptions, StateObservation } from './state-observation.js';

@@ -21,6 +21,7 @@ import type { BindingParts } from './parts.js';
 import { encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
+import type { IndexedObserveOptions, StateObservation } from './state-observation.js';
 
 /** Per-call limits of binding operations. */
 export interface ProposeOptions {
@@ -294,6 +295,24 @@ export class RaftBinding {
   async getState(options: { consistency?: Consistency } = {}): Promise<Map<string, Uint8Array>> {
     await this.readPoint('getState', options.consistency);
     return this.fsm.entries();
+  }
+
+  /** {@link getState} with the log index the state reflects, read at the same instant (a consistent backup). */
+  async getIndexedState(
+    options: { consistency?: Consistency } = {},
+  ): Promise<{ index: number; state: Map<string, Uint8Array> }> {
+    await this.readPoint('getState', options.consistency);
+    return this.fsm.capture();
+  }
+
+  /**
+   * {@link observeStateChange} with the log index of each change and of the replay; `fromIndex`
+   * resumes after an index without a replay, when the state has not changed since (the state keeps
+   * no history; otherwise `UNSUPPORTED`).
+   */
+  observeIndexedStateChange(options: IndexedObserveOptions = {}): StateObservation {
+    this.running();
+    return this.fsm.observeIndexed(options);
   }
 
   /** One key's value, or undefined. */
