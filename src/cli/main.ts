@@ -66,7 +66,7 @@ ${COMMANDS.map((c) => `  ${c.summary.startsWith(c.name) ? c.summary : `${c.name.
 
 Client commands find the member through --control <path> (its control socket), --data <dir>
 (<dir>/control.sock) or $MQTT_RAFT_CONTROL. Run 'mqtt-raft help <command>' for its options;
-'mqtt-raft --version' prints the version.
+'mqtt-raft --version' (or 'version') prints the version.
 
 Exit codes: 0 success, 1 failure, 2 anything invalid, 3 'get' of a key with no value.`;
 
@@ -75,7 +75,8 @@ const EXIT_GRACE_MS = 3000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...after] = argv;
-  if (first === '--version' || first === '-v') {
+  // `version` too: npx answers `npx mqtt-raft --version` itself in some setups, with npm's version.
+  if (first === '--version' || first === '-v' || first === 'version') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
