@@ -16,6 +16,13 @@ export async function readGroup(storage: RaftStorage): Promise<string> {
   return raw === undefined ? '' : decoder.decode(raw);
 }
 
+/** Chooses a new random group id and stores it: a new group begins (at bootstrap, or from a backup). */
+export async function createGroup(storage: RaftStorage): Promise<string> {
+  const group = randomBytes(8).toString('hex');
+  await storage.set(GROUP_KEY, encoder.encode(group));
+  return group;
+}
+
 /** What a member must know to settle its group before its Raft node starts. */
 export interface IdentityContext {
   readonly id: string;
@@ -45,7 +52,7 @@ export interface IdentityContext {
  * The group id is persisted before the node starts.
  */
 export async function settleGroup(ctx: IdentityContext): Promise<string> {
-  let group = await readGroup(ctx.storage);
+  const group = await readGroup(ctx.storage);
   let found = refuseTwin(ctx, await ctx.probe(group));
   if (!ctx.existing && ctx.bootstrap) {
     if (found.live.length > 0) {
@@ -55,9 +62,7 @@ export async function settleGroup(ctx: IdentityContext): Promise<string> {
           `(${describeLive(found)}); start ${ctx.id} without bootstrap to join it`,
       );
     }
-    group = randomBytes(8).toString('hex');
-    await ctx.storage.set(GROUP_KEY, encoder.encode(group));
-    return group;
+    return createGroup(ctx.storage);
   }
   if (ctx.existing || group !== '') {
     reportForeign(ctx, group, found);

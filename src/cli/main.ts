@@ -53,6 +53,12 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promi
     load: async () => (await import('./client-commands.js')).membersCommand,
   },
   {
+    name: 'snapshot',
+    summary:
+      'snapshot save <file> | snapshot restore <file>   back up the state, or start a new group from a backup',
+    load: async () => (await import('./snapshot-command.js')).snapshotCommand,
+  },
+  {
     name: 'status',
     summary: "show a member's role, leader, term and indexes",
     load: async () => (await import('./client-commands.js')).statusCommand,

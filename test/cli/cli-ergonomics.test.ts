@@ -6,30 +6,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBroker, startBroker } from '../../broker/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunningBroker } from '../../broker/index.js';
 import { MAX_VALUE_BYTES } from '../../src/cli/control-protocol.js';
 import type { Cli } from '../support/cli-process.js';
-import { CliRunner, cliEnv } from '../support/cli-runner.js';
+import { FAST_RAFT, useCliFixture } from '../support/cli-runner.js';
 import { freePort } from '../support/ports.js';
 
 /** Every child compiles the CLI with tsx on start, on a machine shared with other test files. */
 const DEADLINE_MS = 30_000;
 const TEST_MS = 180_000;
-const TIMING = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
+const TIMING = FAST_RAFT;
 
-const cli = new CliRunner(cliEnv(), DEADLINE_MS);
+const { cli, broker: brokerOf, dir: dirOf } = useCliFixture('mqtt-raft-cli-ergo-', DEADLINE_MS);
 let broker: RunningBroker;
 let dir: string;
 let member: string[];
 let node: Cli;
 
 beforeAll(async () => {
-  broker = await startBroker({ host: '127.0.0.1', port: 0 });
-  dir = await mkdtemp(join(tmpdir(), 'mqtt-raft-cli-ergo-'));
+  broker = brokerOf();
+  dir = dirOf();
   const data = join(dir, 'a');
   const where = ['--cluster', 'ergo', '--data', data];
   node = cli.start(['node', '--id', 'a', '--broker', broker.url, ...where, '--bootstrap', ...TIMING]);
@@ -37,12 +36,6 @@ beforeAll(async () => {
   await cli.waitForOutput(node, /leader: a \(this member\)/, 'the member to lead');
   member = ['--data', data];
 }, TEST_MS);
-
-afterAll(async () => {
-  cli.killAll();
-  await broker?.close();
-  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-});
 
 describe('mqtt-raft set: where values come from', () => {
   it(

@@ -7,13 +7,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
 import type { Cli } from '../support/cli-process.js';
-import { CliRunner, cliEnv } from '../support/cli-runner.js';
+import { CliRunner, cliEnv, FAST_RAFT } from '../support/cli-runner.js';
 import { freePort } from '../support/ports.js';
 
 /** Generous, because every child compiles the CLI with tsx on start. */
 const DEADLINE_MS = 15_000;
-/** Faster Raft timing than the defaults, so a fresh member elects itself quickly. */
-const TIMING = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
+const TIMING = FAST_RAFT;
 
 const cli = new CliRunner(cliEnv(), DEADLINE_MS);
 let broker: RunningBroker;

@@ -1,5 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { type Cli, killChildren, spawnCli } from './cli-process.js';
 import { waitFor } from './wait.js';
 
@@ -70,4 +75,37 @@ export class CliRunner {
   killAll(): void {
     killChildren(this.children);
   }
+}
+
+/** Faster Raft timing than the defaults, so a fresh member elects itself quickly. */
+export const FAST_RAFT = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
+
+/** What {@link useCliFixture} provides to the tests of one file. */
+export interface CliFixture {
+  readonly cli: CliRunner;
+  /** The embedded broker, started before the file's tests. */
+  broker(): RunningBroker;
+  /** A temporary directory for the file's tests, removed after them. */
+  dir(): string;
+}
+
+/** Registers hooks that start a broker and make a directory before a file's tests, and clean up after. */
+export function useCliFixture(prefix: string, deadlineMs: number): CliFixture {
+  const cli = new CliRunner(cliEnv(), deadlineMs);
+  let broker: RunningBroker | null = null;
+  let dir: string | null = null;
+  beforeAll(async () => {
+    broker = await startBroker({ host: '127.0.0.1', port: 0 });
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    cli.killAll();
+    await broker?.close();
+    if (dir !== null) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
+  const started = <T>(value: T | null): T => {
+    if (value === null) throw new Error('the CLI fixture is used before its beforeAll hook ran');
+    return value;
+  };
+  return { cli, broker: () => started(broker), dir: () => started(dir) };
 }
