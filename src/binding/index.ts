@@ -1,4 +1,6 @@
 /** The state-sync binding: a replicated key-value state over Raft and MQTT. */
+
+export { decodeBackup, encodeBackup, restoreBackup, type StateBackup } from './backup.js';
 export type { Input } from './input.js';
 export { InputSchema, parseInput } from './input.js';
 export type { MembershipChange } from './membership-observer.js';
