@@ -8,4 +8,9 @@ export { type BindingOptions, BindingOptionsSchema, parseBindingOptions } from '
 export type { BindingParts } from './parts.js';
 export { type BindingStatus, type Consistency, type ProposeOptions, RaftBinding } from './raft-binding.js';
 export { RaftFsm } from './raft-fsm.js';
-export type { AppliedChange, IndexedObserveOptions, StateObservation } from './state-observation.js';
+export type {
+  AppliedChange,
+  IndexedObserveOptions,
+  StateCapture,
+  StateObservation,
+} from './state-observation.js';

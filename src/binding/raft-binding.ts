@@ -21,7 +21,7 @@ import type { BindingParts } from './parts.js';
 import { encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
-import type { IndexedObserveOptions, StateObservation } from './state-observation.js';
+import type { IndexedObserveOptions, StateCapture, StateObservation } from './state-observation.js';
 
 /** Per-call limits of binding operations. */
 export interface ProposeOptions {
@@ -298,18 +298,12 @@ export class RaftBinding {
   }
 
   /** {@link getState} with the log index the state reflects, read at the same instant (a consistent backup). */
-  async getIndexedState(
-    options: { consistency?: Consistency } = {},
-  ): Promise<{ index: number; state: Map<string, Uint8Array> }> {
+  async getIndexedState(options: { consistency?: Consistency } = {}): Promise<StateCapture> {
     await this.readPoint('getState', options.consistency);
     return this.fsm.capture();
   }
 
-  /**
-   * {@link observeStateChange} with the log index of each change and of the replay; `fromIndex`
-   * resumes after an index without a replay, when the state has not changed since (the state keeps
-   * no history; otherwise `UNSUPPORTED`).
-   */
+  /** {@link observeStateChange} with log indexes, or resumed after `fromIndex` ({@link RaftFsm.observeIndexed}). */
   observeIndexedStateChange(options: IndexedObserveOptions = {}): StateObservation {
     this.running();
     return this.fsm.observeIndexed(options);

@@ -13,6 +13,7 @@ import {
   type AppliedChange,
   type IndexedObserveOptions,
   mapObserver,
+  type StateCapture,
   type StateObservation,
 } from './state-observation.js';
 
@@ -155,7 +156,7 @@ export class RaftFsm implements Fsm {
   }
 
   /** A copy of the whole state with the index it reflects ({@link appliedIndex}), taken at one instant. */
-  capture(): { index: number; state: Map<string, Uint8Array> } {
+  capture(): StateCapture {
     return { index: this.applied, state: this.entries() };
   }
 

@@ -9,6 +9,12 @@ export interface AppliedChange {
   readonly input: Input;
 }
 
+/** The whole state and the log index it reflects, taken at one instant. */
+export interface StateCapture {
+  readonly index: number;
+  readonly state: Map<string, Uint8Array>;
+}
+
 /** Where an indexed observation starts. */
 export interface IndexedObserveOptions {
   /** Ends the iteration at once. */
