@@ -24,7 +24,7 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promi
   },
   {
     name: 'set',
-    summary: 'set <key> <value>   set a key (UTF-8 text) through a running member',
+    summary: 'set <key> <value>   set a key through a running member (or --file <path>, or - for stdin)',
     load: async () => (await import('./client-commands.js')).setCommand,
   },
   {
@@ -54,8 +54,7 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promi
   },
   {
     name: 'snapshot',
-    summary:
-      'snapshot save <file> | snapshot restore <file>   back up the state, or start a new group from a backup',
+    summary: 'save <file> | restore <file>: back up the state, or start a new group from a backup',
     load: async () => (await import('./snapshot-command.js')).snapshotCommand,
   },
   {
