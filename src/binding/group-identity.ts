@@ -17,6 +17,13 @@ export async function readGroup(storage: RaftStorage): Promise<string> {
   return raw === undefined ? '' : decoder.decode(raw);
 }
 
+/** Chooses a new random group id and stores it: a new group begins (at bootstrap, or from a backup). */
+export async function createGroup(storage: RaftStorage, bytes: RandomBytes = randomBytes): Promise<string> {
+  const group = Buffer.from(bytes(8)).toString('hex');
+  await storage.set(GROUP_KEY, encoder.encode(group));
+  return group;
+}
+
 /** What a member must know to settle its group before its Raft node starts. */
 export interface IdentityContext {
   readonly id: string;
@@ -48,7 +55,7 @@ export interface IdentityContext {
  * The group id is persisted before the node starts.
  */
 export async function settleGroup(ctx: IdentityContext): Promise<string> {
-  let group = await readGroup(ctx.storage);
+  const group = await readGroup(ctx.storage);
   let found = refuseTwin(ctx, await ctx.probe(group));
   if (!ctx.existing && ctx.bootstrap) {
     if (found.live.length > 0) {
@@ -58,9 +65,7 @@ export async function settleGroup(ctx: IdentityContext): Promise<string> {
           `(${describeLive(found)}); start ${ctx.id} without bootstrap to join it`,
       );
     }
-    group = Buffer.from((ctx.randomBytes ?? randomBytes)(8)).toString('hex');
-    await ctx.storage.set(GROUP_KEY, encoder.encode(group));
-    return group;
+    return createGroup(ctx.storage, ctx.randomBytes);
   }
   if (ctx.existing || group !== '') {
     reportForeign(ctx, group, found);

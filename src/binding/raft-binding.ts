@@ -21,6 +21,7 @@ import type { BindingParts } from './parts.js';
 import { encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
+import type { IndexedObserveOptions, StateCapture, StateObservation } from './state-observation.js';
 
 /** Per-call limits of binding operations. */
 export interface ProposeOptions {
@@ -303,6 +304,18 @@ export class RaftBinding {
   async getState(options: { consistency?: Consistency } = {}): Promise<Map<string, Uint8Array>> {
     await this.readPoint('getState', options.consistency);
     return this.fsm.entries();
+  }
+
+  /** {@link getState} with the log index the state reflects, read at the same instant (a consistent backup). */
+  async getIndexedState(options: { consistency?: Consistency } = {}): Promise<StateCapture> {
+    await this.readPoint('getState', options.consistency);
+    return this.fsm.capture();
+  }
+
+  /** {@link observeStateChange} with log indexes, or resumed after `fromIndex` ({@link RaftFsm.observeIndexed}). */
+  observeIndexedStateChange(options: IndexedObserveOptions = {}): StateObservation {
+    this.running();
+    return this.fsm.observeIndexed(options);
   }
 
   /** One key's value, or undefined. */

@@ -104,7 +104,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
       );
     }
     const { initial, snapshot } = await loadState(options.storage);
-    if (snapshot !== null) await options.fsm.restore((await options.storage.open(snapshot.id)).chunks);
+    if (snapshot !== null)
+      await options.fsm.restore((await options.storage.open(snapshot.id)).chunks, snapshot.meta);
     const raft = new Raft(config, options, initial);
     await raft.begin();
     return raft;

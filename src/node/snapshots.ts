@@ -41,5 +41,5 @@ export async function restoreSnapshot(fsm: Fsm, storage: RaftStorage, meta: Snap
       `snapshot ${meta.index}/${meta.term} was installed but is not in the store`,
     );
   }
-  await fsm.restore((await storage.open(record.id)).chunks);
+  await fsm.restore((await storage.open(record.id)).chunks, meta);
 }

@@ -137,6 +137,16 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * MiB;
 
 const URL_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
 
+/** Why `url` cannot name a broker, or null. A URL without a host would only fail on connect. */
+function urlProblem(url: string): string | null {
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (parsed === null || !URL_PROTOCOLS.has(parsed.protocol))
+    return 'must be a URL with protocol mqtt, mqtts, tcp, ssl, ws or wss';
+  if (parsed.hostname === '')
+    return `must name the broker's host, such as ${parsed.protocol}//127.0.0.1:1883`;
+  return null;
+}
+
 function named(check: (value: string) => string | null) {
   return z.string().superRefine((value, ctx) => {
     const problem = check(value);
@@ -166,13 +176,7 @@ const positiveMs = z.int('must be an integer').min(1, 'must be at least 1').max(
 const optionsSchema = z
   .object({
     localId: named(nameProblem),
-    url: z.string().refine((url) => {
-      try {
-        return URL_PROTOCOLS.has(new URL(url).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a URL with protocol mqtt, mqtts, tcp, ssl, ws or wss'),
+    url: named(urlProblem),
     cluster: named(nameProblem).optional(),
     root: named(rootProblem).optional(),
     group: z.string().max(64, 'must be at most 64 characters').optional(),

@@ -15,18 +15,23 @@ export interface Cli {
 /**
  * Spawns `script` (a TypeScript file, relative to the repository) under tsx with `args`, capturing
  * stdout and stderr, and records the child in `children` so the test can kill what is left.
+ * `input`, when given, is written to its standard input, which is then closed.
  */
 export function spawnCli(
   children: ChildProcess[],
   script: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  input?: Uint8Array,
 ): Cli {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: REPO,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  // A child that exits before reading everything closes the pipe: that is its business.
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(input);
   children.push(child);
   const cli: Cli = {
     child,
