@@ -40,6 +40,7 @@ export const BROKER_FLAGS_USAGE = `  --host <host>           interface to listen
   --username <name>, --password <password>   one shared credential (instead of --users-file;
                           the password is visible to other local users in the process list)
   --max-packet-size <n>   largest packet a client may send, in bytes, checked from its header
+                          (default 8392704: 8 MiB + 4 KiB, the members' default maxMessageBytes)
   --allow-root-wildcards  allow subscriptions to '#', '+/…' and '$SYS/…' (refused by default)
   --allow-retain          allow retained publishes (refused by default)`;
 

@@ -33,7 +33,7 @@ export interface ListenerSpec {
   host: string;
   port: number;
   tls: BrokerTls | undefined;
-  maxPacketSize: number | undefined;
+  maxPacketSize: number;
   handle: ConnectionHandler;
 }
 
@@ -51,7 +51,7 @@ export function configureSocket(socket: Pick<Socket, 'setNoDelay'>): void {
 export async function openListener(spec: ListenerSpec): Promise<Listener> {
   const { kind, maxPacketSize } = spec;
   const deliver: ConnectionHandler = (stream, request) =>
-    spec.handle(maxPacketSize === undefined ? stream : guarded(stream, maxPacketSize), request);
+    spec.handle(guarded(stream, maxPacketSize), request);
   const sockets = new Set<Socket>();
   let server: Server;
   let webSockets: WebSocketServer | null = null;
@@ -62,11 +62,8 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
   } else {
     const http = kind === 'ws' ? createHttpServer() : createHttpsServer(tlsOptions(spec.tls));
     // ws checks each frame's announced length before reading it, which bounds WebSocket frames as
-    // the guard bounds MQTT packets (its default, 100 MiB, is kept when no limit is set).
-    const wss = new WebSocketServer({
-      server: http,
-      ...(maxPacketSize === undefined ? {} : { maxPayload: maxPacketSize }),
-    });
+    // the guard bounds MQTT packets.
+    const wss = new WebSocketServer({ server: http, maxPayload: maxPacketSize });
     wss.on('connection', (socket, request) => deliver(createWebSocketStream(socket), request));
     // A failed upgrade is reported on the WebSocket server; the connection is closed by ws.
     wss.on('error', () => undefined);

@@ -1,6 +1,7 @@
 /** Options of the embedded broker, and their validation. */
 import type { Aedes } from 'aedes';
 import { RaftError } from '../src/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../src/transport/mqtt-options.js';
 import { nameProblem, rootProblem } from '../src/transport/mqtt-topics.js';
 
 /** PEM text or its bytes, as `node:tls` takes them. */
@@ -74,7 +75,10 @@ export interface BrokerOptions {
   /**
    * Largest packet, in bytes on the wire (fixed header included), that a client may send. Checked
    * from the fixed header, before the body is read: a client announcing a larger packet is
-   * disconnected at once, so it cannot make the broker buffer it. Default: MQTT's own limit (256 MiB).
+   * disconnected at once, so it cannot make the broker buffer it. Default
+   * {@link DEFAULT_MAX_PACKET_SIZE} (8 MiB + 4 KiB), room for the largest message a member sends
+   * with the transport's default `maxMessageBytes`; raise it with the members' `maxMessageBytes`.
+   * At most MQTT's own limit (256 MiB).
    */
   maxPacketSize?: number;
   /** Certificate for the TLS listeners; needed by {@link tlsPort} and {@link wssPort}. */
@@ -102,7 +106,7 @@ export interface ValidOptions {
   acl: Required<GroupAcl>[] | undefined;
   allowRootWildcards: boolean;
   allowRetain: boolean;
-  maxPacketSize: number | undefined;
+  maxPacketSize: number;
   tls: BrokerTls | undefined;
   tlsPort: number | undefined;
   wsPort: number | undefined;
@@ -111,6 +115,21 @@ export interface ValidOptions {
 
 /** MQTT's largest packet: a 1-byte type, a 4-byte remaining length and 268,435,455 bytes after them. */
 export const MQTT_MAX_PACKET_SIZE = 1 + 4 + 268_435_455;
+
+/**
+ * Room in a PUBLISH for what surrounds a member's payload: the fixed header (at most 5 bytes), the
+ * topic's length (2) and the topic (at most 2,317 bytes: a root, a cluster name and a member id of
+ * at most 256 characters each, 3 UTF-8 bytes per character, and `/node/…/reply`), the packet id (2).
+ */
+const PUBLISH_HEADER_ROOM = 4 * 1024;
+
+/**
+ * Default {@link BrokerOptions.maxPacketSize}: the transport's default `maxMessageBytes` plus the
+ * header room. No member with default options sends a larger packet, so anything larger is not
+ * the group's traffic; refusing it from its fixed header keeps a client from making the broker
+ * buffer up to 256 MiB (docs/security.md, "Packet size").
+ */
+export const DEFAULT_MAX_PACKET_SIZE = DEFAULT_MAX_MESSAGE_BYTES + PUBLISH_HEADER_ROOM;
 
 /** Checks every option, so a mistake surfaces at start with the field's name, not as a confusing listen error. */
 export function validateOptions(options: BrokerOptions): ValidOptions {
@@ -130,11 +149,8 @@ export function validateOptions(options: BrokerOptions): ValidOptions {
   const acl = checkAcl(options.acl);
   if (acl !== undefined && users === undefined)
     invalid('acl', 'needs users: the ACL tells members apart by username');
-  const maxPacketSize = options.maxPacketSize;
-  if (
-    maxPacketSize !== undefined &&
-    (!Number.isInteger(maxPacketSize) || maxPacketSize < 1 || maxPacketSize > MQTT_MAX_PACKET_SIZE)
-  )
+  const maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+  if (!Number.isInteger(maxPacketSize) || maxPacketSize < 1 || maxPacketSize > MQTT_MAX_PACKET_SIZE)
     invalid('maxPacketSize', `must be an integer from 1 to ${MQTT_MAX_PACKET_SIZE}`);
   const tls = checkTls(options.tls);
   const tlsPort = optionalPort('tlsPort', options.tlsPort);

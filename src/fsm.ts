@@ -1,4 +1,4 @@
-import type { Entry } from './core/types.js';
+import type { Entry, SnapshotMeta } from './core/types.js';
 import type { SnapshotSink } from './storage/types.js';
 
 /**
@@ -26,6 +26,9 @@ export interface Fsm {
    * copy-on-write, before returning or awaiting anything).
    */
   snapshot(): FsmSnapshot | Promise<FsmSnapshot>;
-  /** Replaces the whole state with a snapshot's data. */
-  restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * Replaces the whole state with a snapshot's data. The node passes the snapshot's metadata, so
+   * the FSM knows the index its state now reflects.
+   */
+  restore(chunks: AsyncIterable<Uint8Array>, snapshot?: SnapshotMeta): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { assertWholeValue } from './msgpack-scan.js';
 
 /**
  * One msgpack encoder and decoder for the whole library (log entries, stored records, proposals,
@@ -18,10 +19,14 @@ export function msgpackEncode(value: unknown): Uint8Array {
 }
 
 /**
- * Decodes one msgpack value. Binary fields come back as views into `bytes`.
+ * Decodes one msgpack value. Binary fields come back as views into `bytes`. The value must lie
+ * whole within `bytes` and be nested at most `MAX_MSGPACK_DEPTH` deep, which is checked first
+ * (msgpack-scan.ts): the decoder alone would reserve memory for every declared size.
  *
- * @throws whatever the decoder throws for malformed or truncated input (callers map it).
+ * @throws whatever the decoder throws for malformed or truncated input, or a RangeError from that
+ * check (callers map it).
  */
 export function msgpackDecode(bytes: Uint8Array): unknown {
+  assertWholeValue(bytes);
   return decoder.decode(bytes);
 }

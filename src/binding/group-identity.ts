@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { RandomBytes } from '../core/random.js';
 import { RaftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RaftStorage } from '../storage/types.js';
@@ -14,6 +15,13 @@ const encoder = new TextEncoder();
 export async function readGroup(storage: RaftStorage): Promise<string> {
   const raw = await storage.get(GROUP_KEY);
   return raw === undefined ? '' : decoder.decode(raw);
+}
+
+/** Chooses a new random group id and stores it: a new group begins (at bootstrap, or from a backup). */
+export async function createGroup(storage: RaftStorage, bytes: RandomBytes = randomBytes): Promise<string> {
+  const group = Buffer.from(bytes(8)).toString('hex');
+  await storage.set(GROUP_KEY, encoder.encode(group));
+  return group;
 }
 
 /** What a member must know to settle its group before its Raft node starts. */
@@ -31,6 +39,8 @@ export interface IdentityContext {
   /** Asks the broker who is live under the cluster name, announcing `group`. */
   readonly probe: (group: string) => Promise<ProbeResult>;
   readonly logger: Logger;
+  /** Draws a new group's id; defaults to the system's cryptographic generator. */
+  readonly randomBytes?: RandomBytes;
 }
 
 /**
@@ -45,7 +55,7 @@ export interface IdentityContext {
  * The group id is persisted before the node starts.
  */
 export async function settleGroup(ctx: IdentityContext): Promise<string> {
-  let group = await readGroup(ctx.storage);
+  const group = await readGroup(ctx.storage);
   let found = refuseTwin(ctx, await ctx.probe(group));
   if (!ctx.existing && ctx.bootstrap) {
     if (found.live.length > 0) {
@@ -55,9 +65,7 @@ export async function settleGroup(ctx: IdentityContext): Promise<string> {
           `(${describeLive(found)}); start ${ctx.id} without bootstrap to join it`,
       );
     }
-    group = randomBytes(8).toString('hex');
-    await ctx.storage.set(GROUP_KEY, encoder.encode(group));
-    return group;
+    return createGroup(ctx.storage, ctx.randomBytes);
   }
   if (ctx.existing || group !== '') {
     reportForeign(ctx, group, found);

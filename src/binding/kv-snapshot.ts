@@ -1,5 +1,6 @@
-import { decodeMultiStream, Encoder } from '@msgpack/msgpack';
+import { Encoder } from '@msgpack/msgpack';
 import { RaftError } from '../errors.js';
+import { msgpackRecords } from '../msgpack-records.js';
 import { copyBytes } from '../storage/bytes.js';
 import { type ChunkTarget, ChunkWriter } from './chunk-writer.js';
 import type { SessionRecord } from './dedupe-table.js';
@@ -56,7 +57,7 @@ export async function readKvSnapshot(
       throw err;
     }
   }
-  const records = decodeMultiStream(tap());
+  const records = msgpackRecords(tap());
   try {
     return await parseRecords(records);
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { RandomSource } from '../core/random.js';
+import type { RandomBytes, RandomSource } from '../core/random.js';
 import type { RaftStorage } from '../storage/types.js';
 import type { Transport } from '../transport/types.js';
 
@@ -21,4 +21,6 @@ export interface BindingParts {
   readonly clock?: Clock;
   /** The node's randomness (election timeouts). */
   readonly random?: RandomSource;
+  /** Bytes of the identities a process draws: its incarnation, its proposal sessions, a new group's id. */
+  readonly randomBytes?: RandomBytes;
 }

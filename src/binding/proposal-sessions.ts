@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RandomBytes } from '../core/random.js';
 import { DEDUPE_WINDOW } from './dedupe-table.js';
 
 /** One proposal's identity, and the acknowledgement it carries. */
@@ -18,21 +19,31 @@ export interface Ticket {
  * session starts, so no seq ever falls outside the window the table keeps.
  */
 export class ProposalSessions {
-  private current = new Session();
+  private current: Session;
+
+  /** `bytes` draws the session ids; the default is the system's cryptographic generator. */
+  constructor(private readonly bytes: RandomBytes = randomBytes) {
+    this.current = new Session(this.newId());
+  }
 
   issue(): Ticket {
-    if (this.current.lag() >= DEDUPE_WINDOW) this.current = new Session();
+    if (this.current.lag() >= DEDUPE_WINDOW) this.current = new Session(this.newId());
     return this.current.issue();
+  }
+
+  private newId(): string {
+    return Buffer.from(this.bytes(8)).toString('hex');
   }
 }
 
 class Session {
-  readonly id = randomBytes(8).toString('hex');
   private last = 0;
   /** Seqs issued and not known to be finished, ascending (finished ones are dropped lazily). */
   private readonly issued: number[] = [];
   private head = 0;
   private readonly finished = new Set<number>();
+
+  constructor(readonly id: string) {}
 
   /** How far the next seq would be from the oldest one in flight. */
   lag(): number {

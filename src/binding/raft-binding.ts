@@ -22,6 +22,7 @@ import type { BindingParts } from './parts.js';
 import { encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
+import type { IndexedObserveOptions, StateCapture, StateObservation } from './state-observation.js';
 
 /** Per-call limits of binding operations. */
 export interface ProposeOptions {
@@ -53,7 +54,7 @@ export class RaftBinding {
   private readonly options: ResolvedBindingOptions;
   private readonly fsm: RaftFsm;
   /** Numbers proposals so that the FSM applies each once, however often it is re-sent. */
-  private readonly sessions = new ProposalSessions();
+  private readonly sessions: ProposalSessions;
   private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private raft: Raft | null = null;
   private storage: RaftStorage | null = null;
@@ -77,6 +78,7 @@ export class RaftBinding {
     resolveOptions(this.transportOptions(this.options.startupTimeout));
     this.id = this.options.id;
     this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
+    this.sessions = new ProposalSessions(parts.randomBytes);
   }
 
   /**
@@ -123,6 +125,7 @@ export class RaftBinding {
             clock: this.clock,
             probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
             logger: o.logger,
+            ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
           });
     if (!existing && o.bootstrap) {
       await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
@@ -144,7 +147,10 @@ export class RaftBinding {
       transport,
       clock: this.clock,
       logger: o.logger,
+      // A fresh member may be a wiped one the group still lists: deaf until its old self is removed.
+      listening: existing || o.bootstrap,
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
+      ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
     });
     const raft = this.raft;
     if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, raft, transport);
@@ -174,7 +180,11 @@ export class RaftBinding {
     // an older one (replayed from our own log) proves nothing.
     const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
     const timeoutMs = () => Math.max(1, deadline - this.clock.now());
-    if (fresh) await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+    if (fresh) {
+      await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
+      // The group no longer counts on what our old self acknowledged: we may vote and replicate.
+      raft.listen();
+    }
     const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
     await this.until(
       () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && this.members.has(o.id),
@@ -299,6 +309,18 @@ export class RaftBinding {
   async getState(options: { consistency?: Consistency } = {}): Promise<Map<string, Uint8Array>> {
     await this.readPoint('getState', options.consistency);
     return this.fsm.entries();
+  }
+
+  /** {@link getState} with the log index the state reflects, read at the same instant (a consistent backup). */
+  async getIndexedState(options: { consistency?: Consistency } = {}): Promise<StateCapture> {
+    await this.readPoint('getState', options.consistency);
+    return this.fsm.capture();
+  }
+
+  /** {@link observeStateChange} with log indexes, or resumed after `fromIndex` ({@link RaftFsm.observeIndexed}). */
+  observeIndexedStateChange(options: IndexedObserveOptions = {}): StateObservation {
+    this.running();
+    return this.fsm.observeIndexed(options);
   }
 
   /** One key's value, or undefined. */

@@ -1,4 +1,4 @@
-import type { Entry } from '../core/types.js';
+import type { Entry, SnapshotMeta } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm, FsmSnapshot } from '../fsm.js';
 import { copyBytes } from '../storage/bytes.js';
@@ -9,12 +9,15 @@ import { kvDiff } from './kv-diff.js';
 import { type KvState, readKvSnapshot, writeKvSnapshot } from './kv-snapshot.js';
 import { ObserverQueue } from './observer-queue.js';
 import { decodeProposal } from './proposal.js';
+import {
+  type AppliedChange,
+  type IndexedObserveOptions,
+  mapObserver,
+  type StateCapture,
+  type StateObservation,
+} from './state-observation.js';
 
-/** A change as the FSM applied it, with the index of its log entry. */
-export interface AppliedChange {
-  readonly index: number;
-  readonly input: Input;
-}
+export type { AppliedChange } from './state-observation.js';
 
 /** Options of a {@link RaftFsm}. */
 export interface RaftFsmOptions {
@@ -44,10 +47,12 @@ export interface ApplyResult {
 export class RaftFsm implements Fsm {
   private state = new Map<string, Uint8Array>();
   private dedupe = new DedupeTable();
-  private readonly observers = new Set<ObserverQueue<Input>>();
+  private readonly observers = new Set<ObserverQueue<AppliedChange>>();
   private readonly observerQueueLimit: number;
   private applied = 0;
   private lastChange: AppliedChange | null = null;
+  /** Index of the latest change to the state (an applied change or a restore): resuming is exact only after it. */
+  private changedAt = 0;
 
   constructor(options: RaftFsmOptions = {}) {
     const limit = options.observerQueueLimit ?? 10_000;
@@ -57,7 +62,7 @@ export class RaftFsm implements Fsm {
     this.observerQueueLimit = limit;
   }
 
-  /** Index of the last applied entry, or the index given to {@link restoredAt} after a restore. */
+  /** Index of the last applied entry, or of the snapshot restored since (see {@link restore}). */
   get appliedIndex(): number {
     return this.applied;
   }
@@ -89,7 +94,8 @@ export class RaftFsm implements Fsm {
       change = input;
     }
     this.lastChange = { index: entry.index, input: change };
-    for (const observer of this.observers) observer.push(change);
+    this.changedAt = entry.index;
+    for (const observer of this.observers) observer.push(this.lastChange);
     return { outcome };
   }
 
@@ -114,18 +120,22 @@ export class RaftFsm implements Fsm {
    * Replaces the state and the dedupe table with a snapshot's. Nothing changes unless the whole
    * snapshot reads cleanly. Observers receive the difference (sets for new or changed keys,
    * deletes for removed keys, in key order), so they stay in step across snapshot installs.
-   * {@link appliedIndex} is left as is: the caller knows the snapshot's index, see {@link restoredAt}.
+   * {@link appliedIndex} becomes the snapshot's index when `snapshot` is given (the node gives it),
+   * else it is left as is (see {@link restoredAt}).
    *
    * @throws RaftError `CORRUPTION` when the data is not a snapshot of this FSM.
    */
-  async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  async restore(chunks: AsyncIterable<Uint8Array>, snapshot?: Pick<SnapshotMeta, 'index'>): Promise<void> {
     const { entries, sessions } = await readKvSnapshot(chunks);
     // From here on everything is synchronous, so no apply or observe() can slip in between.
     const before = this.state;
     this.state = entries;
     this.dedupe = DedupeTable.fromRecords(sessions);
+    if (snapshot !== undefined) this.applied = snapshot.index;
+    this.changedAt = this.applied;
     if (this.observers.size === 0) return;
-    const diff = kvDiff(before, entries);
+    const index = this.applied;
+    const diff = kvDiff(before, entries).map((input) => ({ index, input }));
     for (const observer of this.observers) observer.pushRestore(diff);
   }
 
@@ -145,6 +155,11 @@ export class RaftFsm implements Fsm {
     return new Map(this.sortedEntries().map(([key, value]) => [key, copyBytes(value)]));
   }
 
+  /** A copy of the whole state with the index it reflects ({@link appliedIndex}), taken at one instant. */
+  capture(): StateCapture {
+    return { index: this.applied, state: this.entries() };
+  }
+
   /** Sessions and seqs the dedupe table remembers; bounded whatever the history. */
   dedupeStats(): { sessions: number; seqs: number } {
     return this.dedupe.stats();
@@ -162,18 +177,48 @@ export class RaftFsm implements Fsm {
    * `OBSERVER_OVERFLOW`, and is dropped (see {@link ObserverQueue} for the exact bounds).
    */
   observe(signal?: AbortSignal): AsyncIterableIterator<Input> {
-    const replay: Input[] = this.sortedEntries().map(([key, value]) => ({ op: 'set', key, value }));
-    const observer = new ObserverQueue<Input>({
+    return mapObserver(this.observeIndexed({ signal }).changes, (change) => change.input);
+  }
+
+  /**
+   * {@link observe} with the log index of every change (see {@link AppliedChange}); with
+   * `fromIndex`, a resume without replay, refused with `UNSUPPORTED` if the state changed after it.
+   */
+  observeIndexed(options: IndexedObserveOptions = {}): StateObservation {
+    const { signal, fromIndex } = options;
+    const index = this.applied;
+    if (fromIndex !== undefined && fromIndex < this.changedAt) {
+      throw new RaftError(
+        'UNSUPPORTED',
+        `changes after index ${fromIndex} are not available: the state keeps no history and last ` +
+          `changed at index ${this.changedAt}; observe without fromIndex for a replay of the state`,
+      );
+    }
+    const replay: AppliedChange[] =
+      fromIndex === undefined
+        ? this.sortedEntries().map(([key, value]) => ({ index, input: { op: 'set', key, value } }))
+        : [];
+    const observer = new ObserverQueue<AppliedChange>({
       limit: this.observerQueueLimit,
       replay,
       onDetach: (o) => this.observers.delete(o),
       signal,
-      copy: copyInput,
+      copy: copyChange,
       what: 'state observer',
     });
     if (signal?.aborted === true) observer.return();
     else this.observers.add(observer);
-    return observer;
+    const after = fromIndex ?? 0;
+    // A resume past this member's index skips what the caller has seen already.
+    const changes =
+      after > index
+        ? mapObserver(
+            observer,
+            (c) => c,
+            (c) => c.index > after,
+          )
+        : observer;
+    return { index: Math.max(index, after), replayed: replay.length, changes };
   }
 
   /** Ends every observer's iteration once it has delivered what it queued (the binding closes). */
@@ -187,8 +232,12 @@ export class RaftFsm implements Fsm {
 }
 
 /** A fresh object with its own bytes: a consumer that mutates what it got cannot touch the state. */
-function copyInput(input: Input): Input {
-  return input.op === 'set'
-    ? { op: 'set', key: input.key, value: copyBytes(input.value) }
-    : { op: 'delete', key: input.key };
+function copyChange({ index, input }: AppliedChange): AppliedChange {
+  return {
+    index,
+    input:
+      input.op === 'set'
+        ? { op: 'set', key: input.key, value: copyBytes(input.value) }
+        : { op: 'delete', key: input.key },
+  };
 }

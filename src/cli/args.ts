@@ -9,36 +9,98 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** Parsed option values: strings and booleans, absent when not given. */
 export type OptionValues = Record<string, string | boolean | undefined>;
 
+/** How {@link parseCommandArgs} reads the command line. */
+export interface ParseOptions {
+  /** Positionals after the required ones that may be left out. */
+  optional?: readonly string[];
+  /** Options not given on the command line are read from the environment (see {@link fillFromEnv}). */
+  env?: EnvDefaults;
+}
+
 /**
  * Parses `argv` strictly (unknown options and missing values are errors), turning node:util's
- * TypeErrors into {@link UsageError}s. Checks the positional count against `positionals`.
+ * TypeErrors into {@link UsageError}s. Checks the positional count against `positionals` (and
+ * `optional`). Everything after `--` is positional, and so is a negative number anywhere (no option
+ * is a digit), so `set temp -5` and `set k -- -x` both work.
  */
 export function parseCommandArgs(
   argv: readonly string[],
   options: OptionSpec,
   positionals: readonly string[] = [],
+  how: ParseOptions = {},
 ): { values: OptionValues; positionals: string[] } {
+  const numbers = new Map<string, string>();
+  const end = argv.indexOf('--');
+  const args = argv.map((arg, i) => {
+    if ((end !== -1 && i > end) || !/^-\d/.test(arg)) return arg;
+    // A stand-in that does not start with '-', swapped back after parsing.
+    const standIn = `\u0000${numbers.size}`;
+    numbers.set(standIn, arg);
+    return standIn;
+  });
+  const restore = (value: string): string => numbers.get(value) ?? value;
   let parsed: { values: OptionValues; positionals: string[] };
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args,
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
     }) as { values: OptionValues; positionals: string[] };
   } catch (err) {
+    // node:util's messages already say how to pass a value that starts with '-'.
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  if (parsed.values.help === true) return parsed;
-  const given = parsed.positionals.length;
+  const values: OptionValues = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    values[name] = typeof value === 'string' ? restore(value) : value;
+  }
+  if (how.env !== undefined) fillFromEnv(values, options, how.env);
+  const result = { values, positionals: parsed.positionals.map(restore) };
+  if (values.help === true) return result;
+  const given = result.positionals.length;
+  const most = positionals.length + (how.optional?.length ?? 0);
   if (given < positionals.length) {
     const missing = positionals.slice(given).map((name) => `<${name}>`);
     throw new UsageError(`missing ${missing.join(' and ')}`);
   }
-  if (given > positionals.length) {
-    throw new UsageError(`unexpected argument '${parsed.positionals[positionals.length]}'`);
+  if (given > most) throw new UsageError(`unexpected argument '${result.positionals[most]}'`);
+  return result;
+}
+
+/** Which options the environment may give, and from where. */
+export interface EnvDefaults {
+  /** `MQTT_RAFT_`: `--startup-timeout` is read from `MQTT_RAFT_STARTUP_TIMEOUT`. */
+  prefix: string;
+  /** Options with an environment variable of their own meaning, left alone. */
+  except?: readonly string[];
+  source?: NodeJS.ProcessEnv;
+}
+
+/** The environment variable of option `name`. */
+export function envName(prefix: string, name: string): string {
+  return `${prefix}${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/**
+ * Fills every option of `spec` missing from `values` from its environment variable, when set and
+ * not empty: the command line wins. A boolean takes `1`/`true`/`yes` or `0`/`false`/`no`.
+ */
+export function fillFromEnv(values: OptionValues, spec: OptionSpec, env: EnvDefaults): void {
+  const source = env.source ?? process.env;
+  for (const [name, option] of Object.entries(spec)) {
+    if (values[name] !== undefined || env.except?.includes(name)) continue;
+    const variable = envName(env.prefix, name);
+    const raw = source[variable];
+    if (raw === undefined || raw === '') continue;
+    if (option.type === 'string') {
+      values[name] = raw;
+    } else if (/^(1|true|yes)$/i.test(raw)) {
+      values[name] = true;
+    } else if (!/^(0|false|no)$/i.test(raw)) {
+      throw new UsageError(`$${variable} must be 1, true, yes, 0, false or no, got '${raw}'`);
+    }
   }
-  return parsed;
 }
 
 /** A string option's value, or undefined. */

@@ -1,14 +1,20 @@
 /** `set`, `get`, `del`, `state`, `members` and `status`: one request to a running member each. */
-import { type OptionSpec, parseCommandArgs } from './args.js';
-import { CliError } from './cli-error.js';
+import { type OptionSpec, parseCommandArgs, stringOption } from './args.js';
+import { CliError, EXIT, exitCodeOf } from './cli-error.js';
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_USAGE, clientTarget, expectOk } from './client-options.js';
 import type { Command } from './command.js';
 import { controlRequest } from './control-client.js';
-import { type ControlRequest, type ControlResponse, decodeValue } from './control-protocol.js';
-import { showMembers, showStatus, showValue } from './format.js';
+import {
+  type ControlRequest,
+  type ControlResponse,
+  decodeValue,
+  MAX_VALUE_BYTES,
+} from './control-protocol.js';
+import { showKey, showMembers, showStatus, showValue } from './format.js';
+import { readValue, wireValue } from './value-input.js';
 
 /** `get` exits with this code when the key has no value, so scripts can tell "absent" from "failed". */
-export const EXIT_NOT_FOUND = 3;
+export const EXIT_NOT_FOUND = EXIT.NOT_FOUND;
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -27,20 +33,24 @@ async function request(
     args: string[],
     values: Record<string, string | boolean | undefined>,
     timeoutMs: number,
-  ) => ControlRequest,
+  ) => ControlRequest | Promise<ControlRequest>,
   show: (response: Extract<ControlResponse, { ok: true }>, args: string[]) => number,
   extra: OptionSpec = {},
+  optional: readonly string[] = [],
 ): Promise<number> {
-  const { values, positionals: args } = parseCommandArgs(argv, { ...CLIENT_OPTIONS, ...extra }, positionals);
+  const { values, positionals: args } = parseCommandArgs(argv, { ...CLIENT_OPTIONS, ...extra }, positionals, {
+    optional,
+  });
   if (values.help === true) {
     print(usage);
     return 0;
   }
   const target = clientTarget(values);
-  const response = await controlRequest(target.path, build(args, values, target.timeoutMs), target.waitMs);
+  const built = await build(args, values, target.timeoutMs);
+  const response = await controlRequest(target.path, built, target.waitMs);
   if (target.json) {
     printJson(response);
-    if (!response.ok) return 1;
+    if (!response.ok) return exitCodeOf(response.error.code);
     return response.found === false ? EXIT_NOT_FOUND : 0;
   }
   return show(expectOk(response), args);
@@ -54,24 +64,30 @@ const printIndex = (response: Extract<ControlResponse, { ok: true }>): number =>
 export const setCommand: Command = {
   name: 'set',
   usage: `Usage: mqtt-raft set <key> <value> [--control <path> | --data <dir>] [--timeout <ms>] [--json]
+       mqtt-raft set <key> --file <path> | mqtt-raft set <key> -
 
 Proposes the change through the member (forwarded to the leader when needed) and prints
-"OK (index N)" once it is committed and applied on the leader.
+"OK (index N)" once it is committed and applied on the leader. The value is the argument as UTF-8
+text, or the bytes of a file (--file) or of standard input ('-') exactly as they are, up to
+${MAX_VALUE_BYTES} bytes. A value that starts with '-' goes after '--': set <key> -- -x
+(a negative number needs no '--': set temp -5).
 
+  --file <path>     read the value from this file
 ${CLIENT_OPTIONS_USAGE}`,
   run: (argv) =>
     request(
       argv,
       setCommand.usage,
-      ['key', 'value'],
-      ([key = '', value = ''], _values, timeoutMs) => ({
+      ['key'],
+      async ([key = '', value], values, timeoutMs) => ({
         cmd: 'set',
         key,
-        value,
-        encoding: 'utf8',
+        ...wireValue(await readValue(value, stringOption(values, 'file'))),
         timeoutMs,
       }),
       printIndex,
+      { file: { type: 'string' } },
+      ['value'],
     ),
 };
 
@@ -115,7 +131,7 @@ ${CLIENT_OPTIONS_USAGE}`,
       }),
       (response, [key]) => {
         if (response.found !== true || response.value === undefined) {
-          throw new CliError(`no value for key '${key}'`, EXIT_NOT_FOUND);
+          throw new CliError(`no value for key ${showKey(key ?? '')}`, EXIT_NOT_FOUND, 'NOT_FOUND');
         }
         if (response.encoding === 'base64') process.stdout.write(decodeValue(response.value, 'base64'));
         else print(response.value);
@@ -129,7 +145,9 @@ export const stateCommand: Command = {
   name: 'state',
   usage: `Usage: mqtt-raft state [--linearizable] [--control <path> | --data <dir>] [--json]
 
-Prints the member's whole state, one "key = value" line per key in key order.
+Prints the member's whole state, one "key = value" line per key in key order. A key or value that
+would not read unambiguously (empty, with a newline or other control character, spaces at either
+end, starting with a quote) is written as a JSON string; bytes that are not UTF-8 as base64:<data>.
 
   --linearizable    first confirm with the leader that the member is up to date
 ${CLIENT_OPTIONS_USAGE}`,
@@ -143,7 +161,7 @@ ${CLIENT_OPTIONS_USAGE}`,
         consistency: values.linearizable === true ? 'linearizable' : 'local',
       }),
       (response) => {
-        for (const entry of response.entries ?? []) print(`${entry.key} = ${showValue(entry)}`);
+        for (const entry of response.entries ?? []) print(`${showKey(entry.key)} = ${showValue(entry)}`);
         return 0;
       },
       { linearizable: { type: 'boolean' } },

@@ -1,5 +1,5 @@
 import { clientControlPath, msOption, type OptionSpec, type OptionValues } from './args.js';
-import { CliError } from './cli-error.js';
+import { CliError, exitCodeOf } from './cli-error.js';
 import { type ControlResponse, DEFAULT_PROPOSE_TIMEOUT_MS } from './control-protocol.js';
 
 /** Options every client command takes. */
@@ -42,5 +42,5 @@ export function expectOk(response: ControlResponse): Extract<ControlResponse, { 
   if (response.ok) return response;
   const { code, message, indefinite } = response.error;
   const unknown = indefinite === true ? ' (the outcome is unknown: the change may still be applied)' : '';
-  throw new CliError(`${code}: ${message}${unknown}`);
+  throw new CliError(`${code}: ${message}${unknown}`, exitCodeOf(code), code);
 }

@@ -3,7 +3,7 @@
  * demo and the tests: one request and its response, or a watch stream.
  */
 import { connect, type Socket } from 'node:net';
-import { CliError } from './cli-error.js';
+import { CliError, EXIT } from './cli-error.js';
 import type { ControlRequest, ControlResponse } from './control-protocol.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -31,12 +31,16 @@ function connectError(path: string, err: NodeJS.ErrnoException): CliError {
     case 'ENOENT':
     case 'ECONNREFUSED':
     case 'ENOTSOCK':
-      return new CliError(`no member is running at ${path}`);
+      return new CliError(`no member is running at ${path}`, EXIT.FAILURE, 'NO_MEMBER');
     case 'EACCES':
     case 'EPERM':
-      return new CliError(`permission denied on ${path}: the member runs as another user`);
+      return new CliError(
+        `permission denied on ${path}: the member runs as another user`,
+        EXIT.FAILURE,
+        'PERMISSION_DENIED',
+      );
     default:
-      return new CliError(`cannot connect to ${path}: ${err.message}`);
+      return new CliError(`cannot connect to ${path}: ${err.message}`, EXIT.FAILURE, 'NO_MEMBER');
   }
 }
 
@@ -50,7 +54,14 @@ export async function controlRequest(
   try {
     return await new Promise<ControlResponse>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new CliError(`the member at ${path} did not answer within ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new CliError(
+              `the member at ${path} did not answer within ${timeoutMs} ms`,
+              EXIT.FAILURE,
+              'NO_ANSWER',
+            ),
+          ),
         timeoutMs,
       );
       const finish = (fn: () => void): void => {

@@ -5,8 +5,16 @@
  * validates requests with the schemas of control-schemas.ts.
  */
 
-/** Longest request line a member reads; a longer one is refused and the connection closed. */
-export const MAX_REQUEST_BYTES = 1024 * 1024;
+/** The library's limits on keys (UTF-16 code units) and values (bytes), as the member enforces them. */
+export const MAX_KEY_LENGTH = 1024;
+export const MAX_VALUE_BYTES = 1024 * 1024;
+
+/**
+ * Longest request line a member reads; a longer one is refused and the connection closed. Any key
+ * and value within the library's limits fit, in either encoding, even as text with every character
+ * escaped by JSON (`\u0001`: six bytes for one), plus room for the other fields.
+ */
+export const MAX_REQUEST_BYTES = 6 * (MAX_VALUE_BYTES + MAX_KEY_LENGTH) + 64 * 1024;
 
 /** Default deadline of `set` and `del` requests that carry no `timeoutMs`. */
 export const DEFAULT_PROPOSE_TIMEOUT_MS = 5000;
@@ -31,7 +39,7 @@ export type ControlRequest = { id?: string | number | undefined } & (
   | { cmd: 'state'; consistency?: Consistency | undefined }
   | { cmd: 'members' }
   | { cmd: 'status' }
-  | { cmd: 'watch'; target?: 'state' | 'members' | undefined }
+  | { cmd: 'watch'; target?: 'state' | 'members' | undefined; fromIndex?: number | undefined }
 );
 
 /** A value as it appears in responses and change lines. */
@@ -67,14 +75,21 @@ export interface WireStatus {
   members: Array<{ id: string; suffrage: string }>;
 }
 
-/** A state change in a `watch` stream. */
-export type WireChange = ({ op: 'set'; key: string } & WireValue) | { op: 'delete'; key: string };
+/**
+ * A state change in a `watch` stream, with its log index (for a replayed `set`, the index the
+ * replayed state reflects).
+ */
+export type WireChange = { index?: number } & (
+  | ({ op: 'set'; key: string } & WireValue)
+  | { op: 'delete'; key: string }
+);
 
 /**
  * Any line a member sends. Successful responses carry the fields of their command:
- * `set`/`del`: `index`; `get`: `found` and, when found, `value` and `encoding`; `state`: `entries`;
- * `members`: `members`; `status`: `status`; `watch`: first `watching`, then one `change` or
- * `member` per line.
+ * `set`/`del`: `index`; `get`: `found` and, when found, `value` and `encoding`; `state`: `entries`
+ * and the `index` they reflect; `members`: `members`; `status`: `status`; `watch`: first `watching`
+ * (with the replay's `index` for the state), then one `change` or `member` per line, with one
+ * `live: true` line between the replay and the live changes.
  */
 export type ControlResponse =
   | {
@@ -88,6 +103,7 @@ export type ControlResponse =
       members?: WireMember[];
       status?: WireStatus;
       watching?: 'state' | 'members';
+      live?: true;
       change?: WireChange;
       member?: { id: string; joined: boolean };
     }

@@ -3,12 +3,15 @@
  * once, here, before anything acts on it. Kept apart so client commands do not load zod.
  */
 import { z } from 'zod';
-import type { ControlRequest } from './control-protocol.js';
+import { type ControlRequest, MAX_KEY_LENGTH } from './control-protocol.js';
 
 const EncodingSchema = z.enum(['utf8', 'base64']);
 
 const id = z.union([z.string(), z.number()]).optional();
-const key = z.string().min(1, 'must be a non-empty string');
+const key = z
+  .string()
+  .min(1, 'must be a non-empty string')
+  .max(MAX_KEY_LENGTH, `must be at most ${MAX_KEY_LENGTH} characters`);
 const timeoutMs = z.number().int().min(1).max(3_600_000).optional();
 const consistency = z.enum(['local', 'linearizable']).optional();
 
@@ -27,7 +30,17 @@ export const ControlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ id, cmd: z.literal('state'), consistency }),
   z.object({ id, cmd: z.literal('members') }),
   z.object({ id, cmd: z.literal('status') }),
-  z.object({ id, cmd: z.literal('watch'), target: z.enum(['state', 'members']).default('state') }),
+  z
+    .object({
+      id,
+      cmd: z.literal('watch'),
+      target: z.enum(['state', 'members']).default('state'),
+      fromIndex: z.number().int().min(0).optional(),
+    })
+    .refine((r) => r.target === 'state' || r.fromIndex === undefined, {
+      message: 'only a watch of the state takes fromIndex',
+      path: ['fromIndex'],
+    }),
 ]);
 export type ParsedControlRequest = z.output<typeof ControlRequestSchema>;
 

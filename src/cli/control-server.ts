@@ -14,17 +14,15 @@ import {
   decodeValue,
   encodeValue,
   MAX_REQUEST_BYTES,
-  type WireChange,
 } from './control-protocol.js';
 import { ControlRequestSchema, type ParsedControlRequest } from './control-schemas.js';
+import { streamWatch, type WatchTarget } from './control-watch.js';
 import { LineSplitter } from './line-splitter.js';
 import { claimSocketPath } from './socket-path.js';
 
 /** What the control server needs of a member. */
-export type ControlTarget = Pick<
-  RaftBinding,
-  'proposeInput' | 'get' | 'getState' | 'status' | 'observeStateChange' | 'observeMembershipChange'
->;
+export type ControlTarget = Pick<RaftBinding, 'proposeInput' | 'get' | 'getIndexedState' | 'status'> &
+  WatchTarget;
 
 /** A listening control socket. */
 export interface ControlServer {
@@ -216,11 +214,13 @@ class ControlConnection {
           );
         }
         case 'state': {
-          const state = await t.getState({ consistency: request.consistency ?? 'local' });
+          const { index, state } = await t.getIndexedState({
+            consistency: request.consistency ?? 'local',
+          });
           const entries = [...state.entries()]
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
             .map(([key, value]) => ({ key, ...encodeValue(value) }));
-          return withId(request, { ok: true, entries });
+          return withId(request, { ok: true, index, entries });
         }
         case 'members': {
           const status = t.status();
@@ -256,29 +256,18 @@ class ControlConnection {
     this.watch = controller;
     const { signal } = controller;
     try {
-      await this.sendAndDrain(withId(request, { ok: true, watching: request.target }));
-      if (request.target === 'state') {
-        for await (const input of this.target.observeStateChange({ signal })) {
-          if (this.closed || signal.aborted) break;
-          const change: WireChange =
-            input.op === 'set'
-              ? { op: 'set', key: input.key, ...encodeValue(input.value) }
-              : { op: 'delete', key: input.key };
-          await this.sendAndDrain({ ok: true, change });
-        }
-      } else {
-        for await (const member of this.target.observeMembershipChange({ signal })) {
-          if (this.closed || signal.aborted) break;
-          await this.sendAndDrain({ ok: true, member: { id: member.id, joined: member.joined } });
-        }
-      }
+      await streamWatch(this.target, request, signal, {
+        send: (response) => this.sendAndDrain(response),
+        open: () => !this.closed && !signal.aborted,
+      });
       // The iterable ended on its own: the member is closing.
       if (!this.closed && !signal.aborted) {
         this.send({ ok: false, error: { code: 'SHUTDOWN', message: 'the member stopped' } });
       }
     } catch (err) {
-      // Such as OBSERVER_OVERFLOW when this client reads too slowly: it is told and may watch again.
-      if (!this.closed && !signal.aborted) this.send({ ok: false, error: errorBody(err) });
+      // Such as OBSERVER_OVERFLOW when this client reads too slowly (it is told and may watch
+      // again), or a fromIndex whose changes are gone.
+      if (!this.closed && !signal.aborted) this.send(withId(request, { ok: false, error: errorBody(err) }));
     }
     this.socket.end();
   }
@@ -303,7 +292,8 @@ class ControlConnection {
   }
 }
 
-function parseRequest(line: string): { value: ParsedControlRequest } | { error: ControlErrorBody } {
+/** Parses one request line: the request, or the `BAD_REQUEST` error to answer it with. */
+export function parseRequest(line: string): { value: ParsedControlRequest } | { error: ControlErrorBody } {
   let json: unknown;
   try {
     json = JSON.parse(line);

@@ -3,11 +3,12 @@
  * `mqtt-raft`: the command-line tool. `broker` and `node` run a broker and a member in the
  * foreground; the client commands talk to a running member over its control socket (docs/cli.md).
  *
- * Exit codes: 0 success, 1 failure (no member running, broker unreachable, request refused),
- * 2 bad arguments, 3 `get` of a key that has no value.
+ * Exit codes (cli-error.ts): 0 success, 1 failure (no member running, broker unreachable, request
+ * refused), 2 anything invalid, 3 `get` of a key that has no value.
  */
-import { CliError, UsageError } from './cli-error.js';
 import type { Command } from './command.js';
+import { reportFailure, wantsJson } from './report.js';
+import { packageVersion } from './version.js';
 
 /** Commands are loaded on use: a client command need not load the broker, Raft or LevelDB. */
 const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promise<Command> }> = [
@@ -23,7 +24,7 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promi
   },
   {
     name: 'set',
-    summary: 'set <key> <value>   set a key (UTF-8 text) through a running member',
+    summary: 'set <key> <value>   set a key through a running member (or --file <path>, or - for stdin)',
     load: async () => (await import('./client-commands.js')).setCommand,
   },
   {
@@ -52,6 +53,11 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promi
     load: async () => (await import('./client-commands.js')).membersCommand,
   },
   {
+    name: 'snapshot',
+    summary: 'save <file> | restore <file>: back up the state, or start a new group from a backup',
+    load: async () => (await import('./snapshot-command.js')).snapshotCommand,
+  },
+  {
     name: 'status',
     summary: "show a member's role, leader, term and indexes",
     load: async () => (await import('./client-commands.js')).statusCommand,
@@ -64,15 +70,23 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.summary.startsWith(c.name) ? c.summary : `${c.name.padEnd(20)}${c.summary}`}`).join('\n')}
 
 Client commands find the member through --control <path> (its control socket), --data <dir>
-(<dir>/control.sock) or $MQTT_RAFT_CONTROL. Run 'mqtt-raft <command> --help' for its options.
+(<dir>/control.sock) or $MQTT_RAFT_CONTROL. Run 'mqtt-raft help <command>' for its options;
+'mqtt-raft --version' (or 'version') prints the version.
 
-Exit codes: 0 success, 1 failure, 2 bad arguments, 3 'get' of a key with no value.`;
+Exit codes: 0 success, 1 failure, 2 anything invalid, 3 'get' of a key with no value.`;
 
 /** After a command has finished, a handle left open must not keep the process alive. */
 const EXIT_GRACE_MS = 3000;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...after] = argv;
+  // `version` too: npx answers `npx mqtt-raft --version` itself in some setups, with npm's version.
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  // `help <command>` is `<command> --help`.
+  const [name, ...rest] = first === 'help' && after.length > 0 ? [...after, '--help'] : argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const stream = name === undefined ? process.stderr : process.stdout;
     stream.write(`${USAGE}\n`);
@@ -87,15 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`mqtt-raft ${command.name}: ${err.message}\n\n${command.usage}\n`);
-      return 2;
-    }
-    if (err instanceof CliError) {
-      process.stderr.write(`mqtt-raft ${command.name}: ${err.message}\n`);
-      return err.exitCode;
-    }
-    throw err;
+    return reportFailure(err, { command: command.name, usage: command.usage, json: wantsJson(rest) });
   }
 }
 

@@ -6,10 +6,22 @@ import { isRaftError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RaftMetrics } from '../metrics/index.js';
 import { groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
-import { memberControlPath, msOption, type OptionValues, parseCommandArgs, stringOption } from './args.js';
+import {
+  type EnvDefaults,
+  memberControlPath,
+  msOption,
+  type OptionValues,
+  parseCommandArgs,
+  stringOption,
+} from './args.js';
 import { CliError, UsageError } from './cli-error.js';
 import type { Command } from './command.js';
-import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_USAGE, connectionSettings } from './connection-options.js';
+import {
+  CONNECTION_OPTIONS,
+  CONNECTION_OPTIONS_USAGE,
+  connectionSettings,
+  PASSWORD_ENV,
+} from './connection-options.js';
 import { startControlServer } from './control-server.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { reportChanges } from './node-reporter.js';
@@ -20,6 +32,9 @@ import {
 } from './observability-options.js';
 import { untilSignal } from './signals.js';
 import { checkSocketPathLength } from './socket-path.js';
+
+/** `--startup-timeout` may come from MQTT_RAFT_STARTUP_TIMEOUT; the password variable keeps its own rule. */
+const NODE_ENV: EnvDefaults = { prefix: 'MQTT_RAFT_', except: ['password'] };
 
 export const nodeCommand: Command = {
   name: 'node',
@@ -47,22 +62,31 @@ ${CONNECTION_OPTIONS_USAGE}
 ${OBSERVABILITY_OPTIONS_USAGE}
   --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
   --startup-timeout <ms>  how long starting or joining may take (default 10000)
-  --help                  show this help`,
+  --help                  show this help
+
+Every option may come from the environment instead: MQTT_RAFT_<OPTION>, such as MQTT_RAFT_ID,
+MQTT_RAFT_BROKER, MQTT_RAFT_STARTUP_TIMEOUT, MQTT_RAFT_BOOTSTRAP=1 (also true/yes, 0/false/no);
+the command line wins. The password's variable is $${PASSWORD_ENV} (used with a username).`,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, {
-      id: { type: 'string' },
-      broker: { type: 'string' },
-      cluster: { type: 'string' },
-      data: { type: 'string' },
-      bootstrap: { type: 'boolean' },
-      control: { type: 'string' },
-      ...CONNECTION_OPTIONS,
-      'key-file': { type: 'string' },
-      ...OBSERVABILITY_OPTIONS,
-      'heartbeat-timeout': { type: 'string' },
-      'election-timeout': { type: 'string' },
-      'startup-timeout': { type: 'string' },
-    });
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        id: { type: 'string' },
+        broker: { type: 'string' },
+        cluster: { type: 'string' },
+        data: { type: 'string' },
+        bootstrap: { type: 'boolean' },
+        control: { type: 'string' },
+        ...CONNECTION_OPTIONS,
+        'key-file': { type: 'string' },
+        ...OBSERVABILITY_OPTIONS,
+        'heartbeat-timeout': { type: 'string' },
+        'election-timeout': { type: 'string' },
+        'startup-timeout': { type: 'string' },
+      },
+      [],
+      { env: NODE_ENV },
+    );
     if (values.help === true) {
       process.stdout.write(`${nodeCommand.usage}\n`);
       return 0;

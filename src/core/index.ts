@@ -6,7 +6,7 @@ export { resolveCoreOptions } from './options.js';
 export { MAX_ENTRIES_PER_APPEND, type PeerDropReason } from './peer-rules.js';
 export type { CoreInitialState, CoreStatus } from './raft.js';
 export { RaftCore } from './raft.js';
-export type { RandomSource } from './random.js';
+export type { RandomBytes, RandomSource } from './random.js';
 export { seededRandom } from './random.js';
 export type { ReadState, Ready, SoftState } from './ready.js';
 export type * from './types.js';

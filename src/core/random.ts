@@ -8,6 +8,13 @@ export interface RandomSource {
 }
 
 /**
+ * Random bytes for identities that must differ between processes (incarnations, proposal
+ * sessions, group ids). Injected like {@link RandomSource}, so a simulation replays them; the
+ * runtime uses the system's cryptographic generator.
+ */
+export type RandomBytes = (size: number) => Uint8Array;
+
+/**
  * A small seeded generator (sfc32, a public-domain design) returning a {@link RandomSource}.
  * Quality is ample for jittering timeouts and driving simulations; it is not for cryptography.
  */

@@ -3,7 +3,7 @@ import { type Clock, type ClockTimer, systemClock } from '../clock.js';
 import { decodeConfiguration } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
-import type { RandomSource } from '../core/random.js';
+import type { RandomBytes, RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role } from '../core/types.js';
 import { isRaftError, RaftError } from '../errors.js';
@@ -47,8 +47,18 @@ export interface RaftOptions {
   readonly transport: Transport;
   /** Randomness for election timeouts; defaults to a cryptographically seeded generator. */
   readonly random?: RandomSource;
+  /** Bytes of this process's incarnation token; defaults to the system's cryptographic generator. */
+  readonly randomBytes?: RandomBytes;
   /** Time and timers; defaults to the system's (a simulation injects its own). */
   readonly clock?: Clock;
+  /**
+   * False starts the node deaf to its peers: their messages and snapshots are dropped until
+   * {@link Raft.listen}, so it neither votes nor stores entries meanwhile (its own calls, forwarded,
+   * still work). For a server that lost its storage while the group may still list it: it must
+   * take no part until the group has removed its old self (Raft thesis §3.8: a server that forgot
+   * what it acknowledged, voting, lets a leader without those entries win). Default true.
+   */
+  readonly listening?: boolean;
   /** Where the node logs what it does (see {@link NodeLog}); pino-compatible. Default: nothing is logged. */
   readonly logger?: Logger;
 }
@@ -101,7 +111,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
       );
     }
     const { initial, snapshot } = await loadState(options.storage);
-    if (snapshot !== null) await options.fsm.restore((await options.storage.open(snapshot.id)).chunks);
+    if (snapshot !== null)
+      await options.fsm.restore((await options.storage.open(snapshot.id)).chunks, snapshot.meta);
     const raft = new Raft(config, options, initial);
     await raft.begin();
     return raft;
@@ -118,6 +129,9 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly reads: ReadWaiters;
   private readonly loop: WorkLoop<RaftCore>;
   private closed = false;
+  private stopping: Promise<void> | null = null;
+  /** False while deaf to peers (see {@link RaftOptions.listening}). */
+  private listening: boolean;
   private fatal: unknown = null;
   private ticker: ClockTimer | null = null;
   private tickQueued = false;
@@ -144,6 +158,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super(options.clock ?? systemClock);
     this.id = config.localId;
+    this.listening = options.listening ?? true;
     this.config = config;
     this.fsm = options.fsm;
     this.storage = options.storage;
@@ -185,7 +200,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.proposer = new Proposer({
       id: this.id,
       clock: this.clock,
-      incarnation: randomBytes(8).toString('hex'),
+      incarnation: Buffer.from((options.randomBytes ?? randomBytes)(8)).toString('hex'),
       forwardToLeader: config.forwardToLeader,
       role: () => this.role,
       leader: () => this.leaderId,
@@ -237,8 +252,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async begin(): Promise<void> {
     await this.transport.start({
       onMessage: (m) => this.receive(m),
-      onSnapshot: (request, chunks) =>
-        this.closed ? Promise.reject(this.shutdownError()) : this.peerInput.receiveSnapshot(request, chunks),
+      onSnapshot: (request, chunks) => {
+        if (this.closed) return Promise.reject(this.shutdownError());
+        if (!this.listening) {
+          const message = `${this.id} takes no part in the group until its old self is removed`;
+          return Promise.reject(new RaftError('UNREACHABLE', message, { retryable: true }));
+        }
+        return this.peerInput.receiveSnapshot(request, chunks);
+      },
       onForward: (request, from) => {
         if (this.closed)
           return Promise.resolve({ ok: false, error: toWireError(this.shutdownError(), null) });
@@ -254,20 +275,14 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.enqueue(() => undefined);
   }
 
+  /** Ends the deafness {@link RaftOptions.listening} started with: peer messages are taken from now on. */
+  listen(): void {
+    this.listening = true;
+  }
+
   /** Stops the node: pending calls fail with `SHUTDOWN` (indefinite for accepted proposals). Storage stays open. */
-  async shutdown(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ticker !== null) this.clock.clearInterval(this.ticker);
-    await this.loop.stop();
-    // A leader's last writes may still run: let them finish before the caller closes the store.
-    await this.persister.drained().catch(() => undefined);
-    await this.peerInput.discardHeld();
-    await this.transport.close();
-    const err = new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true });
-    this.proposals.rejectAll(err);
-    this.reads.rejectAll(err);
-    this.transfers.rejectAll(err);
+  shutdown(): Promise<void> {
+    return this.stop(null);
   }
 
   // --- proposals ------------------------------------------------------------------------------
@@ -575,7 +590,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- inbound --------------------------------------------------------------------------------
 
   private receive(m: Message): void {
-    if (this.closed || m.to !== this.id || !this.peerInput.admit(m)) return;
+    if (this.closed || !this.listening || m.to !== this.id || !this.peerInput.admit(m)) return;
     const now = this.clock.now();
     if (this.peers.heard(m.from, now)) this.emit('heartbeatResumed', { peer: m.from });
     if (m.from === this.leaderId) this.lastLeaderContact = now;
@@ -585,19 +600,57 @@ export class Raft extends TypedEmitter<RaftEvents> {
   // --- failure --------------------------------------------------------------------------------
 
   /** A storage or FSM failure: stop rather than risk acknowledging what is not durable. */
-  private async failStop(err: unknown): Promise<void> {
-    this.fatal = err;
-    this.closed = true;
+  private failStop(err: unknown): Promise<void> {
     this.log.failStopped(err);
+    return this.stop({ cause: err });
+  }
+
+  /**
+   * The one way a node stops, asked for (`failure` null) or after a failure. Either way nothing
+   * more is taken, every pending call fails with an indefinite `SHUTDOWN` (an accepted proposal
+   * may still commit through the other members), held snapshots are discarded and the transport
+   * is closed; a shutdown also lets the writes in flight finish before the caller closes the store.
+   */
+  private stop(failure: { cause: unknown } | null): Promise<void> {
+    if (this.stopping !== null) {
+      // A failure while a shutdown waits for the very Ready that failed: that shutdown finishes
+      // the job, and waiting for it here would wait for ourselves.
+      if (failure !== null) {
+        this.fatal ??= failure.cause;
+        return Promise.resolve();
+      }
+      return this.stopping;
+    }
+    this.closed = true;
+    if (failure !== null) this.fatal = failure.cause;
     if (this.ticker !== null) this.clock.clearInterval(this.ticker);
-    const message = `the node stopped after a failure: ${(err as Error)?.message ?? err}`;
-    const failure = new RaftError('SHUTDOWN', message, { indefinite: true, cause: err });
-    this.proposals.rejectAll(failure);
-    this.reads.rejectAll(failure);
-    await this.transport.close().catch(() => undefined);
+    this.stopping = (async () => {
+      // After a failure the loop has already stopped itself, from inside the Ready that failed:
+      // waiting for that Ready here would wait for this very call.
+      if (failure === null) await this.loop.stop();
+      const err =
+        failure === null
+          ? new RaftError('SHUTDOWN', 'the node is shut down', { indefinite: true })
+          : new RaftError('SHUTDOWN', `the node stopped after a failure: ${describe(failure.cause)}`, {
+              indefinite: true,
+              cause: failure.cause,
+            });
+      this.proposals.rejectAll(err);
+      this.reads.rejectAll(err);
+      this.transfers.rejectAll(err);
+      // A failed store may never answer the writes in flight: only a shutdown waits for them.
+      if (failure === null) await this.persister.drained().catch(() => undefined);
+      await this.peerInput.discardHeld();
+      await this.transport.close().catch(() => undefined);
+    })();
+    return this.stopping;
   }
 
   private shutdownError(): RaftError {
     return new RaftError('SHUTDOWN', 'the node is shut down', { cause: this.fatal ?? undefined });
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -45,6 +45,6 @@ export async function restoreSnapshot(
       `snapshot ${meta.index}/${meta.term} was installed but is not in the store`,
     );
   }
-  await fsm.restore((await storage.open(record.id)).chunks);
+  await fsm.restore((await storage.open(record.id)).chunks, meta);
   return record;
 }

@@ -109,7 +109,7 @@ export async function recoverStorage(
     throw new RaftError('INVALID_INPUT', 'recovery configuration needs at least one voter');
   }
   const { initial, snapshot } = await loadState(storage);
-  if (snapshot !== null) await fsm.restore((await storage.open(snapshot.id)).chunks);
+  if (snapshot !== null) await fsm.restore((await storage.open(snapshot.id)).chunks, snapshot.meta);
   let index = initial.snapshot.index;
   let term = initial.snapshot.term;
   for (const entry of initial.entries) {

@@ -9,6 +9,8 @@ export interface RaftStats {
   readonly state: Role;
   readonly term: number;
   readonly leader: NodeId | null;
+  /** On a leader transferring its leadership (thesis §3.10), the server it hands over to. */
+  readonly transferTarget: NodeId | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly lastLogIndex: number;
@@ -46,6 +48,7 @@ export function nodeStats(s: CoreStatus, c: NodeCounters): RaftStats {
     state: s.role,
     term: s.term,
     leader: s.leader,
+    transferTarget: s.transferTarget,
     commitIndex: s.commitIndex,
     appliedIndex: c.appliedIndex,
     lastLogIndex: s.lastIndex,

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { NodeId } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { ForwardOptions, ForwardRequest, ForwardResponse, TransportHandler } from './types.js';
@@ -17,7 +18,7 @@ export async function deliverForward(
   from: NodeId,
   targets: readonly ForwardTarget[],
   request: ForwardRequest,
-  options: ForwardOptions,
+  options: ForwardOptions & { readonly clock: Clock },
   broadcast: boolean,
 ): Promise<ForwardResponse> {
   if (options.signal?.aborted) {
@@ -59,7 +60,7 @@ function firstUseful(answers: Array<Promise<ForwardResponse>>): Promise<ForwardR
 
 function raceDeadline(
   answer: Promise<ForwardResponse>,
-  options: ForwardOptions,
+  options: ForwardOptions & { readonly clock: Clock },
   from: NodeId,
 ): Promise<ForwardResponse> {
   return new Promise((resolve, reject) => {
@@ -73,11 +74,14 @@ function raceDeadline(
         }),
       );
     };
-    const timer = setTimeout(() => fail(`no answer within ${options.timeoutMs} ms`), options.timeoutMs);
+    const timer = options.clock.setTimeout(
+      () => fail(`no answer within ${options.timeoutMs} ms`),
+      options.timeoutMs,
+    );
     const onAbort = () => fail('aborted', options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
-      clearTimeout(timer);
+      options.clock.clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     };
     answer.then(

@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../clock.js';
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import { type DelayFn, LinkFaults, type MessageFilter } from './inmem-faults.js';
@@ -16,6 +17,8 @@ export interface InmemNetworkOptions {
   delay?: number | DelayFn;
   /** Called when a handler's `onMessage` throws, which the transport contract forbids. Default: only counted. */
   onHandlerError?: (error: unknown, message: Message) => void;
+  /** Times delayed deliveries and forward deadlines; a simulation gives its own. Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -71,8 +74,10 @@ export class InmemNetwork {
   private readonly faults: LinkFaults;
   private readonly transfers = new Set<SnapshotTransfer>();
   private readonly onHandlerError: ((error: unknown, message: Message) => void) | undefined;
+  private readonly clock: Clock;
 
   constructor(options: InmemNetworkOptions = {}) {
+    this.clock = options.clock ?? systemClock;
     this.faults = new LinkFaults(options.seed ?? 1);
     if (options.dropRate !== undefined) this.faults.setDropRate(options.dropRate);
     if (options.delay !== undefined) this.faults.setDelay(options.delay);
@@ -113,7 +118,7 @@ export class InmemNetwork {
       const linked = this.faults.connected(sender.localId, id) && this.faults.connected(id, sender.localId);
       if (handler !== null && linked) targets.push({ id, handler });
     }
-    return deliverForward(sender.localId, targets, request, options, to === null);
+    return deliverForward(sender.localId, targets, request, { ...options, clock: this.clock }, to === null);
   }
 
   /** Cuts every link between a node of `a` and a node of `b`, both ways. Links within a side stay. */
@@ -197,6 +202,7 @@ export class InmemNetwork {
           receiver.receiveSnapshot(req, stream),
         problem,
         delayMs: this.faults.delayOf(request),
+        clock: this.clock,
       };
       const transfer = new SnapshotTransfer(cloneRequest(request), chunks, ends, signal);
       this.transfers.add(transfer);
@@ -241,7 +247,7 @@ export class InmemNetwork {
     const deliver = () => this.deliver(sender.localId, receiver, copy);
     const delay = this.faults.delayOf(message);
     // Never synchronously: a node must not re-enter its own handler from inside its send.
-    if (delay > 0) setTimeout(deliver, delay);
+    if (delay > 0) this.clock.setTimeout(deliver, delay);
     else queueMicrotask(deliver);
     return null;
   }

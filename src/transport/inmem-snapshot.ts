@@ -1,3 +1,4 @@
+import { type Clock, sleep } from '../clock.js';
 import type { SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 
@@ -12,6 +13,8 @@ export interface TransferEnds {
   problem(started: boolean): RaftError | null;
   /** Milliseconds to wait before the receiver gets the request. */
   readonly delayMs: number;
+  /** Times that wait. */
+  readonly clock: Clock;
 }
 
 /**
@@ -72,7 +75,7 @@ export class SnapshotTransfer {
   }
 
   private async transfer(): Promise<void> {
-    if (this.ends.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.ends.delayMs));
+    if (this.ends.delayMs > 0) await sleep(this.ends.clock, this.ends.delayMs);
     this.ensureAlive();
     this.started = true;
     try {

@@ -127,7 +127,23 @@ export const ENVELOPE_OVERHEAD_BYTES = 4096;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+/**
+ * Default of {@link MqttTransportOptions.maxMessageBytes}: no member sends a larger payload (such a
+ * message is dropped as `tooLarge`) or accepts one.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * MiB;
+
 const URL_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+
+/** Why `url` cannot name a broker, or null. A URL without a host would only fail on connect. */
+function urlProblem(url: string): string | null {
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (parsed === null || !URL_PROTOCOLS.has(parsed.protocol))
+    return 'must be a URL with protocol mqtt, mqtts, tcp, ssl, ws or wss';
+  if (parsed.hostname === '')
+    return `must name the broker's host, such as ${parsed.protocol}//127.0.0.1:1883`;
+  return null;
+}
 
 function named(check: (value: string) => string | null) {
   return z.string().superRefine((value, ctx) => {
@@ -158,13 +174,7 @@ const positiveMs = z.int('must be an integer').min(1, 'must be at least 1').max(
 const optionsSchema = z
   .object({
     localId: named(nameProblem),
-    url: z.string().refine((url) => {
-      try {
-        return URL_PROTOCOLS.has(new URL(url).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a URL with protocol mqtt, mqtts, tcp, ssl, ws or wss'),
+    url: named(urlProblem),
     cluster: named(nameProblem).optional(),
     root: named(rootProblem).optional(),
     group: z.string().max(64, 'must be at most 64 characters').optional(),
@@ -200,7 +210,7 @@ const optionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['previousGroupKeys'], message: 'needs groupKey' });
     }
     const chunk = o.snapshotChunkBytes ?? 256 * KiB;
-    const max = o.maxMessageBytes ?? 8 * MiB;
+    const max = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (chunk + ENVELOPE_OVERHEAD_BYTES > max) {
       ctx.addIssue({
         code: 'custom',
@@ -236,7 +246,7 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     forwardTimeoutMs: o.forwardTimeoutMs ?? 10_000,
     snapshotChunkBytes: o.snapshotChunkBytes ?? 256 * KiB,
     snapshotWindow: o.snapshotWindow ?? 4,
-    maxMessageBytes: o.maxMessageBytes ?? 8 * MiB,
+    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxBufferedBytes: o.maxBufferedBytes ?? 2 * MiB,
     snapshotTimeoutMs: o.snapshotTimeoutMs ?? 30_000,
     snapshotBytesPerSecond: o.snapshotBytesPerSecond ?? MiB,

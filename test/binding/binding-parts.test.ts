@@ -23,11 +23,22 @@ describe('RaftBinding composed from injected parts', () => {
         return systemClock.now();
       },
     };
+    // Identities drawn by the member processes (incarnations, proposal sessions) come from here.
+    let drawn = 0;
+    const randomBytes = (size: number) => {
+      drawn++;
+      return new Uint8Array(size).fill(drawn);
+    };
     const member = async (id: string, bootstrap: boolean) => {
       const binding = new RaftBinding(
         // The broker URL is never used: the transport is injected.
         { id, broker: 'mqtt://127.0.0.1:1', bootstrap, ...FAST_BINDING },
-        { openStorage: async () => new MemoryStore(), createTransport: () => network.transport(id), clock },
+        {
+          openStorage: async () => new MemoryStore(),
+          createTransport: () => network.transport(id),
+          clock,
+          randomBytes,
+        },
       );
       await binding.open();
       open.push(binding);
@@ -52,6 +63,8 @@ describe('RaftBinding composed from injected parts', () => {
         .sort(),
     ).toEqual(['a', 'b', 'c']);
     expect(clockReads).toBeGreaterThan(0);
+    // One incarnation and one proposal session per member, none from the system's generator.
+    expect(drawn).toBe(6);
   });
 
   it('passes its logger to its Raft node', async () => {

@@ -2,9 +2,11 @@ import { connect as connectTcp } from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerOptions, type RunningBroker, startBroker } from '../../broker/index.js';
+import { DEFAULT_MAX_PACKET_SIZE } from '../../broker/options.js';
 import { PacketSizeGuard } from '../../broker/packet-guard.js';
 import { isRaftError } from '../../src/errors.js';
 import { MqttTransport } from '../../src/transport/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/transport/mqtt-options.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler } from '../support/recording-handler.js';
 import { connectMqtt } from '../support/test-broker.js';
@@ -216,19 +218,52 @@ describe('ACL template', () => {
   });
 });
 
+/**
+ * Connects a raw socket, sends CONNECT (MQTT 3.1.1, client id "x") and a PUBLISH header announcing
+ * a remaining length of `announced` bytes followed by only 3 of them, and resolves once the broker
+ * closes the connection: it never sees the rest of the body, so it must judge from the header.
+ */
+async function closedAfterAnnouncing(broker: RunningBroker, announced: number): Promise<void> {
+  const socket = connectTcp(broker.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  const connectPacket = Buffer.from([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, 1, 0x78]);
+  const varint: number[] = [];
+  for (let rest = announced; ; rest = Math.floor(rest / 128)) {
+    const low = rest % 128;
+    if (rest < 128) {
+      varint.push(low);
+      break;
+    }
+    varint.push(low | 0x80);
+  }
+  socket.write(Buffer.concat([connectPacket, Buffer.from([0x30, ...varint, 0, 1, 0x74])]));
+  await ended;
+}
+
 describe('packet size checked from the fixed header', () => {
   it('closes a connection whose PUBLISH header announces more than maxPacketSize, without waiting for the body', async () => {
-    const broker = await start({ maxPacketSize: 1_000 });
-    const socket = connectTcp(broker.port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.on('error', () => undefined);
-    // CONNECT (MQTT 3.1.1, client id "x"), then a PUBLISH header announcing 10 MiB and 3 bytes of it.
-    const connectPacket = Buffer.from([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, 1, 0x78]);
-    const announced = 10 * 1024 * 1024;
-    const varint = [(announced & 0x7f) | 0x80, ((announced >> 7) & 0x7f) | 0x80, (announced >> 14) & 0x7f];
-    socket.write(Buffer.concat([connectPacket, Buffer.from([0x30, ...varint, 0, 1, 0x74])]));
-    await ended;
+    await closedAfterAnnouncing(await start({ maxPacketSize: 1_000 }), 10 * 1024 * 1024);
+  });
+
+  it('by default refuses a 100 MiB PUBLISH, and one byte more than the largest a member sends, from the header', async () => {
+    const broker = await start();
+    await closedAfterAnnouncing(broker, 100 * 1024 * 1024);
+    // A remaining length of n makes a packet of 1 + 4 + n bytes at this size (4 length bytes).
+    await closedAfterAnnouncing(broker, DEFAULT_MAX_PACKET_SIZE - 5 + 1);
+  });
+
+  it('by default forwards a PUBLISH of the largest payload a member sends, on the longest topic', async () => {
+    const broker = await start();
+    const c = await client(broker.url);
+    const euro = '\u{20ac}'.repeat(256);
+    const longest = `${euro}/${euro}/node/${euro}/reply`;
+    const payload = Buffer.alloc(DEFAULT_MAX_MESSAGE_BYTES, 7);
+    const got = new Promise<number>((resolve) => c.once('message', (_t, p) => resolve(p.length)));
+    await c.subscribeAsync(longest, { qos: 1 });
+    await c.publishAsync(longest, payload, { qos: 1 });
+    expect(await got).toBe(DEFAULT_MAX_MESSAGE_BYTES);
   });
 
   it('the guard follows packet boundaries across chunks, split anywhere', async () => {

@@ -1,5 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -8,16 +6,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
-import { type Cli, killChildren, spawnCli } from '../support/cli-process.js';
+import type { Cli } from '../support/cli-process.js';
+import { CliRunner, cliEnv, FAST_RAFT } from '../support/cli-runner.js';
 import { freePort } from '../support/ports.js';
-import { waitFor } from '../support/wait.js';
 
 /** Generous, because every child compiles the CLI with tsx on start. */
 const DEADLINE_MS = 15_000;
-/** Faster Raft timing than the defaults, so a fresh member elects itself quickly. */
-const TIMING = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
+const TIMING = FAST_RAFT;
 
-const children: ChildProcess[] = [];
+const cli = new CliRunner(cliEnv(), DEADLINE_MS);
 let broker: RunningBroker;
 let dir: string;
 
@@ -34,43 +31,14 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  killChildren(children);
+  cli.killAll();
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
-/** One group key for every member these tests start: their envelopes are sealed, and no member warns. */
-const GROUP_KEY = randomBytes(32).toString('hex');
-
-function runCli(args: string[]): Cli {
-  const env: NodeJS.ProcessEnv = { ...process.env, MQTT_RAFT_GROUP_KEY: GROUP_KEY };
-  delete env.MQTT_RAFT_CONTROL;
-  return spawnCli(children, 'src/cli/main.ts', args, env);
-}
-
-/** The exit code, failing the test instead of hanging when the process does not exit in time. */
-async function exitCode(cli: Cli): Promise<number | null> {
-  await waitFor(
-    () => cli.child.exitCode !== null || cli.child.signalCode !== null,
-    DEADLINE_MS,
-    `mqtt-raft to exit (stdout: ${cli.stdout}, stderr: ${cli.stderr})`,
-  );
-  return cli.exit;
-}
-
-/** Runs a command to its end. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = runCli(args);
-  const code = await exitCode(cli);
-  return { code, stdout: cli.stdout, stderr: cli.stderr };
-}
-
-async function waitForOutput(cli: Cli, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  await waitFor(() => pattern.test(cli.stdout) || cli.child.exitCode !== null, DEADLINE_MS, what);
-  const match = pattern.exec(cli.stdout);
-  if (match === null)
-    throw new Error(`${what}: the process exited; stdout: ${cli.stdout}; stderr: ${cli.stderr}`);
-  return match;
-}
+const runCli = (args: string[]): Cli => cli.start(args);
+const exitCode = (proc: Cli) => cli.exitCode(proc);
+const run = (args: string[]) => cli.run(args);
+const waitForOutput = (proc: Cli, pattern: RegExp, what: string) => cli.waitForOutput(proc, pattern, what);
 
 /** Writes `text` to a control socket as is and resolves with the first line of the answer. */
 function rawExchange(path: string, text: string): Promise<unknown> {
@@ -171,10 +139,18 @@ describe('mqtt-raft node and the client commands', () => {
 
     expect((await run(['set', 'size', 'x l', ...member])).code).toBe(0);
     expect((await run(['del', 'color', ...member])).code).toBe(0);
-    await waitForOutput(watch, /set size = x l\ndel color\n/, 'the watch to see the live changes');
+    await waitForOutput(watch, /\d+ set size = x l\n\d+ del color\n/, 'the watch to see the live changes');
     watch.child.kill('SIGINT');
     expect(await exitCode(watch)).toBe(0);
-    expect(watch.stdout).toBe('set color = blue\nset size = x l\ndel color\n');
+    // The replay, the line that ends it, then each live change with its log index.
+    const lines =
+      /^set color = blue\n--- live after index (\d+) ---\n(\d+) set size = x l\n(\d+) del color\n$/.exec(
+        watch.stdout,
+      );
+    expect(lines, watch.stdout).not.toBeNull();
+    const [replayIndex, setIndex, delIndex] = (lines ?? []).slice(1).map(Number);
+    expect(setIndex).toBeGreaterThan(replayIndex ?? Number.POSITIVE_INFINITY);
+    expect(delIndex).toBeGreaterThan(setIndex ?? Number.POSITIVE_INFINITY);
 
     const [missing, state, members, status, json] = await Promise.all([
       run(['get', 'color', ...member]),
@@ -184,7 +160,7 @@ describe('mqtt-raft node and the client commands', () => {
       run(['status', '--json', ...member]),
     ]);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toContain("mqtt-raft get: no value for key 'color'");
+    expect(missing.stderr).toBe('mqtt-raft get: no value for key color\n');
     expect(state).toEqual({ code: 0, stdout: 'size = x l\n', stderr: '' });
     expect(members.code).toBe(0);
     expect(members.stdout).toMatch(/^n1\s+voter\s+leader\n$/);
@@ -243,7 +219,10 @@ describe('mqtt-raft node and the client commands', () => {
     const cases: [string[], RegExp][] = [
       [[], /^Usage: mqtt-raft <command>/],
       [['bogus'], /unknown command 'bogus'/],
-      [['set', 'k', '--control', 'x.sock'], /mqtt-raft set: missing <value>\n\nUsage: mqtt-raft set/],
+      [
+        ['set', 'k', '--control', 'x.sock'],
+        /mqtt-raft set: missing <value> \(or --file .*\n\nUsage: mqtt-raft set/,
+      ],
       [['get', '--control', 'x.sock'], /missing <key>/],
       [['get', 'k', 'extra', '--control', 'x.sock'], /unexpected argument 'extra'/],
       [

@@ -3,9 +3,20 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Input, MembershipChange } from '../../src/binding/index.js';
+import type { IndexedObserveOptions, Input, MembershipChange } from '../../src/binding/index.js';
+import {
+  MAX_KEY_LENGTH as LIBRARY_MAX_KEY,
+  MAX_VALUE_BYTES as LIBRARY_MAX_VALUE,
+} from '../../src/binding/input.js';
+import { encodeProposal } from '../../src/binding/proposal.js';
+import { RaftFsm } from '../../src/binding/raft-fsm.js';
 import { controlRequest, controlWatch } from '../../src/cli/control-client.js';
-import type { ControlResponse } from '../../src/cli/control-protocol.js';
+import {
+  type ControlResponse,
+  MAX_KEY_LENGTH,
+  MAX_REQUEST_BYTES,
+  MAX_VALUE_BYTES,
+} from '../../src/cli/control-protocol.js';
 import { type ControlServer, type ControlTarget, startControlServer } from '../../src/cli/control-server.js';
 import { RaftError } from '../../src/errors.js';
 import { waitFor } from '../support/wait.js';
@@ -13,28 +24,30 @@ import { waitFor } from '../support/wait.js';
 const MS = 5000;
 const text = new TextEncoder();
 
-/** A stand-in member: a map, a change feed for watchers and a scripted failure. */
+/** A stand-in member: a real RaftFsm fed one entry per proposal, a membership feed and a scripted failure. */
 class FakeMember implements ControlTarget {
-  readonly state = new Map<string, Uint8Array>();
+  readonly fsm = new RaftFsm();
   fail: RaftError | null = null;
-  private readonly feeds = new Set<(input: Input | null) => void>();
   index = 0;
 
   async proposeInput(input: Input): Promise<{ index: number }> {
     if (this.fail !== null) throw this.fail;
-    if (input.op === 'set') this.state.set(input.key, input.value);
-    else this.state.delete(input.key);
-    for (const feed of this.feeds) feed(input);
     this.index += 1;
+    const data = encodeProposal({ member: 'fake', seq: this.index, input });
+    this.fsm.apply({ index: this.index, term: 2, type: 'command', data });
     return { index: this.index };
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.state.get(key);
+    return this.fsm.get(key);
   }
 
-  async getState(): Promise<Map<string, Uint8Array>> {
-    return new Map(this.state);
+  async getIndexedState() {
+    return this.fsm.capture();
+  }
+
+  observeIndexedStateChange(options: IndexedObserveOptions = {}) {
+    return this.fsm.observeIndexed(options);
   }
 
   status() {
@@ -52,43 +65,11 @@ class FakeMember implements ControlTarget {
     };
   }
 
-  observeStateChange(options: { signal?: AbortSignal } = {}): AsyncIterable<Input> {
-    const queue: Array<Input | null> = [
-      ...[...this.state].sort().map(([key, value]) => ({ op: 'set' as const, key, value })),
-    ];
-    let wake: (() => void) | null = null;
-    const feed = (input: Input | null): void => {
-      queue.push(input);
-      wake?.();
-    };
-    this.feeds.add(feed);
-    options.signal?.addEventListener('abort', () => feed(null));
-    const feeds = this.feeds;
-    return {
-      async *[Symbol.asyncIterator]() {
-        try {
-          for (;;) {
-            const next = queue.shift();
-            if (next === null) return;
-            if (next !== undefined) {
-              yield next;
-              continue;
-            }
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-            });
-          }
-        } finally {
-          feeds.delete(feed);
-        }
-      },
-    };
-  }
-
   observeMembershipChange(options: { signal?: AbortSignal } = {}): AsyncIterable<MembershipChange> {
     const { signal } = options;
     return (async function* () {
       yield { id: 'a', joined: true };
+      yield { id: 'b', joined: true };
       // Then nothing changes until the watcher leaves.
       await new Promise((resolve) => signal?.addEventListener('abort', resolve));
     })();
@@ -96,7 +77,7 @@ class FakeMember implements ControlTarget {
 
   /** Ends every state observer, as a closing binding does. */
   endObservers(): void {
-    for (const feed of this.feeds) feed(null);
+    this.fsm.closeObservers();
   }
 }
 
@@ -133,9 +114,10 @@ describe('the control server', () => {
     });
     expect(await controlRequest(path, { cmd: 'get', key: 'nope' }, MS)).toEqual({ ok: true, found: false });
     await controlRequest(path, { cmd: 'set', key: 'a', value: '/w==', encoding: 'base64' }, MS);
-    expect(member.state.get('a')).toEqual(new Uint8Array([0xff]));
+    expect(member.fsm.get('a')).toEqual(new Uint8Array([0xff]));
     expect(await controlRequest(path, { cmd: 'state' }, MS)).toEqual({
       ok: true,
+      index: 2,
       entries: [
         { key: 'a', value: '/w==', encoding: 'base64' },
         { key: 'k', value: 'v', encoding: 'utf8' },
@@ -179,7 +161,7 @@ describe('the control server', () => {
   });
 
   it('refuses an over-long line and closes the connection', async () => {
-    const lines = await exchange(`{"cmd":"set","key":"k","value":"${'x'.repeat(1024 * 1024 + 10)}"}\n`, 1);
+    const lines = await exchange(`{"cmd":"set","key":"k","value":"${'x'.repeat(MAX_REQUEST_BYTES)}"}\n`, 1);
     expect(lines[0]).toMatchObject({
       ok: false,
       error: { code: 'BAD_REQUEST', message: expect.stringMatching(/longer than/) },
@@ -191,14 +173,15 @@ describe('the control server', () => {
     await member.proposeInput({ op: 'set', key: 'a', value: text.encode('1') });
     const seen: Array<Extract<ControlResponse, { ok: true }>> = [];
     const ended = controlWatch(path, { cmd: 'watch' }, (line) => seen.push(line));
-    await waitFor(() => seen.length === 3, MS, 'the acknowledgement and the replay');
+    await waitFor(() => seen.length === 4, MS, 'the acknowledgement, the replay and the live line');
     await member.proposeInput({ op: 'delete', key: 'a' });
-    await waitFor(() => seen.length === 4, MS, 'the live change');
+    await waitFor(() => seen.length === 5, MS, 'the live change');
     expect(seen).toEqual([
-      { ok: true, watching: 'state' },
-      { ok: true, change: { op: 'set', key: 'a', value: '1', encoding: 'utf8' } },
-      { ok: true, change: { op: 'set', key: 'b', value: '2', encoding: 'utf8' } },
-      { ok: true, change: { op: 'delete', key: 'a' } },
+      { ok: true, watching: 'state', index: 2 },
+      { ok: true, change: { index: 2, op: 'set', key: 'a', value: '1', encoding: 'utf8' } },
+      { ok: true, change: { index: 2, op: 'set', key: 'b', value: '2', encoding: 'utf8' } },
+      { ok: true, live: true },
+      { ok: true, change: { index: 3, op: 'delete', key: 'a' } },
     ]);
     server.stop();
     expect(await ended).toEqual({
@@ -213,7 +196,11 @@ describe('the control server', () => {
   it('tells a watcher when the member stops, and stops observing when the watcher leaves', async () => {
     const seen: unknown[] = [];
     const ended = controlWatch(path, { cmd: 'watch' }, (line) => seen.push(line));
-    await waitFor(() => seen.length === 1, MS, 'the acknowledgement');
+    await waitFor(() => seen.length === 2, MS, 'the acknowledgement and the live line');
+    expect(seen).toEqual([
+      { ok: true, watching: 'state', index: 0 },
+      { ok: true, live: true },
+    ]);
     member.endObservers();
     expect(await ended).toMatchObject({ reason: 'refused', response: { error: { code: 'SHUTDOWN' } } });
 
@@ -224,13 +211,69 @@ describe('the control server', () => {
       (line) => seen.push(line),
       controller.signal,
     );
-    await waitFor(() => seen.length === 3, MS, 'the membership replay');
-    expect(seen.slice(1)).toEqual([
+    await waitFor(() => seen.length === 6, MS, 'the membership replay');
+    expect(seen.slice(2)).toEqual([
       { ok: true, watching: 'members' },
       { ok: true, member: { id: 'a', joined: true } },
+      { ok: true, member: { id: 'b', joined: true } },
+      { ok: true, live: true },
     ]);
     controller.abort();
     expect(await aborted).toEqual({ reason: 'aborted' });
+  });
+});
+
+describe('the control server: resuming a watch, and the limits', () => {
+  it('resumes a watch from an index without a replay, and refuses one whose changes are gone', async () => {
+    await member.proposeInput({ op: 'set', key: 'k', value: text.encode('1') });
+    const seen: Array<Extract<ControlResponse, { ok: true }>> = [];
+    const controller = new AbortController();
+    const watching = controlWatch(
+      path,
+      { cmd: 'watch', fromIndex: 1 },
+      (l) => seen.push(l),
+      controller.signal,
+    );
+    await waitFor(() => seen.length === 2, MS, 'the acknowledgement and the live line');
+    await member.proposeInput({ op: 'set', key: 'k', value: text.encode('2') });
+    await waitFor(() => seen.length === 3, MS, 'the live change');
+    expect(seen).toEqual([
+      { ok: true, watching: 'state', index: 1 },
+      { ok: true, live: true },
+      { ok: true, change: { index: 2, op: 'set', key: 'k', value: '2', encoding: 'utf8' } },
+    ]);
+    controller.abort();
+    await watching;
+    const refused = await controlWatch(path, { id: 9, cmd: 'watch', fromIndex: 1 }, () => undefined);
+    expect(refused).toMatchObject({
+      reason: 'refused',
+      response: {
+        id: 9,
+        ok: false,
+        error: { code: 'UNSUPPORTED', message: expect.stringContaining('index 2') },
+      },
+    });
+    expect(await exchange('{"cmd":"watch","target":"members","fromIndex":1}\n', 1)).toEqual([
+      {
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: 'fromIndex: only a watch of the state takes fromIndex' },
+      },
+    ]);
+  });
+
+  it('takes a value at the library limit with every byte escaped, and refuses keys beyond the limit', async () => {
+    // Control characters: JSON writes each of the 1 MiB bytes as six (\u0001).
+    const value = '\u0001'.repeat(MAX_VALUE_BYTES);
+    const line = JSON.stringify({ cmd: 'set', key: 'k', value });
+    expect(Buffer.byteLength(line)).toBeGreaterThan(6 * MAX_VALUE_BYTES);
+    expect(await exchange(`${line}\n`, 1)).toEqual([{ ok: true, index: 1 }]);
+    expect(member.fsm.get('k')?.byteLength).toBe(MAX_VALUE_BYTES);
+    expect(await controlRequest(path, { cmd: 'get', key: 'x'.repeat(MAX_KEY_LENGTH + 1) }, MS)).toEqual({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: `key: must be at most ${MAX_KEY_LENGTH} characters` },
+    });
+    // The protocol's copies of the limits are the library's.
+    expect([MAX_KEY_LENGTH, MAX_VALUE_BYTES]).toEqual([LIBRARY_MAX_KEY, LIBRARY_MAX_VALUE]);
   });
 });
 

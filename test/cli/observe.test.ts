@@ -1,64 +1,39 @@
 /** `mqtt-raft node` logs (JSON or text, by level) and metrics (`--metrics-port`), as real processes. */
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OptionValues } from '../../src/cli/args.js';
 import { controlRequest } from '../../src/cli/control-client.js';
 import { type LogFormat, lineLogger } from '../../src/cli/log-output.js';
 import { observabilitySettings } from '../../src/cli/observability-options.js';
 import type { LogLevel } from '../../src/logger.js';
-import { type Cli, exitOf, killChildren, spawnCli, stdoutMatch } from '../support/cli-process.js';
+import type { Cli } from '../support/cli-process.js';
+import { FAST_RAFT, useCliFixture } from '../support/cli-runner.js';
 import { freePort } from '../support/ports.js';
 import { parsePromText, sampleValue } from '../support/prom-text.js';
 import { checkMetrics } from '../support/promtool.js';
-import { useBroker } from '../support/test-broker.js';
 
 /** Generous, because every child compiles the CLI with tsx on start. */
 const DEADLINE_MS = 15_000;
-const TIMING = ['--heartbeat-timeout', '100', '--election-timeout', '200'];
-/** A key for every member: no unauthenticated-group warning. */
-const GROUP_KEY = randomBytes(32).toString('hex');
+const fx = useCliFixture('mqtt-raft-observe-', DEADLINE_MS);
 
-const broker = useBroker();
-const children: ChildProcess[] = [];
-/** Each test's data directories, removed after it. */
-const dirs: string[] = [];
-
-afterEach(async () => {
-  killChildren(children);
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-});
-
-/** Members get the group key and no control socket from the environment. */
-function runCli(args: string[]): Cli {
-  const { MQTT_RAFT_CONTROL: _, ...env } = process.env;
-  return spawnCli(children, 'src/cli/main.ts', args, { ...env, MQTT_RAFT_GROUP_KEY: GROUP_KEY });
-}
-
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = runCli(args);
-  const code = await exitOf(cli, DEADLINE_MS);
-  return { code, stdout: cli.stdout, stderr: cli.stderr };
-}
-
-/** Starts a bootstrapping member n1 with `extra` options and waits until it leads. */
-async function leadingMember(extra: string[]): Promise<{ node: Cli; data: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mqtt-raft-observe-'));
-  dirs.push(dir);
-  const data = join(dir, 'n1');
-  const member = ['--id', 'n1', '--data', data, '--broker', broker.url];
-  const node = runCli(['node', ...member, '--bootstrap', ...TIMING, ...extra]);
-  await stdoutMatch(node, /leader: n1 \(this member\)/, DEADLINE_MS, 'the member to lead');
+/** Starts a bootstrapping member n1 on a data directory of its own, with `extra` options, and waits until it leads. */
+async function leadingMember(name: string, extra: string[]): Promise<{ node: Cli; data: string }> {
+  const data = join(fx.dir(), name);
+  const member = ['--id', 'n1', '--cluster', name, '--data', data, '--broker', fx.broker().url];
+  const node = fx.cli.start(['node', ...member, '--bootstrap', ...FAST_RAFT, ...extra]);
+  await fx.cli.waitForOutput(node, /leader: n1 \(this member\)/, 'the member to lead');
   return { node, data };
 }
 
 describe('mqtt-raft node: logs and metrics', () => {
   it('serves /metrics on --metrics-port, and logs JSON lines with --log-format json', async () => {
     const port = await freePort();
-    const { node, data } = await leadingMember(['--metrics-port', String(port), '--log-format', 'json']);
+    const { node, data } = await leadingMember('json', [
+      '--metrics-port',
+      String(port),
+      '--log-format',
+      'json',
+    ]);
     const url = `http://127.0.0.1:${port}/metrics`;
     expect(node.stdout).toContain(`mqtt-raft node n1: metrics ${url}\n`);
     // Through the control socket from here: three client processes would only add start-up time.
@@ -82,7 +57,7 @@ describe('mqtt-raft node: logs and metrics', () => {
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
 
     node.child.kill('SIGTERM');
-    expect(await exitOf(node, DEADLINE_MS)).toBe(0);
+    expect(await fx.cli.exitCode(node)).toBe(0);
     const lines = node.stderr
       .trimEnd()
       .split('\n')
@@ -110,17 +85,16 @@ describe('mqtt-raft node: logs and metrics', () => {
   });
 
   it('logs timestamped text lines on stderr, and takes --metrics-port 0 (its URL on stdout)', async () => {
-    const { node } = await leadingMember(['--metrics-port', '0', '--log-level', 'debug']);
-    const [, url] = await stdoutMatch(
+    const { node } = await leadingMember('text', ['--metrics-port', '0', '--log-level', 'debug']);
+    const [, url] = await fx.cli.waitForOutput(
       node,
       /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)\n/,
-      DEADLINE_MS,
       'the metrics URL',
     );
     const text = await (await fetch(url as string)).text();
     expect(sampleValue(parsePromText(text), 'mqtt_raft_role', { role: 'leader' })).toBe(1);
     node.child.kill('SIGTERM');
-    expect(await exitOf(node, DEADLINE_MS)).toBe(0);
+    expect(await fx.cli.exitCode(node)).toBe(0);
     const lines = node.stderr.trimEnd().split('\n');
     for (const line of lines) {
       expect(line).toMatch(
@@ -143,7 +117,15 @@ describe('mqtt-raft node: logs and metrics', () => {
   });
 
   it('refuses a bad log option with the usage (exit 2)', async () => {
-    const result = await run(['node', '--id', 'a', '--broker', broker.url, '--log-format', 'xml']);
+    const result = await fx.cli.run([
+      'node',
+      '--id',
+      'a',
+      '--broker',
+      fx.broker().url,
+      '--log-format',
+      'xml',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       /--log-format must be one of json, text, got 'xml'\n\nUsage: mqtt-raft node/,

@@ -19,7 +19,7 @@ export interface Op {
    * the key was absent. Null for a read that did not complete ok.
    */
   value: string | null;
-  /** Milliseconds on the runner's monotonic clock (performance.now) when the client sent it. */
+  /** Milliseconds on the recorder's clock (the runner's performance.now, or simulated time) when the client sent it. */
   invoke: number;
   /** When the client got the answer; null when it never did. */
   complete: number | null;
@@ -60,6 +60,9 @@ export function describeOp(op: Op): string {
 export class HistoryRecorder {
   private readonly ops: Op[] = [];
 
+  /** `now` stamps invocations and completions: the runner's monotonic clock, or a simulation's. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
   /** Records an invocation and returns the op, to be completed with {@link complete}. */
   invoke(process: string, member: string, key: string, kind: Op['kind'], value: string | null): Op {
     const op: Op = {
@@ -69,7 +72,7 @@ export class HistoryRecorder {
       key,
       kind,
       value: kind === 'write' ? value : null,
-      invoke: performance.now(),
+      invoke: this.now(),
       complete: null,
       outcome: 'info',
     };
@@ -79,7 +82,7 @@ export class HistoryRecorder {
 
   /** Completes `op`. A read's value counts only when it is ok. */
   complete(op: Op, outcome: Op['outcome'], readValue: string | null = null, error?: string): void {
-    op.complete = performance.now();
+    op.complete = this.now();
     op.outcome = outcome;
     if (error !== undefined) op.error = error;
     if (op.kind === 'read') op.value = outcome === 'ok' ? readValue : null;

@@ -71,6 +71,7 @@ class FakeNode extends TypedEmitter<RaftEvents> {
     entriesPersisted: 41,
     batchesPersisted: 30,
     droppedMessages: { malformed: 4, notMember: 1 },
+    transferTarget: null,
   };
 
   stats(): RaftStats {

@@ -5,8 +5,9 @@ import { codeOf, sourceFiles } from '../support/source-files.js';
 const SRC = join(import.meta.dirname, '../../src');
 
 /**
- * The node and the binding wait, time out and back off only through their injected Clock (src/clock.ts), so a
- * simulation can run it on simulated time. A direct timer or clock read would escape it.
+ * The node, the binding and the in-memory transport wait, time out and back off only through their
+ * injected Clock (src/clock.ts), so a simulation can run the whole stack on simulated time. A direct
+ * timer or clock read would escape it.
  */
 const DIRECT_TIME =
   /(?<![.\w])(setTimeout|setInterval|setImmediate|clearTimeout|clearInterval)\s*\(|\bDate\.now\b|\bnew Date\b|\bperformance\.now\b/;
@@ -16,10 +17,12 @@ describe('time goes through the injected clock', () => {
     ...sourceFiles(join(SRC, 'node')),
     ...sourceFiles(join(SRC, 'binding')),
     join(SRC, 'retry.ts'),
+    ...sourceFiles(join(SRC, 'transport')).filter((f) => /[/\\]inmem-[^/\\]+\.ts$/.test(f)),
   ];
 
   it('has files to check', () => {
     expect(checked.length).toBeGreaterThan(10);
+    expect(checked.filter((f) => f.includes('inmem-'))).toHaveLength(5);
   });
 
   it.each(checked.map((f) => [f.slice(SRC.length + 1), f]))(

@@ -40,8 +40,8 @@ class WriteControl {
   wrap(id: string, storage: RaftStorage): void {
     const writeBatch = storage.writeBatch.bind(storage);
     storage.writeBatch = async (batch: StorageBatch) => {
-      if (this.target === id && this.failing) throw new Error('disk failure');
       if (this.target === id && this.gate !== null) await this.gate;
+      if (this.target === id && this.failing) throw new Error('disk failure');
       return writeBatch(batch);
     };
   }
@@ -69,7 +69,7 @@ async function startGroup(control: WriteControl) {
   for (const [id, m] of cluster.members) control.wrap(id, m.storage);
   const leader = await cluster.waitForLeader();
   await cluster.raft(leader).apply(encoder.encode('warm=1'));
-  return { cluster, leader, answers, followers: ['a', 'b', 'c'].filter((id) => id !== leader) };
+  return { cluster, network, leader, answers, followers: ['a', 'b', 'c'].filter((id) => id !== leader) };
 }
 
 describe("a leader's writes in flight", () => {
@@ -122,5 +122,26 @@ describe("a leader's writes in flight", () => {
       3000,
       'a new leader among the others',
     );
+  });
+
+  it('fails a leadership transfer in progress when a write fails, with the failure as its cause', async () => {
+    const control = new WriteControl();
+    const { cluster, network, leader, followers } = await startGroup(control);
+    const raft = cluster.raft(leader);
+    const target = followers[0] ?? '';
+    // The target never hears from the leader again, so the transfer cannot complete.
+    network.cut(leader, target);
+    control.hold(leader);
+    const write = raft.apply(encoder.encode('z=1')).catch((e: unknown) => e);
+    const transfer = raft.leadershipTransfer(target, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    await waitFor(() => raft.stats().transferTarget === target, 2000, 'the transfer to begin');
+    control.failing = true;
+    control.open();
+    for (const err of [await transfer, await write]) {
+      expect(err).toMatchObject({ code: 'SHUTDOWN', indefinite: true });
+      expect((err as Error).cause).toMatchObject({ message: 'disk failure' });
+    }
+    // A shutdown after the failure waits for the same stop and does not throw.
+    await raft.shutdown();
   });
 });

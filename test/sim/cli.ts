@@ -1,3 +1,4 @@
+import { parseCliArgs } from './cli-args.js';
 import { runSimulation, type SimResult } from './simulation.js';
 import { summarize } from './summary.js';
 
@@ -12,21 +13,7 @@ function parseArgs(argv: readonly string[]): {
   sizes: number[];
   verbose: boolean;
 } {
-  const args = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i] as string;
-    if (!key.startsWith('--')) throw new Error(`unexpected argument ${key}`);
-    if (key === '--verbose') args.set('verbose', 'true');
-    else args.set(key.slice(2), argv[++i] ?? '');
-  }
-  const int = (name: string, fallback: number): number => {
-    const raw = args.get(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`--${name} must be a non-negative integer (got ${raw})`);
-    return value;
-  };
+  const { raw: args, int } = parseCliArgs(argv);
   const nodes = int('nodes', 0);
   if (nodes !== 0 && nodes !== 3 && nodes !== 5) throw new Error('--nodes must be 3 or 5');
   const seed = args.get('seed');

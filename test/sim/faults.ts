@@ -21,6 +21,9 @@ const KINDS: readonly PartitionKind[] = [
   'bridge',
 ];
 
+/** What the injector needs of a network: cutting links and healing them. */
+export type Partitionable = Pick<SimNetwork, 'separate' | 'cutLink' | 'healAll' | 'hasCuts'>;
+
 /** Starts and heals partitions at random; counts what it did. */
 export class FaultInjector {
   readonly counts: Record<string, number> = Object.fromEntries(KINDS.map((k) => [k, 0]));
@@ -29,7 +32,7 @@ export class FaultInjector {
   constructor(
     private readonly random: SimRandom,
     private readonly ids: readonly string[],
-    private readonly network: SimNetwork,
+    private readonly network: Partitionable,
     readonly rates: FaultRates,
   ) {}
 

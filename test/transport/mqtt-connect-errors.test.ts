@@ -124,6 +124,13 @@ describe('RaftBinding checks the broker URL before it touches the disk', () => {
         () => new RaftBinding({ id: 'a', broker: 'http://127.0.0.1:1883', store, bootstrap: true }),
       ).toThrowError(/url: must be a URL with protocol mqtt/);
       expect(existsSync(store)).toBe(false);
+      // A URL without a host (which would otherwise fail only on connect) is refused the same way.
+      for (const broker of ['mqtt://', 'tcp://']) {
+        expect(() => new RaftBinding({ id: 'a', broker, store, bootstrap: true }), broker).toThrowError(
+          /url: must name the broker's host/,
+        );
+      }
+      expect(existsSync(store)).toBe(false);
       // A well-formed URL to a closed port passes the check and fails at open() with its cause.
       const binding = new RaftBinding({
         id: 'a',

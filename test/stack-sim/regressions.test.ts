@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { describeFailures } from './run-seeds.js';
+import { runStackSimulation } from './stack-sim.js';
+
+/**
+ * Seeds that once failed, each with what it found. They replay exactly, so each keeps guarding
+ * against its bug even if the random campaigns later stop reaching that corner.
+ */
+const REGRESSIONS: ReadonlyArray<{ seed: number; members: number; found: string }> = [
+  {
+    seed: 70,
+    members: 3,
+    found:
+      'a wiped member, restarted fresh, voted before the group removed its old self: a lagging member won ' +
+      'with its vote, and writes the old self had acknowledged were lost (members diverged)',
+  },
+  { seed: 87, members: 3, found: 'as seed 70 (streams with a gap)' },
+  { seed: 126, members: 3, found: 'as seed 70 (streams with a gap, members diverged)' },
+];
+
+describe('stack simulation regressions', () => {
+  it.each(REGRESSIONS)(
+    'seed $seed with $members members: $found',
+    async ({ seed, members }) => {
+      const result = await runStackSimulation({ seed, members });
+      expect(result.violations, describeFailures([result])).toEqual([]);
+    },
+    300_000,
+  );
+});
