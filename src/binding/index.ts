@@ -1,6 +1,13 @@
 /** The state-sync binding: a replicated key-value state over Raft and MQTT. */
 export type { Input } from './input.js';
 export { InputSchema, parseInput } from './input.js';
+export type {
+  MemberCallOptions,
+  MemberChangeResult,
+  MemberHealth,
+  MemberInfo,
+  RemoveMemberOptions,
+} from './members.js';
 export type { MembershipChange } from './membership-observer.js';
 export { type BindingOptions, BindingOptionsSchema, parseBindingOptions } from './options.js';
 export type { BindingParts } from './parts.js';
