@@ -4,12 +4,8 @@
  * member the leader may remove on its own (`deadMemberTimeout`).
  */
 import { votersOf, withoutServer, withServer } from '../core/configuration.js';
+import { majority } from '../core/quorum.js';
 import type { Configuration, NodeId } from '../core/types.js';
-
-/** The smallest number of voters that decides: more than half (Raft §5.2). */
-export function majority(voters: number): number {
-  return Math.floor(voters / 2) + 1;
-}
 
 /** The configuration after `id` stops voting: removed, or kept as a non-voter. */
 export function withoutVote(config: Configuration, id: NodeId, how: 'remove' | 'demote'): Configuration {

@@ -11,7 +11,8 @@ export type OptionValues = Record<string, string | boolean | undefined>;
 
 /**
  * Parses `argv` strictly (unknown options and missing values are errors), turning node:util's
- * TypeErrors into {@link UsageError}s. Checks the positional count against `positionals`.
+ * TypeErrors into {@link UsageError}s. Checks the positional count against `positionals`, whose
+ * names ending in `?` are optional (they come last).
  */
 export function parseCommandArgs(
   argv: readonly string[],
@@ -31,8 +32,9 @@ export function parseCommandArgs(
   }
   if (parsed.values.help === true) return parsed;
   const given = parsed.positionals.length;
-  if (given < positionals.length) {
-    const missing = positionals.slice(given).map((name) => `<${name}>`);
+  const required = positionals.filter((name) => !name.endsWith('?'));
+  if (given < required.length) {
+    const missing = required.slice(given).map((name) => `<${name}>`);
     throw new UsageError(`missing ${missing.join(' and ')}`);
   }
   if (given > positionals.length) {

@@ -11,6 +11,8 @@ const id = z.union([z.string(), z.number()]).optional();
 const key = z.string().min(1, 'must be a non-empty string');
 const timeoutMs = z.number().int().min(1).max(3_600_000).optional();
 const consistency = z.enum(['local', 'linearizable']).optional();
+const memberId = z.string().min(1, 'must be a non-empty member id');
+const force = z.boolean().optional();
 
 /** Every request a member accepts (the runtime form of {@link ControlRequest}). */
 export const ControlRequestSchema = z.discriminatedUnion('cmd', [
@@ -26,6 +28,10 @@ export const ControlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ id, cmd: z.literal('get'), key, consistency }),
   z.object({ id, cmd: z.literal('state'), consistency }),
   z.object({ id, cmd: z.literal('members') }),
+  z.object({ id, cmd: z.literal('remove-member'), member: memberId, force, timeoutMs }),
+  z.object({ id, cmd: z.enum(['add-nonvoter', 'promote']), member: memberId, timeoutMs }),
+  z.object({ id, cmd: z.literal('demote'), member: memberId, force, timeoutMs }),
+  z.object({ id, cmd: z.literal('transfer-leadership'), member: memberId.optional(), timeoutMs }),
   z.object({ id, cmd: z.literal('status') }),
   z.object({ id, cmd: z.literal('watch'), target: z.enum(['state', 'members']).default('state') }),
 ]);

@@ -36,6 +36,7 @@ ${CONNECTION_OPTIONS_USAGE}
                           (default: $MQTT_RAFT_GROUP_KEY; without either the group is unauthenticated)
   --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
   --startup-timeout <ms>  how long starting or joining may take (default 10000)
+  --dead-member-timeout <ms>  as leader, remove a member silent this long (default: never)
   --help                  show this help`,
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
@@ -50,6 +51,7 @@ ${CONNECTION_OPTIONS_USAGE}
       'heartbeat-timeout': { type: 'string' },
       'election-timeout': { type: 'string' },
       'startup-timeout': { type: 'string' },
+      'dead-member-timeout': { type: 'string' },
     });
     if (values.help === true) {
       process.stdout.write(`${nodeCommand.usage}\n`);
@@ -88,6 +90,8 @@ ${CONNECTION_OPTIONS_USAGE}
     if (electionTimeout !== undefined) options.electionTimeout = electionTimeout;
     const startupTimeout = msOption(values, 'startup-timeout');
     if (startupTimeout !== undefined) options.startupTimeout = startupTimeout;
+    const deadMemberTimeout = msOption(values, 'dead-member-timeout');
+    if (deadMemberTimeout !== undefined) options.deadMemberTimeout = deadMemberTimeout;
 
     let binding: RaftBinding;
     try {

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deadMemberDecision,
-  majority,
-  toleranceWarnings,
-  votingProblem,
-} from '../../src/binding/member-rules.js';
+import { deadMemberDecision, toleranceWarnings, votingProblem } from '../../src/binding/member-rules.js';
 import type { Configuration, Suffrage } from '../../src/index.js';
 
 function config(servers: Record<string, Suffrage>): Configuration {
@@ -14,10 +9,6 @@ function config(servers: Record<string, Suffrage>): Configuration {
 const voters = (...ids: string[]) => config(Object.fromEntries(ids.map((id) => [id, 'voter'])));
 
 describe('majority, votingProblem and toleranceWarnings', () => {
-  it('counts a majority as more than half', () => {
-    expect([1, 2, 3, 4, 5].map(majority)).toEqual([1, 2, 2, 3, 3]);
-  });
-
   it('refuses a configuration without voters, or whose live voters are fewer than a majority', () => {
     expect(votingProblem(config({ n: 'nonvoter' }), null)).toBe('it would leave no voter');
     expect(votingProblem(voters('a', 'b'), null)).toBeNull();

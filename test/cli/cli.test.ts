@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
-import { type Cli, killChildren, spawnCli } from '../support/cli-process.js';
+import { type Cli, killChildren, MqttRaftCli } from '../support/cli-process.js';
 import { freePort } from '../support/ports.js';
-import { waitFor } from '../support/wait.js';
 
 /** Generous, because every child compiles the CLI with tsx on start. */
 const DEADLINE_MS = 15_000;
@@ -41,36 +40,14 @@ afterEach(async () => {
 /** One group key for every member these tests start: their envelopes are sealed, and no member warns. */
 const GROUP_KEY = randomBytes(32).toString('hex');
 
-function runCli(args: string[]): Cli {
-  const env: NodeJS.ProcessEnv = { ...process.env, MQTT_RAFT_GROUP_KEY: GROUP_KEY };
-  delete env.MQTT_RAFT_CONTROL;
-  return spawnCli(children, 'src/cli/main.ts', args, env);
-}
-
-/** The exit code, failing the test instead of hanging when the process does not exit in time. */
-async function exitCode(cli: Cli): Promise<number | null> {
-  await waitFor(
-    () => cli.child.exitCode !== null || cli.child.signalCode !== null,
-    DEADLINE_MS,
-    `mqtt-raft to exit (stdout: ${cli.stdout}, stderr: ${cli.stderr})`,
-  );
-  return cli.exit;
-}
-
-/** Runs a command to its end. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = runCli(args);
-  const code = await exitCode(cli);
-  return { code, stdout: cli.stdout, stderr: cli.stderr };
-}
-
-async function waitForOutput(cli: Cli, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  await waitFor(() => pattern.test(cli.stdout) || cli.child.exitCode !== null, DEADLINE_MS, what);
-  const match = pattern.exec(cli.stdout);
-  if (match === null)
-    throw new Error(`${what}: the process exited; stdout: ${cli.stdout}; stderr: ${cli.stderr}`);
-  return match;
-}
+const env: NodeJS.ProcessEnv = { ...process.env, MQTT_RAFT_GROUP_KEY: GROUP_KEY };
+delete env.MQTT_RAFT_CONTROL;
+const cli = new MqttRaftCli(children, env, DEADLINE_MS);
+const runCli = (args: string[]) => cli.start(args);
+const run = (args: string[]) => cli.run(args);
+const exitCode = (process: Cli) => cli.exitCode(process);
+const waitForOutput = (process: Cli, pattern: RegExp, what: string) =>
+  cli.waitForOutput(process, pattern, what);
 
 /** Writes `text` to a control socket as is and resolves with the first line of the answer. */
 function rawExchange(path: string, text: string): Promise<unknown> {
@@ -187,7 +164,7 @@ describe('mqtt-raft node and the client commands', () => {
     expect(missing.stderr).toContain("mqtt-raft get: no value for key 'color'");
     expect(state).toEqual({ code: 0, stdout: 'size = x l\n', stderr: '' });
     expect(members.code).toBe(0);
-    expect(members.stdout).toMatch(/^n1\s+voter\s+leader\n$/);
+    expect(members.stdout).toMatch(/^n1\s+voter\s+leader\s+last contact 0 ms ago, match \d+, lag 0\n$/);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^role\s+leader$/m);
     expect(status.stdout).toMatch(/^leader\s+n1$/m);
