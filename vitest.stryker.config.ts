@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
  * - test/sim: seeded simulations of pure cores with their own storage model (minutes per run);
  * - test/integration, test/examples: slow end-to-end runs; what they reach is also reached by
  *   the unit, conformance and node tests of each folder;
- * - test/broker, test/cli/cli.test.ts and test/storage/raft-store-crash.test.ts: they spawn
+ * - test/broker, test/cli/cli.test.ts, test/cli/members.test.ts and
+ *   test/storage/raft-store-crash.test.ts: they spawn
  *   processes, which do not see the mutant Stryker activates in the test process, so they could
  *   only ever let mutants survive, slowly.
  * MUTATE_TESTS (comma-separated globs) runs only those tests, e.g. a folder's own unit and
@@ -26,6 +27,7 @@ export default defineConfig({
       'test/examples/**',
       'test/broker/**',
       'test/cli/cli.test.ts',
+      'test/cli/members.test.ts',
       'test/storage/raft-store-crash.test.ts',
       '**/node_modules/**',
       ...globs(process.env.MUTATE_EXCLUDE),
