@@ -1,0 +1,49 @@
+import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { msgpackDecode, msgpackEncode } from '../../src/msgpack.js';
+import { encodeEnvelope, messageEnvelope } from '../../src/transport/mqtt-codec.js';
+import { EnvelopeSeal } from '../../src/transport/mqtt-seal.js';
+import { appendWithEntries } from '../support/messages.js';
+
+const KEY = randomBytes(32);
+
+/** Opens a sealed payload as docs/protocol.md §3 describes it, with nothing from src/ but msgpack. */
+function openByTheDocs(payload: Uint8Array, topic: string, groupKey: Uint8Array): unknown {
+  const e = msgpackDecode(payload) as Record<string, unknown>;
+  const s = e.s as Uint8Array;
+  const n = e.n as number;
+  const x = e.x as Uint8Array;
+  const key = Buffer.from(hkdfSync('sha256', groupKey, s, Buffer.from('mqtt-raft envelope seal v1'), 32));
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64BE(BigInt(n), 4);
+  const aad = msgpackEncode([e.v, e.k, e.id, e.f, e.t, e.c, e.g ?? '', topic, s, n]);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(x.subarray(x.byteLength - 16));
+  const body = Buffer.concat([decipher.update(x.subarray(0, x.byteLength - 16)), decipher.final()]);
+  // A plain view, so that binary fields decode as Uint8Array, as the transport gives them.
+  return msgpackDecode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+}
+
+describe('sealed envelope format', () => {
+  it('opens with the key, nonce and associated data docs/protocol.md §3 defines', () => {
+    const seal = new EnvelopeSeal([KEY]);
+    const message = appendWithEntries('a', 'b');
+    const { type: _t, from: _f, to: _to, ...body } = message;
+    for (const group of ['g1', '']) {
+      const topic = 'mqtt-raft/c1/node/b/in';
+      const payload = encodeEnvelope(messageEnvelope('c1', message), group, { seal, topic });
+      expect(openByTheDocs(payload, topic, KEY)).toEqual(body);
+    }
+    const forward = {
+      k: 'forwardRequest' as const,
+      id: 'é-1',
+      f: 'a',
+      t: null,
+      c: 'c1',
+      b: { kind: 'barrier', origin: 'a', incarnation: 'i', seq: 2 },
+    };
+    const payload = encodeEnvelope(forward, 'g1', { seal, topic: 'mqtt-raft/c1/broadcast' });
+    expect(openByTheDocs(payload, 'mqtt-raft/c1/broadcast', KEY)).toEqual(forward.b);
+  });
+});
