@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { msgpackDecode, msgpackEncode } from '../../src/msgpack.js';
 import { encodeEnvelope, messageEnvelope } from '../../src/transport/mqtt-codec.js';
 import { EnvelopeSeal } from '../../src/transport/mqtt-seal.js';
+import { AssociatedDataWriter } from '../../src/transport/seal-aad.js';
 import { appendWithEntries } from '../support/messages.js';
 
 const KEY = randomBytes(32);
@@ -25,6 +26,32 @@ function openByTheDocs(payload: Uint8Array, topic: string, groupKey: Uint8Array)
   return msgpackDecode(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
 }
 
+/** A deterministic generator (xorshift32), so that a failure names a reproducible case. */
+function generator(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+const ALPHABET = ['a', 'Z', '0', '/', '-', '\u0000', '\u007f', 'é', '\u0800', '€', '😀', '\ud800', '\udc00'];
+
+function randomString(next: () => number): string {
+  const lengths = [0, 1, 31, 32, 33, 50, 51, 255, 256, 300];
+  const length = lengths[Math.floor(next() * lengths.length)] ?? 0;
+  // Mostly ASCII, sometimes not: both paths of the writer, and lone surrogates.
+  const ascii = next() < 0.6;
+  let text = '';
+  while (text.length < length) {
+    const pick = ascii ? Math.floor(next() * 4) : Math.floor(next() * ALPHABET.length);
+    text += ALPHABET[pick];
+  }
+  return text;
+}
+
 describe('sealed envelope format', () => {
   it('opens with the key, nonce and associated data docs/protocol.md §3 defines', () => {
     const seal = new EnvelopeSeal([KEY]);
@@ -45,5 +72,40 @@ describe('sealed envelope format', () => {
     };
     const payload = encodeEnvelope(forward, 'g1', { seal, topic: 'mqtt-raft/c1/broadcast' });
     expect(openByTheDocs(payload, 'mqtt-raft/c1/broadcast', KEY)).toEqual(forward.b);
+  });
+
+  it('writes the associated data byte for byte as the msgpack encoder does', () => {
+    const writer = new AssociatedDataWriter();
+    const next = generator(0x5eed);
+    const counters = [1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+    for (let i = 0; i < 2000; i++) {
+      const header = {
+        v: i % 7 === 0 ? 200 : 1,
+        k: randomString(next),
+        id: randomString(next),
+        f: randomString(next),
+        t: next() < 0.2 ? null : randomString(next),
+        c: randomString(next),
+        g: randomString(next),
+        topic: randomString(next),
+      };
+      const s = randomBytes(next() < 0.9 ? 16 : 300);
+      const n = counters[i % counters.length] ?? 1;
+      const expected = msgpackEncode([
+        header.v,
+        header.k,
+        header.id,
+        header.f,
+        header.t,
+        header.c,
+        header.g,
+        header.topic,
+        s,
+        n,
+      ]);
+      expect(Buffer.from(writer.write(header, s, n)).toString('hex'), `case ${i}`).toBe(
+        Buffer.from(expected).toString('hex'),
+      );
+    }
   });
 });
