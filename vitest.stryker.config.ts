@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  * - test/stack-sim: seeded simulations of the whole stack (about a minute per file);
  * - test/integration, test/examples: slow end-to-end runs; what they reach is also reached by
  *   the unit, conformance and node tests of each folder;
- * - test/broker, test/cli/cli*.test.ts, test/cli/docs.test.ts, test/packaging and
+ * - test/broker, test/cli/cli*.test.ts, test/cli/docs.test.ts, test/cli/members.test.ts, test/packaging and
  *   test/storage/raft-store-crash.test.ts: they spawn processes, which do not see the mutant
  *   Stryker activates in the test process, so they could only ever let mutants survive, slowly.
  * MUTATE_TESTS (comma-separated globs) runs only those tests, e.g. a folder's own unit and
@@ -29,6 +29,7 @@ export default defineConfig({
       'test/broker/**',
       'test/cli/cli*.test.ts',
       'test/cli/docs.test.ts',
+      'test/cli/members.test.ts',
       'test/packaging/**',
       'test/storage/raft-store-crash.test.ts',
       '**/node_modules/**',

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindingStatus } from '../src/binding/raft-binding.js';
 import { type BrokerProcess, startBrokerProcess } from './broker.js';
-import { alive, forkBench, IpcPeer, kill, stopGracefully, until } from './util.js';
+import { alive, cpuMsOf, forkBench, IpcPeer, kill, stopGracefully, until } from './util.js';
 
 export interface MemberStatus {
   status: BindingStatus;
@@ -127,6 +127,15 @@ export class Cluster {
       timeoutMs,
       20,
     );
+  }
+
+  /** CPU time used so far by the broker and the running members together (ms), or null where unknown. */
+  cpuMs(): number | null {
+    const pids = [this.broker.child, ...this.members.filter((m) => m.running).map((m) => m.child)].map(
+      (c) => c?.pid,
+    );
+    if (pids.some((pid) => pid === undefined)) return null;
+    return cpuMsOf(pids as number[]);
   }
 
   async follower(): Promise<MemberProcess> {

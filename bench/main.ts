@@ -10,7 +10,7 @@ import { catchup } from './catchup.js';
 import { Cluster } from './cluster.js';
 import { failover } from './failover.js';
 import { latency } from './latency.js';
-import { type ThroughputOptions, throughput } from './throughput.js';
+import { type ThroughputGroup, type ThroughputOptions, throughput } from './throughput.js';
 import { killAll, type Result } from './util.js';
 
 const STEPS = ['baselines', 'throughput', 'latency', 'failover', 'catchup', 'five'] as const;
@@ -95,7 +95,6 @@ async function run(): Promise<void> {
   }
   const threeMemberSteps: Step[] = ['throughput', 'latency', 'failover', 'catchup'];
   if (threeMemberSteps.some((s) => steps.has(s))) await threeMembers();
-  if (steps.has('throughput')) await sealedThreeMembers();
   if (!quick && steps.has('five')) await fiveMembers();
 }
 
@@ -114,10 +113,7 @@ async function threeMembers(): Promise<void> {
   progress('starting 3 members');
   const cluster = await Cluster.start(3);
   try {
-    if (steps.has('throughput')) {
-      progress('throughput');
-      await throughput(cluster, throughputOptions(), report);
-    }
+    if (steps.has('throughput')) await throughputPlainAndSealed(cluster);
     if (steps.has('latency')) {
       progress('latency at 1000 proposals/s');
       await latency(
@@ -144,27 +140,22 @@ async function threeMembers(): Promise<void> {
   }
 }
 
-/** The rate of the unsealed `propose_throughput` row of this run at `via` and `concurrency`. */
-function unsealedRps(via: string, concurrency: number): number {
-  const row = results.find(
-    (r) =>
-      r.metric === 'propose_throughput' &&
-      r.sealed !== true &&
-      r.via === via &&
-      r.concurrency === concurrency,
-  );
-  return row?.value ?? Number.NaN;
-}
-
-/** The throughput step again on a group whose members share a group key: the cost of sealing. */
-async function sealedThreeMembers(): Promise<void> {
+/**
+ * The throughput step on `plain` and on a second group whose members share a group key (the cost
+ * of sealing), the two measured in turn at each point (see {@link throughput}).
+ */
+async function throughputPlainAndSealed(plain: Cluster): Promise<void> {
   progress('starting 3 members with a group key');
-  const cluster = await Cluster.start(3, { sealed: true });
+  const sealed = await Cluster.start(3, { sealed: true });
   try {
-    progress('throughput, sealed');
-    await throughput(cluster, { ...throughputOptions(), sealed: true, unsealedRps }, report);
+    progress('throughput, plain and sealed in turn');
+    const groups: ThroughputGroup[] = [
+      { cluster: plain, sealed: false },
+      { cluster: sealed, sealed: true },
+    ];
+    await throughput(groups, throughputOptions(), report);
   } finally {
-    await cluster.stop();
+    await sealed.stop();
   }
 }
 
@@ -173,7 +164,7 @@ async function fiveMembers(): Promise<void> {
   const five = await Cluster.start(5);
   try {
     await throughput(
-      five,
+      [{ cluster: five, sealed: false }],
       {
         concurrencies: concurrencyOverride ?? [1, 16, 128, 1024],
         durationMs: 5000,

@@ -1,5 +1,6 @@
 /** Shared helpers of the benchmark suite: percentiles, sleeping, polling, child process bookkeeping. */
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** One result line: `{metric, value, unit, ...qualifiers}`. */
@@ -89,6 +90,30 @@ export async function stopGracefully(child: ChildProcess, ms = 5000): Promise<vo
   child.kill('SIGTERM');
   const timer = sleep(ms).then(() => false);
   if (!(await Promise.race([exited, timer]))) await kill(child);
+}
+
+/** Linux reports a process's CPU time in clock ticks of 1/100 s (USER_HZ) on every common architecture. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, all threads) used so far by the processes `pids`, in ms, from
+ * `/proc/<pid>/stat`; null where there is no such file (not Linux, or a process gone).
+ */
+export function cpuMsOf(pids: readonly number[]): number | null {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return null;
+    }
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th
+    // field of the line, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /** Kills every child the bench started that is still running. */

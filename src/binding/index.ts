@@ -3,6 +3,13 @@
 export { decodeBackup, encodeBackup, restoreBackup, type StateBackup } from './backup.js';
 export type { Input } from './input.js';
 export { InputSchema, parseInput } from './input.js';
+export type {
+  MemberCallOptions,
+  MemberChangeResult,
+  MemberHealth,
+  MemberInfo,
+  RemoveMemberOptions,
+} from './members.js';
 export type { MembershipChange } from './membership-observer.js';
 export { type BindingOptions, BindingOptionsSchema, parseBindingOptions } from './options.js';
 export type { BindingParts } from './parts.js';

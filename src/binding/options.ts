@@ -80,6 +80,12 @@ export const BindingOptionsSchema = z.object({
   snapshotInterval: z.number().int().min(5, 'must be at least 5 ms').default(120_000),
   snapshotThreshold: z.number().int().min(1, 'must be at least 1').default(8192),
   trailingLogs: z.number().int().min(0, 'must not be negative').default(10240),
+  /**
+   * Off when absent. The leader removes a member it has not heard from for this long, one at a
+   * time, and never a voter whose removal would leave the voters without a live majority. At
+   * least `electionTimeout`; in practice minutes, longer than any planned restart.
+   */
+  deadMemberTimeout: z.number().int().min(1, 'must be at least 1 ms').optional(),
   /** Changes an observer may have queued before it is ended with `OBSERVER_OVERFLOW`. */
   observerQueueLimit: z.number().int().min(1, 'must be at least 1').default(10_000),
 });
@@ -99,6 +105,12 @@ export function parseBindingOptions(options: BindingOptions): ResolvedBindingOpt
     }
     if ((o.previousGroupKeys?.length ?? 0) > 0 && o.groupKey === undefined) {
       throw new RaftError('INVALID_CONFIG', 'previousGroupKeys: needs groupKey');
+    }
+    if (o.deadMemberTimeout !== undefined && o.deadMemberTimeout < o.electionTimeout) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `deadMemberTimeout: must be at least electionTimeout (${o.electionTimeout} ms)`,
+      );
     }
     return o;
   }

@@ -1,6 +1,4 @@
-import { type Clock, sleep, systemClock } from '../clock.js';
-import { isVoter } from '../core/configuration.js';
-import type { Configuration } from '../core/types.js';
+import { type Clock, systemClock } from '../clock.js';
 import { isRaftError, RaftError } from '../errors.js';
 import type { RaftMetrics } from '../metrics/raft-metrics.js';
 import { Raft } from '../node/raft.js';
@@ -8,21 +6,29 @@ import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
 import { RaftStore } from '../storage/raft-store.js';
 import type { RaftStorage } from '../storage/types.js';
-import { groupKeysFromEnv } from '../transport/group-key.js';
-import { type MqttTransportOptions, resolveOptions } from '../transport/mqtt-options.js';
+import { resolveOptions } from '../transport/mqtt-options.js';
 import type { MqttTransportStats } from '../transport/mqtt-stats.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import type { Transport } from '../transport/types.js';
+import { DeadMemberReaper } from './dead-members.js';
 import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
-import { type MembershipChange, membershipDiff, membersOf } from './membership-observer.js';
-import { ObserverQueue } from './observer-queue.js';
+import { joinIfOutside, waitUntil } from './join.js';
+import {
+  MemberAdmin,
+  type MemberCallOptions,
+  type MemberChangeResult,
+  type MemberInfo,
+  type RemoveMemberOptions,
+} from './members.js';
+import { type MembershipChange, MembershipFeed, membersOf } from './membership-observer.js';
 import { type BindingOptions, parseBindingOptions, type ResolvedBindingOptions } from './options.js';
 import type { BindingParts } from './parts.js';
 import { encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
 import type { IndexedObserveOptions, StateCapture, StateObservation } from './state-observation.js';
+import { bindingTransportOptions } from './transport-options.js';
 
 /** Per-call limits of binding operations. */
 export interface ProposeOptions {
@@ -43,6 +49,8 @@ export interface BindingStatus {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly members: ReadonlyArray<{ id: string; suffrage: string }>;
+  /** With role `stopped`: the local failure (a storage write, the state machine) that stopped it. */
+  readonly stopCause?: string;
 }
 
 /**
@@ -59,12 +67,13 @@ export class RaftBinding {
   private raft: Raft | null = null;
   private storage: RaftStorage | null = null;
   private transport: Transport | null = null;
-  private members = new Set<string>();
-  private readonly membershipObservers = new Set<ObserverQueue<MembershipChange>>();
+  private readonly membership: MembershipFeed;
   /** Stops reporting to `options.metrics`. */
   private stopMetrics = (): void => undefined;
 
   private readonly clock: Clock;
+  private readonly admin: MemberAdmin;
+  private reaper: DeadMemberReaper | null = null;
 
   /** `parts` replaces the store, transport, clock or randomness the binding would make itself. */
   constructor(
@@ -75,10 +84,17 @@ export class RaftBinding {
     this.options = parseBindingOptions(options);
     // The transport's own checks (the broker URL's scheme, the id's characters, TLS material) run
     // here, so a mistake is reported before open() creates anything on disk.
-    resolveOptions(this.transportOptions(this.options.startupTimeout));
+    resolveOptions(bindingTransportOptions(this.options, this.options.startupTimeout));
     this.id = this.options.id;
     this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
     this.sessions = new ProposalSessions(parts.randomBytes);
+    this.membership = new MembershipFeed(this.options.observerQueueLimit);
+    this.admin = new MemberAdmin({
+      raft: () => this.openRaft(),
+      clock: this.clock,
+      rpcTimeout: this.options.rpcTimeout,
+      liveWithinMs: this.options.electionTimeout,
+    });
   }
 
   /**
@@ -109,7 +125,7 @@ export class RaftBinding {
     this.storage = await (this.parts.openStorage?.() ?? RaftStore.open(o.store));
     const storage = this.storage;
     const existing = await Raft.hasExistingState(storage);
-    const transportOptions = this.transportOptions(Math.max(1, deadline - this.clock.now()));
+    const transportOptions = bindingTransportOptions(this.options, Math.max(1, deadline - this.clock.now()));
     const custom = this.parts.createTransport;
     const group =
       custom !== undefined
@@ -154,59 +170,30 @@ export class RaftBinding {
     });
     const raft = this.raft;
     if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, raft, transport);
-    this.members = membersOf(raft.getCommittedConfiguration().configuration);
-    raft.on('configurationCommitted', ({ configuration }) => this.membershipCommitted(configuration));
+    this.membership.committed(raft.getCommittedConfiguration().configuration);
+    raft.on('configurationCommitted', ({ configuration }) => this.membership.committed(configuration));
+    if (o.deadMemberTimeout !== undefined) {
+      this.reaper = new DeadMemberReaper({
+        raft,
+        clock: this.clock,
+        deadAfterMs: o.deadMemberTimeout,
+        liveWithinMs: o.electionTimeout,
+        logger: o.logger,
+      });
+    }
     // A new group elects its only member at once: wait, so proposals right after open() work.
     if (!existing && o.bootstrap)
-      await this.until(() => raft.state() === 'leader', deadline, 'the first election');
-    await this.joinIfOutside(raft, existing, deadline);
-  }
-
-  /**
-   * Joins through the leader when this member is not a voter of the group: a fresh member; one
-   * that left (its store records the removal, though its log may still list it as a voter); one
-   * whose log shows it removed. A fresh member with an id the group still lists (its store was
-   * wiped) is removed first: the leader's record of what that id holds is false now, and a server
-   * that lost its stable storage must come back as a new one (Raft thesis §3.8, §4.2.1).
-   */
-  private async joinIfOutside(raft: Raft, existing: boolean, deadline: number): Promise<void> {
-    const o = this.options;
-    const storage = this.storage as RaftStorage;
-    const removedAt = await Raft.removalIndex(storage);
-    const fresh = !existing && !o.bootstrap;
-    const latest = raft.getConfiguration();
-    if (!fresh && removedAt === 0 && isVoter(latest.configuration, o.id)) return;
-    // The join shows as a committed configuration listing us that is newer than what removed us;
-    // an older one (replayed from our own log) proves nothing.
-    const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
-    const timeoutMs = () => Math.max(1, deadline - this.clock.now());
-    if (fresh) {
-      await raft.removeServer(o.id, { timeoutMs: timeoutMs() });
-      // The group no longer counts on what our old self acknowledged: we may vote and replicate.
-      raft.listen();
-    }
-    const { index } = await raft.addVoter(o.id, { timeoutMs: timeoutMs() });
-    await this.until(
-      () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && this.members.has(o.id),
+      await waitUntil(this.clock, () => raft.state() === 'leader', deadline, 'the first election');
+    await joinIfOutside({
+      raft,
+      storage,
+      id: o.id,
+      existing,
+      bootstrap: o.bootstrap,
       deadline,
-      'the join to be applied here',
-    );
-    if (removedAt !== 0) await Raft.recordRemoval(storage, 0);
-  }
-
-  private transportOptions(connectTimeoutMs: number): MqttTransportOptions {
-    const o = this.options;
-    const options: MqttTransportOptions = {
-      localId: o.id,
-      url: o.broker,
-      cluster: o.cluster,
-      connectTimeoutMs,
-      logger: o.logger,
-    };
-    if (o.username !== undefined) options.username = o.username;
-    if (o.password !== undefined) options.password = o.password;
-    if (o.tls !== undefined) options.tls = o.tls;
-    return { ...options, ...groupKeyOptions(o) };
+      clock: this.clock,
+      isMember: (id) => this.membership.current.has(id),
+    });
   }
 
   /**
@@ -223,7 +210,7 @@ export class RaftBinding {
     this.phase = 'closing';
     const raft = this.raft as Raft;
     const deadline = this.clock.now() + this.options.closeTimeout;
-    const others = [...this.members].filter((m) => m !== this.id);
+    const others = [...this.membership.current].filter((m) => m !== this.id);
     try {
       if (options.leave !== false && others.length > 0 && !this.removed()) {
         if (raft.state() === 'leader') {
@@ -294,15 +281,7 @@ export class RaftBinding {
   /** Replays the current members (`joined: true`), then every committed change once, in order. */
   observeMembershipChange(options: { signal?: AbortSignal } = {}): AsyncIterable<MembershipChange> {
     if (this.phase !== 'open') return failing(this.shutdownError());
-    const queue = new ObserverQueue<MembershipChange>({
-      limit: this.options.observerQueueLimit,
-      replay: [...this.members].sort().map((id) => ({ id, joined: true })),
-      onDetach: (q) => this.membershipObservers.delete(q),
-      signal: options.signal,
-      what: 'membership observer',
-    });
-    if (!queue.isDetached) this.membershipObservers.add(queue);
-    return queue;
+    return this.membership.observe(options.signal);
   }
 
   /** The whole state. `linearizable` first waits until every write committed before the call is applied here. */
@@ -340,15 +319,18 @@ export class RaftBinding {
   }
 
   /**
-   * This member's view. `role` is the Raft role, or `removed` once a committed configuration
-   * no longer lists this member (it then stays quiet; open a new binding to join again).
+   * This member's view. `role` is the Raft role; `removed` once a committed configuration no
+   * longer lists this member (it then stays quiet; open a new binding to join again); `stopped`
+   * once a local failure stopped it (`stopCause` says which; close it and open it again).
    */
   status(): BindingStatus {
     const raft = this.running();
     const stats = raft.stats();
+    const failure = raft.failure();
     return {
+      ...(failure === null ? {} : { stopCause: failure.message }),
       id: this.id,
-      role: this.removed() ? 'removed' : stats.state,
+      role: failure !== null ? 'stopped' : this.removed() ? 'removed' : stats.state,
       leader: stats.leader,
       term: stats.term,
       commitIndex: stats.commitIndex,
@@ -357,6 +339,47 @@ export class RaftBinding {
         .getCommittedConfiguration()
         .configuration.servers.map((s) => ({ id: s.id, suffrage: s.suffrage })),
     };
+  }
+
+  /**
+   * The members of the latest configuration, in id order: role (`voter`, `nonvoter`, `staging`),
+   * whether it leads, and its health (last contact, match index, lag), known on the leader only.
+   */
+  members(): MemberInfo[] {
+    return this.admin.list();
+  }
+
+  /**
+   * Removes member `id`, live or dead, from any member (forwarded to the leader). Refused with
+   * `INVALID_INPUT` for a non-member, this member itself, the last voter, and (on the leader)
+   * when the voters left would lack a live majority unless `force`. `warnings` says when the group
+   * is left without fault tolerance.
+   */
+  removeMember(id: string, options: RemoveMemberOptions = {}): Promise<MemberChangeResult> {
+    return this.admin.remove(id, options);
+  }
+
+  /** Adds `id` as a non-voter (it receives the log, never votes). */
+  addNonvoter(id: string, options: MemberCallOptions = {}): Promise<MemberChangeResult> {
+    return this.admin.addNonvoter(id, options);
+  }
+
+  /** Makes non-voter `id` a voter once it has caught up (it stages until then). */
+  promote(id: string, options: MemberCallOptions = {}): Promise<MemberChangeResult> {
+    return this.admin.promote(id, options);
+  }
+
+  /** Makes voter `id` a non-voter, with the guard rails of {@link removeMember}. */
+  demote(id: string, options: RemoveMemberOptions = {}): Promise<MemberChangeResult> {
+    return this.admin.demote(id, options);
+  }
+
+  /**
+   * On the leader, hands leadership to voter `id`, or to the most up-to-date voter; resolves with
+   * the new leader (null if none is known by the deadline). Elsewhere fails with `NOT_LEADER`.
+   */
+  transferLeadership(id?: string, options: MemberCallOptions = {}): Promise<{ leader: string | null }> {
+    return this.admin.transferLeadership(id, options);
   }
 
   /**
@@ -379,28 +402,16 @@ export class RaftBinding {
     return this.running().stats();
   }
 
-  private membershipCommitted(configuration: Configuration): void {
-    const next = membersOf(configuration);
-    const changes = membershipDiff(this.members, next);
-    this.members = next;
-    for (const queue of [...this.membershipObservers]) for (const change of changes) queue.push(change);
-  }
-
   private async teardown(): Promise<void> {
+    this.reaper?.stop();
+    this.reaper = null;
     this.fsm.closeObservers();
-    for (const queue of [...this.membershipObservers]) queue.close();
+    this.membership.close();
     this.stopMetrics();
     await this.raft?.shutdown().catch(() => undefined);
     this.raft = null;
     await this.storage?.close().catch(() => undefined);
     this.storage = null;
-  }
-
-  private async until(condition: () => boolean, deadline: number, what: string): Promise<void> {
-    while (!condition()) {
-      if (this.clock.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
-      await sleep(this.clock, 10);
-    }
   }
 
   private openRaft(): Raft {
@@ -425,7 +436,7 @@ export class RaftBinding {
    */
   private removed(): boolean {
     const raft = this.raft;
-    if (this.phase !== 'open' || raft === null || this.members.has(this.id)) return false;
+    if (this.phase !== 'open' || raft === null || this.membership.current.has(this.id)) return false;
     return !membersOf(raft.getConfiguration().configuration).has(this.id);
   }
 
@@ -437,27 +448,14 @@ export class RaftBinding {
   }
 }
 
-/** The transport's key options: the binding's own, else `MQTT_RAFT_GROUP_KEY`, else none. */
-function groupKeyOptions(
-  o: ResolvedBindingOptions,
-): Pick<MqttTransportOptions, 'groupKey' | 'previousGroupKeys'> {
-  if (o.groupKey !== undefined) {
-    return o.previousGroupKeys === undefined
-      ? { groupKey: o.groupKey }
-      : { groupKey: o.groupKey, previousGroupKeys: o.previousGroupKeys };
-  }
-  const [first, ...previous] = groupKeysFromEnv() ?? [];
-  return first === undefined ? {} : { groupKey: first, previousGroupKeys: previous };
-}
-
-/** Reports `raft`, and `transport` when it is an MQTT one, into `metrics`; returns the stop function. */
-function observeMember(metrics: RaftMetrics, raft: Raft, transport: Transport): () => void {
-  return metrics.observe(transport instanceof MqttTransport ? { raft, transport } : { raft });
-}
-
 /** An async iterable that rejects at once. */
 function failing<T>(err: Error): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }),
   };
+}
+
+/** Reports `raft`, and `transport` when it is an MQTT one, into `metrics`; returns the stop function. */
+function observeMember(metrics: RaftMetrics, raft: Raft, transport: Transport): () => void {
+  return metrics.observe(transport instanceof MqttTransport ? { raft, transport } : { raft });
 }

@@ -19,8 +19,8 @@ export interface ParseOptions {
 
 /**
  * Parses `argv` strictly (unknown options and missing values are errors), turning node:util's
- * TypeErrors into {@link UsageError}s. Checks the positional count against `positionals` (and
- * `optional`). Everything after `--` is positional, and so is a negative number anywhere (no option
+ * TypeErrors into {@link UsageError}s. Checks the positional count against `positionals` (names ending in `?`
+ * are optional and come last) and `optional`. Everything after `--` is positional, and so is a negative number anywhere (no option
  * is a digit), so `set temp -5` and `set k -- -x` both work.
  */
 export function parseCommandArgs(
@@ -59,9 +59,10 @@ export function parseCommandArgs(
   const result = { values, positionals: parsed.positionals.map(restore) };
   if (values.help === true) return result;
   const given = result.positionals.length;
+  const required = positionals.filter((name) => !name.endsWith('?'));
   const most = positionals.length + (how.optional?.length ?? 0);
-  if (given < positionals.length) {
-    const missing = positionals.slice(given).map((name) => `<${name}>`);
+  if (given < required.length) {
+    const missing = required.slice(given).map((name) => `<${name}>`);
     throw new UsageError(`missing ${missing.join(' and ')}`);
   }
   if (given > most) throw new UsageError(`unexpected argument '${result.positionals[most]}'`);

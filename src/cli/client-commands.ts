@@ -1,4 +1,4 @@
-/** `set`, `get`, `del`, `state`, `members` and `status`: one request to a running member each. */
+/** `set`, `get`, `del`, `state` and `status`: one request to a running member each. */
 import { type OptionSpec, parseCommandArgs, stringOption } from './args.js';
 import { CliError, EXIT, exitCodeOf } from './cli-error.js';
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_USAGE, clientTarget, expectOk } from './client-options.js';
@@ -10,13 +10,13 @@ import {
   decodeValue,
   MAX_VALUE_BYTES,
 } from './control-protocol.js';
-import { showKey, showMembers, showStatus, showValue } from './format.js';
+import { showKey, showStatus, showValue } from './format.js';
 import { readValue, wireValue } from './value-input.js';
 
 /** `get` exits with this code when the key has no value, so scripts can tell "absent" from "failed". */
 export const EXIT_NOT_FOUND = EXIT.NOT_FOUND;
 
-function print(text: string): void {
+export function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
@@ -25,7 +25,7 @@ function printJson(response: ControlResponse): void {
 }
 
 /** Runs one request from parsed arguments; `show` prints a successful response as text. */
-async function request(
+export async function request(
   argv: readonly string[],
   usage: string,
   positionals: readonly string[],
@@ -165,27 +165,6 @@ ${CLIENT_OPTIONS_USAGE}`,
         return 0;
       },
       { linearizable: { type: 'boolean' } },
-    ),
-};
-
-export const membersCommand: Command = {
-  name: 'members',
-  usage: `Usage: mqtt-raft members [--control <path> | --data <dir>] [--json]
-
-Lists the members of the committed configuration: id, suffrage (voter, nonvoter, staging) and
-which one the member believes is the leader.
-
-${CLIENT_OPTIONS_USAGE}`,
-  run: (argv) =>
-    request(
-      argv,
-      membersCommand.usage,
-      [],
-      () => ({ cmd: 'members' }),
-      (response) => {
-        print(showMembers(response.members ?? []));
-        return 0;
-      },
     ),
 };
 

@@ -38,6 +38,10 @@ export type ControlRequest = { id?: string | number | undefined } & (
   | { cmd: 'get'; key: string; consistency?: Consistency | undefined }
   | { cmd: 'state'; consistency?: Consistency | undefined }
   | { cmd: 'members' }
+  | { cmd: 'remove-member'; member: string; force?: boolean | undefined; timeoutMs?: number | undefined }
+  | { cmd: 'add-nonvoter' | 'promote'; member: string; timeoutMs?: number | undefined }
+  | { cmd: 'demote'; member: string; force?: boolean | undefined; timeoutMs?: number | undefined }
+  | { cmd: 'transfer-leadership'; member?: string | undefined; timeoutMs?: number | undefined }
   | { cmd: 'status' }
   | { cmd: 'watch'; target?: 'state' | 'members' | undefined; fromIndex?: number | undefined }
 );
@@ -57,11 +61,22 @@ export interface ControlErrorBody {
   indefinite?: boolean;
 }
 
-/** One member in `members` responses. */
+/** How a member is doing, as the leader sees it (`RaftBinding.members()`). */
+export interface WireHealth {
+  /** Milliseconds since the leader last heard from it; null when never. */
+  lastContactMs: number | null;
+  matchIndex: number;
+  /** Entries behind the leader's last index. */
+  lag: number;
+}
+
+/** One member in `members` responses; `health` is null unless the member asked leads. */
 export interface WireMember {
   id: string;
+  /** `voter`, `nonvoter` or `staging`. */
   suffrage: string;
   leader: boolean;
+  health: WireHealth | null;
 }
 
 /** A member's status, as `RaftBinding.status()` reports it. */
@@ -73,6 +88,8 @@ export interface WireStatus {
   commitIndex: number;
   appliedIndex: number;
   members: Array<{ id: string; suffrage: string }>;
+  /** With role `stopped`: the local failure that stopped the member. */
+  stopCause?: string;
 }
 
 /**
@@ -87,9 +104,10 @@ export type WireChange = { index?: number } & (
 /**
  * Any line a member sends. Successful responses carry the fields of their command:
  * `set`/`del`: `index`; `get`: `found` and, when found, `value` and `encoding`; `state`: `entries`
- * and the `index` they reflect; `members`: `members`; `status`: `status`; `watch`: first `watching`
- * (with the replay's `index` for the state), then one `change` or `member` per line, with one
- * `live: true` line between the replay and the live changes.
+ * and the `index` they reflect; `members`: `members`; `remove-member`, `add-nonvoter`, `promote`,
+ * `demote`: `index` and `warnings`; `transfer-leadership`: `leader`; `status`: `status`; `watch`:
+ * first `watching` (with the replay's `index` for the state), then one `change` or `member` per
+ * line, with one `live: true` line between the replay and the live changes.
  */
 export type ControlResponse =
   | {
@@ -101,6 +119,10 @@ export type ControlResponse =
       encoding?: Encoding;
       entries?: Array<{ key: string } & WireValue>;
       members?: WireMember[];
+      /** Membership changes: what the operator should know, such as a group without fault tolerance. */
+      warnings?: string[];
+      /** `transfer-leadership`: the new leader, null when none is known yet. */
+      leader?: string | null;
       status?: WireStatus;
       watching?: 'state' | 'members';
       live?: true;

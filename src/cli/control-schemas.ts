@@ -14,6 +14,8 @@ const key = z
   .max(MAX_KEY_LENGTH, `must be at most ${MAX_KEY_LENGTH} characters`);
 const timeoutMs = z.number().int().min(1).max(3_600_000).optional();
 const consistency = z.enum(['local', 'linearizable']).optional();
+const memberId = z.string().min(1, 'must be a non-empty member id');
+const force = z.boolean().optional();
 
 /** Every request a member accepts (the runtime form of {@link ControlRequest}). */
 export const ControlRequestSchema = z.discriminatedUnion('cmd', [
@@ -29,6 +31,10 @@ export const ControlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ id, cmd: z.literal('get'), key, consistency }),
   z.object({ id, cmd: z.literal('state'), consistency }),
   z.object({ id, cmd: z.literal('members') }),
+  z.object({ id, cmd: z.literal('remove-member'), member: memberId, force, timeoutMs }),
+  z.object({ id, cmd: z.enum(['add-nonvoter', 'promote']), member: memberId, timeoutMs }),
+  z.object({ id, cmd: z.literal('demote'), member: memberId, force, timeoutMs }),
+  z.object({ id, cmd: z.literal('transfer-leadership'), member: memberId.optional(), timeoutMs }),
   z.object({ id, cmd: z.literal('status') }),
   z
     .object({

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Input, RaftBinding } from '../binding/index.js';
 import { isRaftError } from '../errors.js';
 import { CliError } from './cli-error.js';
+import { answerMemberRequest, isMemberRequest, type MemberTarget } from './control-members.js';
 import {
   type ControlErrorBody,
   type ControlResponse,
@@ -21,7 +22,8 @@ import { LineSplitter } from './line-splitter.js';
 import { claimSocketPath } from './socket-path.js';
 
 /** What the control server needs of a member. */
-export type ControlTarget = Pick<RaftBinding, 'proposeInput' | 'get' | 'getIndexedState' | 'status'> &
+export type ControlTarget = MemberTarget &
+  Pick<RaftBinding, 'proposeInput' | 'get' | 'getIndexedState' | 'status'> &
   WatchTarget;
 
 /** A listening control socket. */
@@ -178,6 +180,7 @@ class ControlConnection {
   private async answer(request: Exclude<ParsedControlRequest, { cmd: 'watch' }>): Promise<ControlResponse> {
     const t = this.target;
     try {
+      if (isMemberRequest(request)) return withId(request, await answerMemberRequest(t, request));
       switch (request.cmd) {
         case 'set': {
           if (request.encoding === 'base64' && !BASE64.test(request.value)) {
@@ -222,15 +225,6 @@ class ControlConnection {
             .map(([key, value]) => ({ key, ...encodeValue(value) }));
           return withId(request, { ok: true, index, entries });
         }
-        case 'members': {
-          const status = t.status();
-          const members = status.members.map((m) => ({
-            id: m.id,
-            suffrage: m.suffrage,
-            leader: m.id === status.leader,
-          }));
-          return withId(request, { ok: true, members });
-        }
         case 'status': {
           const s = t.status();
           const status = {
@@ -241,6 +235,7 @@ class ControlConnection {
             commitIndex: s.commitIndex,
             appliedIndex: s.appliedIndex,
             members: s.members.map((m) => ({ id: m.id, suffrage: m.suffrage })),
+            ...(s.stopCause === undefined ? {} : { stopCause: s.stopCause }),
           };
           return withId(request, { ok: true, status });
         }

@@ -1,4 +1,4 @@
-import type { WireChange, WireMember, WireStatus, WireValue } from './control-protocol.js';
+import type { WireChange, WireHealth, WireMember, WireStatus, WireValue } from './control-protocol.js';
 
 /**
  * Text that cannot be mistaken: any control, format or unassigned character, or whitespace other
@@ -50,15 +50,27 @@ export function showChange(change: WireChange): string {
     : `del ${showKey(change.key)}`;
 }
 
-/** Members as aligned lines: id, suffrage, and `leader` on the leader's line. */
+/**
+ * Members as aligned columns: id, role, `leader` on the leader's line, and the health the leader
+ * reports (last contact, match index, lag); trailing blanks trimmed.
+ */
 export function showMembers(members: readonly WireMember[]): string {
-  const width = Math.max(0, ...members.map((m) => m.id.length));
-  return members
-    .map(
-      (m) =>
-        `${m.id.padEnd(width)}  ${m.leader ? m.suffrage.padEnd(8) : m.suffrage}${m.leader ? '  leader' : ''}`,
+  const rows = members.map((m) => [m.id, m.suffrage, m.leader ? 'leader' : '', showHealth(m.health)]);
+  const widths = [0, 1, 2].map((col) => Math.max(0, ...rows.map((row) => (row[col] as string).length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+        .join('  ')
+        .trimEnd(),
     )
     .join('\n');
+}
+
+function showHealth(health: WireHealth | null): string {
+  if (health === null) return '';
+  const contact = health.lastContactMs === null ? 'never' : `${health.lastContactMs} ms ago`;
+  return `last contact ${contact}, match ${health.matchIndex}, lag ${health.lag}`;
 }
 
 /** A status as aligned `name  value` lines. */
@@ -72,5 +84,6 @@ export function showStatus(status: WireStatus): string {
     ['applied index', String(status.appliedIndex)],
     ['members', status.members.map((m) => `${m.id} (${m.suffrage})`).join(', ')],
   ];
+  if (status.stopCause !== undefined) rows.splice(2, 0, ['stopped by', status.stopCause]);
   return rows.map(([name, value]) => `${name.padEnd(14)} ${value}`).join('\n');
 }

@@ -49,8 +49,13 @@ const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promi
   },
   {
     name: 'members',
-    summary: 'list the members of the group and the leader',
-    load: async () => (await import('./client-commands.js')).membersCommand,
+    summary: 'list the members (role, leader, health); remove, add, promote, demote one',
+    load: async () => (await import('./member-commands.js')).membersCommand,
+  },
+  {
+    name: 'leader',
+    summary: 'print the leader; leader transfer [<id>] hands leadership over',
+    load: async () => (await import('./member-commands.js')).leaderCommand,
   },
   {
     name: 'snapshot',

@@ -62,6 +62,7 @@ ${CONNECTION_OPTIONS_USAGE}
 ${OBSERVABILITY_OPTIONS_USAGE}
   --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
   --startup-timeout <ms>  how long starting or joining may take (default 10000)
+  --dead-member-timeout <ms>  as leader, remove a member silent this long (default: never)
   --help                  show this help
 
 Every option may come from the environment instead: MQTT_RAFT_<OPTION>, such as MQTT_RAFT_ID,
@@ -83,6 +84,7 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
         'heartbeat-timeout': { type: 'string' },
         'election-timeout': { type: 'string' },
         'startup-timeout': { type: 'string' },
+        'dead-member-timeout': { type: 'string' },
       },
       [],
       { env: NODE_ENV },
@@ -201,6 +203,8 @@ async function memberOptions(
   if (electionTimeout !== undefined) options.electionTimeout = electionTimeout;
   const startupTimeout = msOption(values, 'startup-timeout');
   if (startupTimeout !== undefined) options.startupTimeout = startupTimeout;
+  const deadMemberTimeout = msOption(values, 'dead-member-timeout');
+  if (deadMemberTimeout !== undefined) options.deadMemberTimeout = deadMemberTimeout;
   return options;
 }
 

@@ -5,7 +5,8 @@ const LEADER_POLL_MS = 50;
 
 /**
  * Prints the member's view of the group as it changes: the members once, then every join and
- * leave (from the committed configuration), and every change of leader. Returns a stop function.
+ * leave (from the committed configuration), every change of leader, and a local failure that
+ * stopped the member. Returns a stop function.
  */
 export function reportChanges(
   binding: Pick<RaftBinding, 'id' | 'status' | 'observeMembershipChange'>,
@@ -30,12 +31,17 @@ export function reportChanges(
   })();
 
   let leader: string | null | undefined;
+  let stopReported = false;
   const poll = (): void => {
     let status: ReturnType<typeof binding.status>;
     try {
       status = binding.status();
     } catch {
       return; // closing
+    }
+    if (status.role === 'stopped' && !stopReported) {
+      stopReported = true;
+      log(`stopped after a failure: ${status.stopCause ?? 'unknown'}; restart the member`);
     }
     if (status.leader === leader) return;
     // Before the first leader is known there is nothing to report.

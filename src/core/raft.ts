@@ -128,6 +128,14 @@ export class RaftCore {
     );
   }
 
+  /**
+   * On the leader, the highest index known to match its log on server `id` (Raft Figure 2's
+   * matchIndex; 0 when not known yet); null on other roles, which do not track followers.
+   */
+  matchIndexOf(id: NodeId): number | null {
+    return this.leaderState === null ? null : this.leaderState.replication.matchOf(id);
+  }
+
   /** Advances logical time by one tick: election timeouts, heartbeats and quorum checks. */
   tick(): void {
     this.handover.assertNotOutstanding();

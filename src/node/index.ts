@@ -8,5 +8,5 @@ export {
 export type { CallOptions } from './deadline.js';
 export type { RaftEvents } from './events.js';
 export type { ChangeOptions } from './proposer.js';
-export { Raft, type RaftOptions } from './raft.js';
+export { type FollowerProgress, Raft, type RaftOptions } from './raft.js';
 export type { RaftStats } from './stats.js';

@@ -28,6 +28,11 @@ export class PeerHealth {
     return this.failed.delete(peer);
   }
 
+  /** When `peer` was last heard from (ms on the node's clock), or undefined when never (or forgotten). */
+  lastHeardFrom(peer: NodeId): number | undefined {
+    return this.lastHeard.get(peer);
+  }
+
   /** How many senders are remembered (for tests). */
   get tracked(): number {
     return this.lastHeard.size;

@@ -39,6 +39,15 @@ import { TransferWaiters } from './transfer-waiters.js';
 import { WorkLoop } from './work-loop.js';
 import { eachYielding } from './yielding.js';
 
+/** The leader's view of one follower (see {@link Raft.followerProgress}). */
+export interface FollowerProgress {
+  readonly id: NodeId;
+  /** When the leader last heard from it, in ms on the node's clock; null when never. */
+  readonly lastContact: number | null;
+  /** The highest index known to match the leader's log (Raft Figure 2). */
+  readonly matchIndex: number;
+}
+
 /** What a node is built from. */
 export interface RaftOptions {
   readonly config: RaftConfigInput;
@@ -432,6 +441,28 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /** When this node last heard from the leader (ms since epoch); now when it leads; null if never. */
   lastContact(): number | null {
     return this.role === 'leader' ? this.clock.now() : this.lastLeaderContact;
+  }
+
+  /**
+   * On the leader: every other server of the latest configuration, with when this node last heard
+   * from it (ms on the node's clock; null when never) and its match index; null on other roles,
+   * which do not track their peers.
+   */
+  followerProgress(): FollowerProgress[] | null {
+    if (this.core.role !== 'leader') return null;
+    return this.core.configuration.servers
+      .filter((s) => s.id !== this.id)
+      .map(({ id }) => ({
+        id,
+        lastContact: this.peers.lastHeardFrom(id) ?? null,
+        matchIndex: this.core.matchIndexOf(id) ?? 0,
+      }));
+  }
+
+  /** The local failure (a storage write, the FSM) that stopped this node, or null while it runs. */
+  failure(): Error | null {
+    if (this.fatal === null) return null;
+    return this.fatal instanceof Error ? this.fatal : new Error(String(this.fatal));
   }
 
   /** Positions and counters, for monitoring. */

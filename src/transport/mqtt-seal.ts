@@ -1,6 +1,13 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { msgpackEncode } from '../msgpack.js';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { DEFAULT_REPLAY_LIMITS, ReplayGuard, type ReplayLimits } from './replay-window.js';
+import { AssociatedDataWriter } from './seal-aad.js';
 
 /**
  * Sealed envelopes (docs/protocol.md §3, docs/security.md): the body is encrypted and authenticated
@@ -18,6 +25,7 @@ export const INCARNATION_BYTES = 16;
 const TAG_BYTES = 16;
 const NONCE_BYTES = 12;
 const ALGORITHM = 'aes-256-gcm';
+const CIPHER_OPTIONS = { authTagLength: TAG_BYTES };
 const HKDF_INFO = Buffer.from('mqtt-raft envelope seal v1');
 /** Derived keys kept for incarnations that opened an envelope; more are derived again when needed. */
 const DERIVED_KEYS_KEPT = 1024;
@@ -54,20 +62,18 @@ export type OpenResult =
 /** Why a sealed envelope was dropped. */
 export type SealDropReason = 'badSeal' | 'replayed' | 'staleIncarnation';
 
-/** The associated data: the header as one msgpack array, in a fixed order. */
-function associatedData(h: SealHeader, s: Uint8Array, n: number): Uint8Array {
-  return msgpackEncode([h.v, h.k, h.id, h.f, h.t, h.c, h.g, h.topic, s, n]);
-}
-
-function nonceOf(n: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_BYTES);
+/**
+ * Writes the nonce of counter `n` into `nonce` (12 bytes, its first four stay zero) and returns it.
+ * A cipher copies its nonce when it is created, so one buffer serves every envelope.
+ */
+function nonceOf(n: number, nonce: Buffer): Buffer {
   nonce.writeUInt32BE(Math.floor(n / 0x1_0000_0000), 4);
   nonce.writeUInt32BE(n >>> 0, 8);
   return nonce;
 }
 
-function deriveKey(groupKey: Uint8Array, incarnation: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', groupKey, incarnation, HKDF_INFO, 32));
+function deriveKey(groupKey: Uint8Array, incarnation: Uint8Array): KeyObject {
+  return createSecretKey(new Uint8Array(hkdfSync('sha256', groupKey, incarnation, HKDF_INFO, 32)));
 }
 
 /** The start time (ms) written in an incarnation token. */
@@ -89,10 +95,13 @@ export function newIncarnation(now = Date.now()): Uint8Array {
 export class EnvelopeSeal {
   readonly incarnation: Uint8Array = newIncarnation();
   private counter = 0;
-  private readonly sealingKey: Buffer;
+  private readonly sealingKey: KeyObject;
   private readonly replays: ReplayGuard;
   /** Derived opening keys by incarnation (hex), only for incarnations that sealed successfully. */
-  private readonly opening = new Map<string, Buffer>();
+  private readonly opening = new Map<string, KeyObject>();
+  /** Scratch space for the associated data and the nonce of the envelope being sealed or opened. */
+  private readonly aad = new AssociatedDataWriter();
+  private readonly nonce = Buffer.alloc(NONCE_BYTES);
 
   constructor(
     private readonly keys: readonly Uint8Array[],
@@ -113,8 +122,8 @@ export class EnvelopeSeal {
   seal(header: SealHeader, body: Uint8Array): SealFields {
     const n = ++this.counter;
     const s = this.incarnation;
-    const cipher = createCipheriv(ALGORITHM, this.sealingKey, nonceOf(n), { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(header, s, n));
+    const cipher = createCipheriv(ALGORITHM, this.sealingKey, nonceOf(n, this.nonce), CIPHER_OPTIONS);
+    cipher.setAAD(this.aad.write(header, s, n));
     const x = Buffer.concat([cipher.update(body), cipher.final(), cipher.getAuthTag()]);
     return { s, n, x };
   }
@@ -128,16 +137,17 @@ export class EnvelopeSeal {
     if (s.byteLength !== INCARNATION_BYTES) return refuse('badSeal', 'incarnation token of the wrong size');
     if (n < 1 || x.byteLength < TAG_BYTES) return refuse('badSeal', 'no counter or no tag');
     const hex = Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('hex');
-    const aad = associatedData(header, s, n);
+    const aad = this.aad.write(header, s, n);
+    const nonce = nonceOf(n, this.nonce);
     const cached = this.opening.get(hex);
     let body: Uint8Array | null = null;
     if (cached !== undefined) {
       // An incarnation seals with one key for its whole life: a known one is tried with that key only.
-      body = decrypt(cached, n, aad, x);
+      body = decrypt(cached, nonce, aad, x);
     } else {
       for (const key of this.keys) {
         const derived = deriveKey(key, s);
-        body = decrypt(derived, n, aad, x);
+        body = decrypt(derived, nonce, aad, x);
         if (body !== null) {
           this.remember(hex, derived);
           break;
@@ -155,7 +165,7 @@ export class EnvelopeSeal {
     );
   }
 
-  private remember(hex: string, key: Buffer): void {
+  private remember(hex: string, key: KeyObject): void {
     if (this.opening.size >= DERIVED_KEYS_KEPT) {
       const oldest = this.opening.keys().next().value;
       if (oldest !== undefined) this.opening.delete(oldest);
@@ -169,13 +179,16 @@ function refuse(reason: SealDropReason, detail: string): OpenResult {
 }
 
 /** The plaintext, or null when the tag does not match. */
-function decrypt(key: Buffer, n: number, aad: Uint8Array, x: Uint8Array): Uint8Array | null {
+function decrypt(key: KeyObject, nonce: Buffer, aad: Uint8Array, x: Uint8Array): Uint8Array | null {
   const end = x.byteLength - TAG_BYTES;
   try {
-    const decipher = createDecipheriv(ALGORITHM, key, nonceOf(n), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv(ALGORITHM, key, nonce, CIPHER_OPTIONS);
     decipher.setAAD(aad);
     decipher.setAuthTag(x.subarray(end));
-    const out = Buffer.concat([decipher.update(x.subarray(0, end)), decipher.final()]);
+    const text = decipher.update(x.subarray(0, end));
+    // GCM yields everything from update(); final() checks the tag (and throws when it does not match).
+    const rest = decipher.final();
+    const out = rest.byteLength === 0 ? text : Buffer.concat([text, rest]);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch {
     return null;

@@ -163,7 +163,7 @@ describe('mqtt-raft node and the client commands', () => {
     expect(missing.stderr).toBe('mqtt-raft get: no value for key color\n');
     expect(state).toEqual({ code: 0, stdout: 'size = x l\n', stderr: '' });
     expect(members.code).toBe(0);
-    expect(members.stdout).toMatch(/^n1\s+voter\s+leader\n$/);
+    expect(members.stdout).toMatch(/^n1\s+voter\s+leader\s+last contact 0 ms ago, match \d+, lag 0\n$/);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^role\s+leader$/m);
     expect(status.stdout).toMatch(/^leader\s+n1$/m);

@@ -3,7 +3,15 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IndexedObserveOptions, Input, MembershipChange } from '../../src/binding/index.js';
+import type {
+  IndexedObserveOptions,
+  Input,
+  MemberCallOptions,
+  MemberChangeResult,
+  MemberInfo,
+  MembershipChange,
+  RemoveMemberOptions,
+} from '../../src/binding/index.js';
 import {
   MAX_KEY_LENGTH as LIBRARY_MAX_KEY,
   MAX_VALUE_BYTES as LIBRARY_MAX_VALUE,
@@ -50,10 +58,14 @@ class FakeMember implements ControlTarget {
     return this.fsm.observeIndexed(options);
   }
 
+  /** Set: the member reports itself stopped by this failure. */
+  stopCause: string | null = null;
+
   status() {
     return {
+      ...(this.stopCause === null ? {} : { stopCause: this.stopCause }),
       id: 'a',
-      role: 'leader',
+      role: this.stopCause === null ? 'leader' : 'stopped',
       leader: 'a',
       term: 2,
       commitIndex: this.index,
@@ -63,6 +75,43 @@ class FakeMember implements ControlTarget {
         { id: 'b', suffrage: 'nonvoter' },
       ],
     };
+  }
+
+  members(): MemberInfo[] {
+    return [
+      { id: 'a', role: 'voter', leader: true, health: { lastContactMs: 0, matchIndex: 9, lag: 0 } },
+      { id: 'b', role: 'nonvoter', leader: false, health: { lastContactMs: null, matchIndex: 0, lag: 9 } },
+    ];
+  }
+
+  /** The member calls received, with their arguments. */
+  readonly calls: unknown[][] = [];
+
+  private async change(call: unknown[]): Promise<MemberChangeResult> {
+    if (this.fail !== null) throw this.fail;
+    this.calls.push(call);
+    return { index: 10, warnings: call[0] === 'removeMember' ? ['the group keeps 1 voter'] : [] };
+  }
+
+  removeMember(id: string, options: RemoveMemberOptions = {}): Promise<MemberChangeResult> {
+    return this.change(['removeMember', id, options]);
+  }
+
+  addNonvoter(id: string, options: MemberCallOptions = {}): Promise<MemberChangeResult> {
+    return this.change(['addNonvoter', id, options]);
+  }
+
+  promote(id: string, options: MemberCallOptions = {}): Promise<MemberChangeResult> {
+    return this.change(['promote', id, options]);
+  }
+
+  demote(id: string, options: RemoveMemberOptions = {}): Promise<MemberChangeResult> {
+    return this.change(['demote', id, options]);
+  }
+
+  async transferLeadership(id?: string, options: MemberCallOptions = {}): Promise<{ leader: string | null }> {
+    this.calls.push(['transferLeadership', id, options]);
+    return { leader: id ?? null };
   }
 
   observeMembershipChange(options: { signal?: AbortSignal } = {}): AsyncIterable<MembershipChange> {
@@ -126,8 +175,13 @@ describe('the control server', () => {
     expect(await controlRequest(path, { cmd: 'members' }, MS)).toEqual({
       ok: true,
       members: [
-        { id: 'a', suffrage: 'voter', leader: true },
-        { id: 'b', suffrage: 'nonvoter', leader: false },
+        { id: 'a', suffrage: 'voter', leader: true, health: { lastContactMs: 0, matchIndex: 9, lag: 0 } },
+        {
+          id: 'b',
+          suffrage: 'nonvoter',
+          leader: false,
+          health: { lastContactMs: null, matchIndex: 0, lag: 9 },
+        },
       ],
     });
     expect(await controlRequest(path, { cmd: 'status' }, MS)).toMatchObject({
@@ -135,6 +189,48 @@ describe('the control server', () => {
       status: { id: 'a', term: 2 },
     });
     expect(await controlRequest(path, { cmd: 'del', key: 'k' }, MS)).toEqual({ ok: true, index: 3 });
+  });
+
+  it('passes member changes to the member with their options, and answers with index and warnings', async () => {
+    expect(
+      await controlRequest(
+        path,
+        { id: 4, cmd: 'remove-member', member: 'c', force: true, timeoutMs: 700 },
+        MS,
+      ),
+    ).toEqual({ id: 4, ok: true, index: 10, warnings: ['the group keeps 1 voter'] });
+    expect(await controlRequest(path, { cmd: 'add-nonvoter', member: 'd' }, MS)).toEqual({
+      ok: true,
+      index: 10,
+      warnings: [],
+    });
+    await controlRequest(path, { cmd: 'promote', member: 'd' }, MS);
+    await controlRequest(path, { cmd: 'demote', member: 'b' }, MS);
+    expect(await controlRequest(path, { cmd: 'transfer-leadership', member: 'b' }, MS)).toEqual({
+      ok: true,
+      leader: 'b',
+    });
+    expect(await controlRequest(path, { cmd: 'transfer-leadership' }, MS)).toEqual({
+      ok: true,
+      leader: null,
+    });
+    expect(member.calls).toEqual([
+      ['removeMember', 'c', { timeoutMs: 700, force: true }],
+      ['addNonvoter', 'd', {}],
+      ['promote', 'd', {}],
+      ['demote', 'b', { force: false }],
+      ['transferLeadership', 'b', {}],
+      ['transferLeadership', undefined, {}],
+    ]);
+    expect((await exchange('{"cmd":"remove-member"}\n', 1))[0]).toEqual({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: 'member: Invalid input: expected string, received undefined' },
+    });
+    member.fail = new RaftError('INVALID_INPUT', 'removeMember: x is not a member of the group');
+    expect(await controlRequest(path, { cmd: 'remove-member', member: 'x' }, MS)).toEqual({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'removeMember: x is not a member of the group' },
+    });
   });
 
   it('answers several requests on one connection in order', async () => {
@@ -152,6 +248,11 @@ describe('the control server', () => {
     expect(await controlRequest(path, { cmd: 'set', key: 'k', value: 'v' }, MS)).toEqual({
       ok: false,
       error: { code: 'TIMEOUT', message: 'apply: timed out', retryable: true, indefinite: true },
+    });
+    member.stopCause = 'disk full';
+    expect(await controlRequest(path, { cmd: 'status' }, MS)).toMatchObject({
+      ok: true,
+      status: { role: 'stopped', stopCause: 'disk full' },
     });
     const bad = await exchange('{"cmd":"set","key":"","value":"v"}\n', 1);
     expect(bad[0]).toEqual({

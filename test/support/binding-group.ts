@@ -15,9 +15,33 @@ export const FAST_BINDING = {
 
 const decoder = new TextDecoder();
 
-/** Members of one group on a private broker, each with its LevelDB directory. */
-export class BindingGroup {
+/** Open members by id, and which of them leads. */
+export class BindingSet {
   readonly members = new Map<string, RaftBinding>();
+
+  member(id: string): RaftBinding {
+    const m = this.members.get(id);
+    if (m === undefined) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  /** The member that leads, once one does. */
+  async leader(timeoutMs = 5000): Promise<RaftBinding> {
+    let found: RaftBinding | undefined;
+    await waitFor(
+      () => {
+        found = [...this.members.values()].find((m) => m.status().role === 'leader');
+        return found !== undefined;
+      },
+      timeoutMs,
+      'a leader',
+    );
+    return found as RaftBinding;
+  }
+}
+
+/** Members of one group on a private broker, each with its LevelDB directory. */
+export class BindingGroup extends BindingSet {
   private readonly dirs = new Map<string, string>();
   private static counter = 0;
   readonly cluster = `g${++BindingGroup.counter}`;
@@ -29,7 +53,9 @@ export class BindingGroup {
     readonly broker: TestBroker,
     /** Options every member opens with (before the `extra` of {@link open}). */
     private readonly defaults: Partial<BindingOptions>,
-  ) {}
+  ) {
+    super();
+  }
 
   static async create(
     kind: BrokerKind = 'aedes',
@@ -62,26 +88,6 @@ export class BindingGroup {
     const dir = this.dirs.get(id);
     if (dir === undefined) throw new Error(`no store for ${id}`);
     await rm(join(dir, 'db'), { recursive: true, force: true });
-  }
-
-  member(id: string): RaftBinding {
-    const m = this.members.get(id);
-    if (m === undefined) throw new Error(`no member ${id}`);
-    return m;
-  }
-
-  /** The member that currently leads. */
-  async leader(timeoutMs = 5000): Promise<RaftBinding> {
-    let found: RaftBinding | undefined;
-    await waitFor(
-      () => {
-        found = [...this.members.values()].find((m) => m.status().role === 'leader');
-        return found !== undefined;
-      },
-      timeoutMs,
-      'a leader',
-    );
-    return found as RaftBinding;
   }
 
   /** Waits until every open member holds `expected` (as text). */

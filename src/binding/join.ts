@@ -1,0 +1,65 @@
+/** How a binding's `open()` joins the group when its member is not a voter of it. */
+import { type Clock, sleep } from '../clock.js';
+import { isVoter } from '../core/configuration.js';
+import { RaftError } from '../errors.js';
+import { Raft } from '../node/raft.js';
+import type { RaftStorage } from '../storage/types.js';
+
+/** What {@link joinIfOutside} needs of the opening binding. */
+export interface JoinContext {
+  readonly raft: Raft;
+  readonly storage: RaftStorage;
+  readonly id: string;
+  /** True when the store held no state before this open. */
+  readonly existing: boolean;
+  readonly bootstrap: boolean;
+  readonly deadline: number;
+  readonly clock: Clock;
+  /** True when the newest committed configuration applied here lists `id`. */
+  readonly isMember: (id: string) => boolean;
+}
+
+/**
+ * Joins through the leader when this member is not a voter of the group: a fresh member; one
+ * that left (its store records the removal, though its log may still list it as a voter); one
+ * whose log shows it removed. A fresh member with an id the group still lists (its store was
+ * wiped) is removed first: the leader's record of what that id holds is false now, and a server
+ * that lost its stable storage must come back as a new one (Raft thesis §3.8, §4.2.1).
+ */
+export async function joinIfOutside(ctx: JoinContext): Promise<void> {
+  const { raft, storage, id, deadline, clock } = ctx;
+  const removedAt = await Raft.removalIndex(storage);
+  const fresh = !ctx.existing && !ctx.bootstrap;
+  const latest = raft.getConfiguration();
+  if (!fresh && removedAt === 0 && isVoter(latest.configuration, id)) return;
+  // The join shows as a committed configuration listing us that is newer than what removed us;
+  // an older one (replayed from our own log) proves nothing.
+  const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
+  const timeoutMs = () => Math.max(1, deadline - clock.now());
+  if (fresh) {
+    await raft.removeServer(id, { timeoutMs: timeoutMs() });
+    // The group no longer counts on what our old self acknowledged: we may vote and replicate.
+    raft.listen();
+  }
+  const { index } = await raft.addVoter(id, { timeoutMs: timeoutMs() });
+  await waitUntil(
+    clock,
+    () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && ctx.isMember(id),
+    deadline,
+    'the join to be applied here',
+  );
+  if (removedAt !== 0) await Raft.recordRemoval(storage, 0);
+}
+
+/** Resolves once `condition` holds; fails `open()` with `TIMEOUT` at `deadline`. */
+export async function waitUntil(
+  clock: Clock,
+  condition: () => boolean,
+  deadline: number,
+  what: string,
+): Promise<void> {
+  while (!condition()) {
+    if (clock.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
+    await sleep(clock, 10);
+  }
+}
