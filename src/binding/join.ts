@@ -21,8 +21,8 @@ export interface JoinContext {
 
 /**
  * Joins through the leader when this member is not a voter of the group: a fresh member; one
- * that left (its store records the removal, though its log may still list it as a voter); one
- * whose log shows it removed. A fresh member with an id the group still lists (its store was
+ * that left or was leaving (its store records the removal, or a lower bound of its index, though
+ * its log may still list it as a voter); one whose log shows it removed. A fresh member with an id the group still lists (its store was
  * wiped) is removed first: the leader's record of what that id holds is false now, and a server
  * that lost its stable storage must come back as a new one (Raft thesis §3.8, §4.2.1).
  */
@@ -36,7 +36,9 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
   // an older one (replayed from our own log) proves nothing.
   const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
   const timeoutMs = () => Math.max(1, deadline - clock.now());
-  if (fresh) {
+  if (fresh || removedAt !== 0) {
+    // After a wipe, or a leave whose outcome a crash may have cut short, our removal is made
+    // definite first, so the join starts from a group without our old self.
     await raft.removeServer(id, { timeoutMs: timeoutMs() });
     // The group no longer counts on what our old self acknowledged: we may vote and replicate.
     raft.listen();

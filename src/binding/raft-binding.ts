@@ -218,6 +218,11 @@ export class RaftBinding {
             .leadershipTransfer(undefined, { timeoutMs: Math.max(1, deadline - this.clock.now()) })
             .catch(() => undefined);
         }
+        // A crash after our removal commits and before the record below would bring us back as a
+        // voter the group no longer has, waiting forever for a leader: record first that we are
+        // leaving, with a lower bound of the removal's index (it lands above everything committed
+        // now), so that a restart rejoins.
+        if (this.storage !== null) await Raft.recordRemoval(this.storage, raft.stats().commitIndex + 1);
         const { index } = await raft.removeServer(this.id, {
           timeoutMs: Math.max(1, deadline - this.clock.now()),
         });

@@ -23,7 +23,8 @@ const REMOVED_AT_KEY = 'mqtt-raft/removedAt';
  * that entry (the leader stops sending to a server it removed), so without this record a restart
  * would take it for a voter of its old configuration and campaign. With it, the node does not
  * campaign until its log holds a configuration at or after `index`, so it can be added back.
- * `index` 0 clears the record.
+ * A lower bound of the index works as well (a server about to leave records one, in case it dies
+ * before the outcome is known). `index` 0 clears the record.
  */
 export async function recordRemoval(storage: RaftStorage, index: number): Promise<void> {
   await storage.setUint64(REMOVED_AT_KEY, index);

@@ -16,6 +16,13 @@ const REGRESSIONS: ReadonlyArray<{ seed: number; members: number; found: string 
   },
   { seed: 87, members: 3, found: 'as seed 70 (streams with a gap)' },
   { seed: 126, members: 3, found: 'as seed 70 (streams with a gap, members diverged)' },
+  {
+    seed: 167,
+    members: 5,
+    found:
+      'a member that crashed while leaving, after the group committed its removal and before it recorded it, ' +
+      'came back as a voter of its old configuration and never caught up',
+  },
 ];
 
 describe('stack simulation regressions', () => {
