@@ -228,8 +228,9 @@ describe('mqtt-raft members', () => {
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/members add needs --non-voter/);
+    // An invalid request exits 2, like any other invalid input (docs/cli.md, exit codes).
     expect(unknown).toMatchObject({
-      code: 1,
+      code: 2,
       stderr: 'mqtt-raft members: INVALID_INPUT: removeMember: nobody is not a member of the group\n',
     });
     const withX = await leaderView(['a', 'b'], (members) => members.some((m) => m.id === 'x'));
