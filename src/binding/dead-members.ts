@@ -5,8 +5,8 @@
  */
 import type { Clock, ClockTimer } from '../clock.js';
 import type { NodeId } from '../core/types.js';
+import type { Logger } from '../logger.js';
 import type { Raft } from '../node/raft.js';
-import type { MqttLogger } from '../transport/mqtt-options.js';
 import { deadMemberDecision } from './member-rules.js';
 
 /** What the reaper needs. */
@@ -17,7 +17,7 @@ export interface DeadMemberReaperOptions {
   readonly deadAfterMs: number;
   /** Heard from within this long: live, for the majority rule. */
   readonly liveWithinMs: number;
-  readonly logger?: MqttLogger | undefined;
+  readonly logger?: Logger | undefined;
 }
 
 /** Looks for dead members while this node leads, and removes them. */
@@ -78,7 +78,8 @@ export class DeadMemberReaper {
     });
     // Said once per change of what is kept, not at every check.
     const kept = decision.kept.map((k) => `${k.id}: ${k.reason}`).join('; ');
-    if (kept !== this.lastKept && kept !== '') logger?.('warn', `dead members kept: ${kept}`);
+    if (kept !== this.lastKept && kept !== '')
+      logger?.warn({ localId: raft.id }, `dead members kept: ${kept}`);
     this.lastKept = kept;
     const dead = decision.remove;
     if (dead === null) return;
@@ -88,14 +89,15 @@ export class DeadMemberReaper {
       .removeServer(dead, { prevIndex: index, timeoutMs: this.options.deadAfterMs })
       .then(
         ({ index: at }) =>
-          logger?.('warn', `removed dead member ${dead} (silent for ${this.options.deadAfterMs} ms)`, {
-            member: dead,
-            index: at,
-          }),
+          logger?.warn(
+            { localId: raft.id, member: dead, index: at },
+            `removed dead member ${dead} (silent for ${this.options.deadAfterMs} ms)`,
+          ),
         (err: unknown) =>
-          logger?.('warn', `could not remove dead member ${dead}: ${(err as Error)?.message ?? err}`, {
-            member: dead,
-          }),
+          logger?.warn(
+            { localId: raft.id, member: dead },
+            `could not remove dead member ${dead}: ${(err as Error)?.message ?? err}`,
+          ),
       )
       .finally(() => {
         this.removing = false;

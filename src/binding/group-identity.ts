@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { RandomBytes } from '../core/random.js';
 import { RaftError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { RaftStorage } from '../storage/types.js';
 import type { ProbeResult } from '../transport/mqtt-discovery.js';
-import type { MqttLogger } from '../transport/mqtt-options.js';
 
 /** StableStore key of the group id: random, chosen at bootstrap, adopted by every member that joins. */
 const GROUP_KEY = 'mqtt-raft/group';
@@ -38,7 +38,7 @@ export interface IdentityContext {
   readonly clock: Clock;
   /** Asks the broker who is live under the cluster name, announcing `group`. */
   readonly probe: (group: string) => Promise<ProbeResult>;
-  readonly logger: MqttLogger | undefined;
+  readonly logger: Logger;
   /** Draws a new group's id; defaults to the system's cryptographic generator. */
   readonly randomBytes?: RandomBytes;
 }
@@ -109,10 +109,9 @@ function refuseTwin(ctx: IdentityContext, found: ProbeResult): ProbeResult {
 function reportForeign(ctx: IdentityContext, group: string, found: ProbeResult): void {
   const foreign = found.live.filter((m) => m.group !== '' && group !== '' && m.group !== group);
   if (foreign.length === 0) return;
-  ctx.logger?.(
-    'error',
-    `cluster ${ctx.cluster} has a second group besides ${group}: ${describeLive({ ...found, live: foreign })}`,
+  ctx.logger.error(
     { localId: ctx.id, group },
+    `cluster ${ctx.cluster} has a second group besides ${group}: ${describeLive({ ...found, live: foreign })}`,
   );
 }
 

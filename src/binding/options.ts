@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
+import { isLogger, type Logger, silentLogger } from '../logger.js';
+import type { RaftMetrics } from '../metrics/raft-metrics.js';
 import { type GroupKeyInput, groupKeyProblem } from '../transport/group-key.js';
-import type { MqttLogger, MqttTlsOptions } from '../transport/mqtt-options.js';
+import type { MqttTlsOptions } from '../transport/mqtt-options.js';
 
 const groupKey = z.custom<GroupKeyInput>().superRefine((key, ctx) => {
   const problem = groupKeyProblem(key);
@@ -56,8 +58,23 @@ export const BindingOptionsSchema = z.object({
    * live process uses, and a second bootstrap; a joining member waits on for the first answer.
    */
   probeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(300),
-  /** Receives the transport's diagnostics: duplicate ids, a second group, dropped messages. */
-  logger: z.custom<MqttLogger>((v) => typeof v === 'function', 'must be a function').optional(),
+  /**
+   * Where the member logs what it does (role changes, elections, membership changes, snapshots,
+   * dropped messages, broker connection loss and recovery, fail-stops); pino-compatible. Default:
+   * nothing is logged.
+   */
+  logger: z.custom<Logger>(isLogger, 'must have debug, info, warn and error methods').default(silentLogger),
+  /**
+   * Prometheus metrics of this member's Raft node and MQTT transport (docs/operations.md): the
+   * binding reports into it while open. Default: none.
+   */
+  // Checked by shape: an instanceof check would load prom-client with every binding.
+  metrics: z
+    .custom<RaftMetrics>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as RaftMetrics).observe === 'function',
+      'must be a RaftMetrics',
+    )
+    .optional(),
   /** How long `close()` may spend handing over leadership and leaving. */
   closeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(5000),
   snapshotInterval: z.number().int().min(5, 'must be at least 5 ms').default(120_000),

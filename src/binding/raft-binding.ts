@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import { isRaftError, RaftError } from '../errors.js';
+import type { RaftMetrics } from '../metrics/raft-metrics.js';
 import { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
@@ -67,6 +68,8 @@ export class RaftBinding {
   private storage: RaftStorage | null = null;
   private transport: Transport | null = null;
   private readonly membership: MembershipFeed;
+  /** Stops reporting to `options.metrics`. */
+  private stopMetrics = (): void => undefined;
 
   private readonly clock: Clock;
   private readonly admin: MemberAdmin;
@@ -159,12 +162,14 @@ export class RaftBinding {
       storage,
       transport,
       clock: this.clock,
+      logger: o.logger,
       // A fresh member may be a wiped one the group still lists: deaf until its old self is removed.
       listening: existing || o.bootstrap,
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
       ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
     });
     const raft = this.raft;
+    if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, raft, transport);
     this.membership.committed(raft.getCommittedConfiguration().configuration);
     raft.on('configurationCommitted', ({ configuration }) => this.membership.committed(configuration));
     if (o.deadMemberTimeout !== undefined) {
@@ -407,6 +412,7 @@ export class RaftBinding {
     this.reaper = null;
     this.fsm.closeObservers();
     this.membership.close();
+    this.stopMetrics();
     await this.raft?.shutdown().catch(() => undefined);
     this.raft = null;
     await this.storage?.close().catch(() => undefined);
@@ -452,4 +458,9 @@ function failing<T>(err: Error): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }),
   };
+}
+
+/** Reports `raft`, and `transport` when it is an MQTT one, into `metrics`; returns the stop function. */
+function observeMember(metrics: RaftMetrics, raft: Raft, transport: Transport): () => void {
+  return metrics.observe(transport instanceof MqttTransport ? { raft, transport } : { raft });
 }

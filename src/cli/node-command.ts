@@ -3,8 +3,17 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type BindingOptions, RaftBinding } from '../binding/index.js';
 import { isRaftError } from '../errors.js';
-import { GROUP_KEY_ENV, groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
-import { type EnvDefaults, memberControlPath, msOption, parseCommandArgs, stringOption } from './args.js';
+import type { Logger } from '../logger.js';
+import type { RaftMetrics } from '../metrics/index.js';
+import { groupKeysFromEnv, readGroupKeyFile } from '../transport/group-key.js';
+import {
+  type EnvDefaults,
+  memberControlPath,
+  msOption,
+  type OptionValues,
+  parseCommandArgs,
+  stringOption,
+} from './args.js';
 import { CliError, UsageError } from './cli-error.js';
 import type { Command } from './command.js';
 import {
@@ -14,7 +23,13 @@ import {
   PASSWORD_ENV,
 } from './connection-options.js';
 import { startControlServer } from './control-server.js';
+import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 import { reportChanges } from './node-reporter.js';
+import {
+  OBSERVABILITY_OPTIONS,
+  OBSERVABILITY_OPTIONS_USAGE,
+  observabilitySettings,
+} from './observability-options.js';
 import { untilSignal } from './signals.js';
 import { checkSocketPathLength } from './socket-path.js';
 
@@ -25,10 +40,12 @@ export const nodeCommand: Command = {
   name: 'node',
   usage: `Usage: mqtt-raft node --id <id> --broker <url> [--cluster <name>] [--data <dir>] [--bootstrap]
                      [--control <path>] [--username U --password-file F] [--tls-ca F]
-                     [--key-file <path>] [timeouts]
+                     [--key-file <path>] [--log-format text|json] [--log-level <level>]
+                     [--metrics-port <port>] [timeouts]
 
 Runs a member until SIGINT or SIGTERM, then leaves the group (its data is kept) and exits 0.
 Prints the members, joins, leaves and leader changes; "ready" once it serves its control socket.
+Logs what the node does on stderr.
 
   --id <id>               this member's stable id (no '/', '+', '#')
   --broker <url>          the MQTT broker, such as mqtt://127.0.0.1:1883
@@ -42,6 +59,7 @@ ${CONNECTION_OPTIONS_USAGE}
   --key-file <path>       the group key: seal every message with it (docs/security.md); one key
                           per line, the first seals, the others only open (a rotation)
                           (default: $MQTT_RAFT_GROUP_KEY; without either the group is unauthenticated)
+${OBSERVABILITY_OPTIONS_USAGE}
   --heartbeat-timeout <ms>, --election-timeout <ms>   Raft timing (default 1000 each)
   --startup-timeout <ms>  how long starting or joining may take (default 10000)
   --dead-member-timeout <ms>  as leader, remove a member silent this long (default: never)
@@ -62,6 +80,7 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
         control: { type: 'string' },
         ...CONNECTION_OPTIONS,
         'key-file': { type: 'string' },
+        ...OBSERVABILITY_OPTIONS,
         'heartbeat-timeout': { type: 'string' },
         'election-timeout': { type: 'string' },
         'startup-timeout': { type: 'string' },
@@ -78,9 +97,9 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
     const broker = stringOption(values, 'broker');
     if (id === undefined) throw new UsageError('--id is required');
     if (broker === undefined) throw new UsageError('--broker is required');
+    const { logger, metrics: metricsAddress } = observabilitySettings(values, id);
     const cluster = stringOption(values, 'cluster') ?? 'default';
     const data = stringOption(values, 'data');
-    const connection = await connectionSettings(values);
     const controlPath = memberControlPath(stringOption(values, 'control'), data, cluster, id);
     try {
       checkSocketPathLength(controlPath);
@@ -88,27 +107,9 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
       throw new UsageError((err as Error).message);
     }
 
-    const options: BindingOptions = {
-      id,
-      broker,
-      cluster,
-      store: data === undefined ? '' : resolve(data),
-      // Errors only (a duplicate id, a second group): warnings are per dropped message.
-      logger: (level, message) => {
-        if (level === 'error') console.error(`mqtt-raft node ${id}: error: ${message}`);
-      },
-    };
-    if (values.bootstrap === true) options.bootstrap = true;
-    Object.assign(options, connection);
-    Object.assign(options, await groupKeyOption(stringOption(values, 'key-file'), id));
-    const heartbeatTimeout = msOption(values, 'heartbeat-timeout');
-    if (heartbeatTimeout !== undefined) options.heartbeatTimeout = heartbeatTimeout;
-    const electionTimeout = msOption(values, 'election-timeout');
-    if (electionTimeout !== undefined) options.electionTimeout = electionTimeout;
-    const startupTimeout = msOption(values, 'startup-timeout');
-    if (startupTimeout !== undefined) options.startupTimeout = startupTimeout;
-    const deadMemberTimeout = msOption(values, 'dead-member-timeout');
-    if (deadMemberTimeout !== undefined) options.deadMemberTimeout = deadMemberTimeout;
+    // Loaded only when asked for: prom-client adds to every member's start-up otherwise.
+    const metrics = metricsAddress === null ? null : new (await import('../metrics/index.js')).RaftMetrics();
+    const options = await memberOptions(values, { id, broker, cluster, data, logger, metrics });
 
     let binding: RaftBinding;
     try {
@@ -137,9 +138,13 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
     log(
       `starting (broker ${broker}, cluster ${cluster}, ${store}${options.bootstrap === true ? ', bootstrap' : ''})`,
     );
+    // Before open(): a busy port is reported before the member joins, and a join can be watched.
+    const metricsServer = metrics === null ? null : await serveMetrics(metrics, metricsAddress);
+    if (metricsServer !== null) log(`metrics ${metricsServer.url}`);
     try {
       await binding.open();
     } catch (err) {
+      await metricsServer?.close();
       const message = `cannot start member ${id}: ${err instanceof Error ? err.message : String(err)}`;
       // Options checked only on open (the broker URL's form, the id's characters) are argument mistakes too.
       if (isRaftError(err, 'INVALID_CONFIG')) throw new UsageError(message);
@@ -161,14 +166,65 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
       server?.stop();
       await binding.close();
       await server?.close();
+      await metricsServer?.close();
     }
     log('stopped');
     return 0;
   },
 };
 
-/** The key options from `--key-file`, else from the environment (the binding reads it), else a warning. */
-async function groupKeyOption(keyFile: string | undefined, id: string): Promise<Partial<BindingOptions>> {
+/** The binding's options from the flags; `base` holds what the command has read already. */
+async function memberOptions(
+  values: OptionValues,
+  base: {
+    id: string;
+    broker: string;
+    cluster: string;
+    data: string | undefined;
+    logger: Logger;
+    metrics: RaftMetrics | null;
+  },
+): Promise<BindingOptions> {
+  const { id, broker, cluster, data, logger, metrics } = base;
+  const options: BindingOptions = {
+    id,
+    broker,
+    cluster,
+    store: data === undefined ? '' : resolve(data),
+    logger,
+  };
+  if (metrics !== null) options.metrics = metrics;
+  if (values.bootstrap === true) options.bootstrap = true;
+  Object.assign(options, await connectionSettings(values));
+  Object.assign(options, await groupKeyOption(stringOption(values, 'key-file')));
+  const heartbeatTimeout = msOption(values, 'heartbeat-timeout');
+  if (heartbeatTimeout !== undefined) options.heartbeatTimeout = heartbeatTimeout;
+  const electionTimeout = msOption(values, 'election-timeout');
+  if (electionTimeout !== undefined) options.electionTimeout = electionTimeout;
+  const startupTimeout = msOption(values, 'startup-timeout');
+  if (startupTimeout !== undefined) options.startupTimeout = startupTimeout;
+  const deadMemberTimeout = msOption(values, 'dead-member-timeout');
+  if (deadMemberTimeout !== undefined) options.deadMemberTimeout = deadMemberTimeout;
+  return options;
+}
+
+/** Starts the metrics endpoint; a port that cannot be had ends the command. */
+async function serveMetrics(
+  metrics: RaftMetrics,
+  address: { host: string; port: number } | null,
+): Promise<MetricsServer | null> {
+  if (address === null) return null;
+  try {
+    return await startMetricsServer(metrics, address);
+  } catch (err) {
+    throw new CliError(
+      `cannot serve metrics on ${address.host}:${address.port}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** The key options from `--key-file`, else from the environment (the binding reads it), else none. */
+async function groupKeyOption(keyFile: string | undefined): Promise<Partial<BindingOptions>> {
   let keys: Uint8Array[] | null;
   try {
     keys = keyFile === undefined ? groupKeysFromEnv() : await readGroupKeyFile(keyFile);
@@ -176,11 +232,6 @@ async function groupKeyOption(keyFile: string | undefined, id: string): Promise<
     throw new UsageError((err as Error).message);
   }
   const [groupKey, ...previousGroupKeys] = keys ?? [];
-  if (groupKey === undefined) {
-    console.error(
-      `mqtt-raft node ${id}: warning: no group key (--key-file or $${GROUP_KEY_ENV}): anyone who can publish on the group's topics is a member`,
-    );
-    return {};
-  }
-  return { groupKey, previousGroupKeys };
+  // Without a key the transport logs a warning that the group is unauthenticated.
+  return groupKey === undefined ? {} : { groupKey, previousGroupKeys };
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
 import type { Configuration, NodeId, Role } from '../core/types.js';
+import type { RaftErrorCode } from '../errors.js';
 
 /** Events a {@link Raft} node emits, with their payloads. */
 export interface RaftEvents {
@@ -16,6 +17,17 @@ export interface RaftEvents {
   heartbeatFailed: { peer: NodeId; lastContact: number };
   /** As leader, a peer that had failed answers again. */
   heartbeatResumed: { peer: NodeId };
+  /** A snapshot of the FSM was stored (`bytes` of data, captured and written in `durationMs`). */
+  snapshotTaken: { index: number; bytes: number; durationMs: number };
+  /** A snapshot from the leader was installed: the FSM was restored from it in `durationMs`. */
+  snapshotInstalled: { index: number; bytes: number; durationMs: number };
+  /** Taking a snapshot failed; the log stays as it was and a later snapshot tries again. */
+  snapshotFailed: { error: unknown };
+  /**
+   * A call of `apply` made here settled, `durationMs` after it was made: `applied` once applied
+   * on the leader, else the code of the error it failed with (`UNKNOWN` for an error without one).
+   */
+  proposalSettled: { outcome: 'applied' | RaftErrorCode | 'UNKNOWN'; durationMs: number };
 }
 
 /** An EventEmitter whose event names and payloads are checked by the compiler. */

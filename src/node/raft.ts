@@ -6,8 +6,9 @@ import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomBytes, RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
 import type { Configuration, Entry, Message, NodeId, Role } from '../core/types.js';
-import { RaftError } from '../errors.js';
+import { isRaftError, RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
+import { isLogger, type Logger, silentLogger } from '../logger.js';
 import { callPolicy, checkTimeout, type RetryDefaults, retry } from '../retry.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
 import type { Transport } from '../transport/types.js';
@@ -16,6 +17,7 @@ import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
 import { ForwardServer, forwardRefusal, toWireError } from './forwarding.js';
 import { LeaderWatch } from './leader-watch.js';
+import { NodeLog } from './node-log.js';
 import { PeerHealth } from './peer-health.js';
 import { PeerInput } from './peer-input.js';
 import { PendingProposals } from './pending.js';
@@ -66,6 +68,8 @@ export interface RaftOptions {
    * what it acknowledged, voting, lets a leader without those entries win). Default true.
    */
   readonly listening?: boolean;
+  /** Where the node logs what it does (see {@link NodeLog}); pino-compatible. Default: nothing is logged. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -106,6 +110,9 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /** Loads state from storage, restores the FSM, and starts the node. */
   static async start(options: RaftOptions): Promise<Raft> {
     const config = parseRaftConfig(options.config);
+    if (options.logger !== undefined && !isLogger(options.logger)) {
+      throw new RaftError('INVALID_CONFIG', 'logger: must have debug, info, warn and error methods');
+    }
     if (options.transport.localId !== config.localId) {
       throw new RaftError(
         'INVALID_CONFIG',
@@ -155,6 +162,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /** Deadlines and back-off of every call that retries (proposals, forwards, reads). */
   private readonly retryDefaults: RetryDefaults;
   private readonly peerInput: PeerInput;
+  private readonly log: NodeLog;
 
   private constructor(config: RaftConfig, options: RaftOptions, initial: CoreInitialState) {
     super(options.clock ?? systemClock);
@@ -234,9 +242,18 @@ export class Raft extends TypedEmitter<RaftEvents> {
         enqueue: (task) => this.enqueue(task),
         appliedIndex: () => this.appliedIndex,
         clock: this.clock,
+        taken: (snapshot) => this.emit('snapshotTaken', snapshot),
+        failed: (error) => this.emit('snapshotFailed', { error }),
       },
       initial.snapshot.index,
     );
+    this.log = new NodeLog({
+      id: this.id,
+      logger: options.logger ?? silentLogger,
+      clock: this.clock,
+      on: (event, listener) => this.on(event, listener),
+      dropped: () => this.stats().droppedMessages,
+    });
   }
 
   // --- lifecycle ------------------------------------------------------------------------------
@@ -288,8 +305,17 @@ export class Raft extends TypedEmitter<RaftEvents> {
   async apply(data: Uint8Array, options: ApplyOptions = {}): Promise<{ index: number; response: unknown }> {
     if (!(data instanceof Uint8Array))
       throw new RaftError('INVALID_INPUT', 'apply: data must be a Uint8Array');
-    const { index, response } = await this.proposer.apply(data, options);
-    return { index, response };
+    const startedAt = this.clock.now();
+    const settled = (outcome: RaftEvents['proposalSettled']['outcome']) =>
+      this.emit('proposalSettled', { outcome, durationMs: this.clock.now() - startedAt });
+    try {
+      const { index, response } = await this.proposer.apply(data, options);
+      settled('applied');
+      return { index, response };
+    } catch (err) {
+      settled(isRaftError(err) ? err.code : 'UNKNOWN');
+      throw err;
+    }
   }
 
   /** Resolves once every entry before it is applied on the leader (hashicorp's Barrier). */
@@ -508,7 +534,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
       this.sendAll(ready.messages);
     }
     if (ready.snapshot !== null) {
-      await restoreSnapshot(this.fsm, this.storage, ready.snapshot);
+      const startedAt = this.clock.now();
+      const { size } = await restoreSnapshot(this.fsm, this.storage, ready.snapshot);
+      const durationMs = this.clock.now() - startedAt;
+      this.emit('snapshotInstalled', { index: ready.snapshot.index, bytes: size, durationMs });
       this.appliedIndex = ready.snapshot.index;
       this.configurationApplied(ready.snapshot.config, ready.snapshot.configIndex);
       this.snapshots.installed(ready.snapshot.index);
@@ -575,6 +604,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       this.tickQueued = false;
       core.tick();
       this.checkPeers();
+      this.log.checkDrops();
     });
   }
 
@@ -602,6 +632,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   /** A storage or FSM failure: stop rather than risk acknowledging what is not durable. */
   private failStop(err: unknown): Promise<void> {
+    this.log.failStopped(err);
     return this.stop({ cause: err });
   }
 

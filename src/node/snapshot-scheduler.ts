@@ -20,6 +20,10 @@ export interface SnapshotContext {
   readonly enqueue: (task: (core: RaftCore) => void) => void;
   readonly appliedIndex: () => number;
   readonly clock: Clock;
+  /** A snapshot was stored: `bytes` of data, captured and written in `durationMs`. */
+  readonly taken: (snapshot: { index: number; bytes: number; durationMs: number }) => void;
+  /** A snapshot the scheduler started failed. */
+  readonly failed: (error: unknown) => void;
 }
 
 /** Entries deleted per storage operation when compacting the log after a snapshot. */
@@ -56,7 +60,7 @@ export class SnapshotScheduler {
     const due =
       applied - this.lastIndex >= snapshotThreshold ||
       (applied > this.lastIndex && this.ctx.clock.now() - this.lastAt >= snapshotInterval);
-    if (due) this.start().catch(() => undefined);
+    if (due) this.start().catch((err: unknown) => this.ctx.failed(err));
   }
 
   /**
@@ -71,9 +75,11 @@ export class SnapshotScheduler {
     if (index === this.lastIndex) {
       return Promise.reject(new RaftError('INVALID_INPUT', `nothing applied since the snapshot at ${index}`));
     }
+    const startedAt = this.ctx.clock.now();
     const capture = captureSnapshot(fsm, storage, core.snapshotMetaAt(index));
     const task = (async () => {
       const record = await (await capture)();
+      this.ctx.taken({ index, bytes: record.size, durationMs: this.ctx.clock.now() - startedAt });
       const { compactedTo } = await this.ctx.run((c) => c.snapshotTaken(index));
       const first = await storage.firstIndex();
       // In slices, each its own storage operation: one deletion of thousands of entries would

@@ -32,8 +32,12 @@ export async function captureSnapshot(
   };
 }
 
-/** Restores the FSM from the stored snapshot described by `meta`. */
-export async function restoreSnapshot(fsm: Fsm, storage: RaftStorage, meta: SnapshotMeta): Promise<void> {
+/** Restores the FSM from the stored snapshot described by `meta`; returns that snapshot's record. */
+export async function restoreSnapshot(
+  fsm: Fsm,
+  storage: RaftStorage,
+  meta: SnapshotMeta,
+): Promise<SnapshotRecord> {
   const record = await findSnapshot(storage, meta);
   if (record === null) {
     throw new RaftError(
@@ -42,4 +46,5 @@ export async function restoreSnapshot(fsm: Fsm, storage: RaftStorage, meta: Snap
     );
   }
   await fsm.restore((await storage.open(record.id)).chunks, meta);
+  return record;
 }

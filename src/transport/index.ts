@@ -16,7 +16,7 @@ export {
   type InmemNetworkStats,
 } from './inmem-network.js';
 export { InmemTransport } from './inmem-transport.js';
-export type { MqttLogger, MqttLogLevel, MqttTlsOptions, MqttTransportOptions, Pem } from './mqtt-options.js';
+export type { MqttTlsOptions, MqttTransportOptions, Pem } from './mqtt-options.js';
 export type { MqttTransportStats } from './mqtt-stats.js';
 export { MqttTransport } from './mqtt-transport.js';
 export type {

@@ -3,6 +3,7 @@ import { RaftError } from '../errors.js';
 import { connectError } from './mqtt-connect-error.js';
 import type { MqttConfig, Pem } from './mqtt-options.js';
 import type { Topics } from './mqtt-topics.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** What a {@link MqttConnection} tells its owner. */
 export interface ConnectionEvents {
@@ -31,13 +32,17 @@ export class MqttConnection {
   private generation = 0;
   /** Settles the promise of a running {@link open}. */
   private settleOpen: ((error: RaftError | null) => void) | null = null;
+  /** mqtt.js reports a failed attempt every reconnect period while the broker is away. */
+  private readonly errorLog: RateLimitedLog;
 
   constructor(
     private readonly config: MqttConfig,
     private readonly topics: Topics,
     private readonly clientId: string,
     private readonly events: ConnectionEvents,
-  ) {}
+  ) {
+    this.errorLog = new RateLimitedLog(config.logger);
+  }
 
   /** True while connected with every subscription in place. */
   get ready(): boolean {
@@ -87,7 +92,7 @@ export class MqttConnection {
           this.events.onReady(reconnected);
         },
         (err: unknown) => {
-          config.logger?.('error', 'MQTT subscription failed', { error: String(err) });
+          config.logger.error({ error: String(err) }, 'MQTT subscription failed');
           fail('subscription refused (does the broker ACL allow this member its topics?)', err);
         },
       );
@@ -96,12 +101,17 @@ export class MqttConnection {
       this.generation++;
       if (!this.isReady) return;
       this.isReady = false;
-      config.logger?.('warn', 'MQTT connection lost; reconnecting', { url: config.url });
+      config.logger.warn({ localId: config.localId, url: config.url }, 'MQTT connection lost; reconnecting');
       this.events.onLost();
     });
-    client.on('reconnect', () => config.logger?.('debug', 'MQTT reconnecting', { url: config.url }));
+    client.on('reconnect', () => config.logger.debug({ url: config.url }, 'MQTT reconnecting'));
     // Without an 'error' listener, EventEmitter would throw it into the process.
-    client.on('error', (err) => config.logger?.('warn', 'MQTT client error', { error: err.message }));
+    client.on('error', (err) =>
+      this.errorLog.log('warn', 'clientError', 'MQTT client error', {
+        localId: config.localId,
+        error: err.message,
+      }),
+    );
     client.on('message', (topic, payload, packet) =>
       this.events.onPayload(topic, payload, packet.retain === true),
     );

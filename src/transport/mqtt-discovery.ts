@@ -124,10 +124,9 @@ export class Discovery {
     if (last !== undefined && now - last < FOREIGN_LOG_INTERVAL_MS) return;
     if (this.foreignLogged.size >= FOREIGN_GROUPS_KEPT) this.foreignLogged.clear();
     this.foreignLogged.set(group, now);
-    this.link.logger?.(
-      'error',
-      `cluster ${this.link.cluster} has a second group: ${from} belongs to group ${group}, this member to ${this.group}`,
+    this.link.logger.error(
       { localId: this.link.localId, group: this.group, foreignGroup: group, from },
+      `cluster ${this.link.cluster} has a second group: ${from} belongs to group ${group}, this member to ${this.group}`,
     );
   }
 }

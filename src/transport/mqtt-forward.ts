@@ -145,7 +145,7 @@ export async function serveForward(
     response = await handler.onForward(envelope.request, envelope.from);
   } catch (err) {
     stats.handlerErrors++;
-    link.logger?.('error', 'onForward threw', { error: describe(err) });
+    link.logger.error({ error: describe(err) }, 'onForward threw');
     response = {
       ok: false,
       error: toWire(err, { code: 'UNREACHABLE', retryable: true, indefinite: true }),
@@ -163,7 +163,7 @@ export async function serveForward(
     await reply(response);
   } catch (err) {
     // Most likely an FSM response msgpack cannot encode: say so rather than leave the caller waiting.
-    link.logger?.('warn', 'forward answer could not be sent', { error: describe(err) });
+    link.logger.warn({ error: describe(err) }, 'forward answer could not be sent');
     if (!response.ok) return;
     const error = {
       code: 'UNREACHABLE' as const,

@@ -1,6 +1,6 @@
 import type { NodeId } from '../core/types.js';
+import type { Logger } from '../logger.js';
 import type { OutboundEnvelope } from './mqtt-codec.js';
-import type { MqttLogger } from './mqtt-options.js';
 import type { MqttTransportStats } from './mqtt-stats.js';
 import type { Topics } from './mqtt-topics.js';
 
@@ -15,7 +15,7 @@ export interface MqttLink {
   publish(topic: string, envelope: OutboundEnvelope, qos: 0 | 1): Promise<void>;
   /** A fresh id, unique across transport instances (instance token plus counter). */
   nextId(): string;
-  readonly logger: MqttLogger | undefined;
+  readonly logger: Logger;
 }
 
 /** The counters the RPC helpers update. */

@@ -1,15 +1,10 @@
 import type { IClientOptions } from 'mqtt';
 import { z } from 'zod';
 import { RaftError } from '../errors.js';
+import { isLogger, type Logger, silentLogger } from '../logger.js';
 import { type GroupKeyInput, groupKeyProblem, parseGroupKey } from './group-key.js';
 import { firstIssue } from './mqtt-codec.js';
 import { nameProblem, rootProblem } from './mqtt-topics.js';
-
-/** Severity of a {@link MqttLogger} call. */
-export type MqttLogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** Receives the transport's diagnostics (dropped payloads, reconnects, duplicate members). */
-export type MqttLogger = (level: MqttLogLevel, message: string, details?: Record<string, unknown>) => void;
 
 /** PEM text (a string) or its bytes, as `node:tls` takes them. */
 export type Pem = string | Uint8Array;
@@ -86,8 +81,11 @@ export interface MqttTransportOptions {
   reconnectPeriodMs?: number;
   /** How long `close` lets queued publishes drain before it drops the connection. Default 1,000 ms. */
   closeGraceMs?: number;
-  /** Diagnostics; default: none. */
-  logger?: MqttLogger;
+  /**
+   * Where the transport logs connection loss and recovery, dropped payloads (at a bounded rate),
+   * a duplicate member id or a second group; pino-compatible. Default: nothing is logged.
+   */
+  logger?: Logger;
   /**
    * Passed to mqtt.js (TLS material, keepalive, …). The transport's own settings win over these:
    * `protocolVersion` 4, `clean` true, `resubscribe` false (it resubscribes itself), `queueQoSZero`
@@ -119,7 +117,7 @@ export interface MqttConfig {
   readonly snapshotBytesPerSecond: number;
   readonly reconnectPeriodMs: number;
   readonly closeGraceMs: number;
-  readonly logger: MqttLogger | undefined;
+  readonly logger: Logger;
   readonly clientOptions: Partial<IClientOptions>;
 }
 
@@ -199,7 +197,7 @@ const optionsSchema = z
     snapshotBytesPerSecond: z.number().positive('must be positive').optional(),
     reconnectPeriodMs: positiveMs.optional(),
     closeGraceMs: z.int('must be an integer').min(0, 'must be at least 0').max(60_000).optional(),
-    logger: z.custom<MqttLogger>((v) => typeof v === 'function', 'must be a function').optional(),
+    logger: z.custom<Logger>(isLogger, 'must have debug, info, warn and error methods').optional(),
     clientOptions: z
       .custom<Partial<IClientOptions>>(
         (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
@@ -254,7 +252,7 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     snapshotBytesPerSecond: o.snapshotBytesPerSecond ?? MiB,
     reconnectPeriodMs: o.reconnectPeriodMs ?? 500,
     closeGraceMs: o.closeGraceMs ?? 1000,
-    logger: o.logger,
+    logger: o.logger ?? silentLogger,
     clientOptions: o.clientOptions ?? {},
   };
 }

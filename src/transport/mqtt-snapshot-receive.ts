@@ -40,9 +40,7 @@ export function refuseTransfer(link: MqttLink, id: string, from: NodeId, message
       { k: 'snapshotResult', id, f: link.localId, t: from, c: link.cluster, b },
       1,
     )
-    .catch((err: unknown) =>
-      link.logger?.('debug', 'snapshotResult could not be sent', { error: describe(err) }),
-    );
+    .catch((err: unknown) => link.logger.debug({ error: describe(err) }, 'snapshotResult could not be sent'));
 }
 
 /**
@@ -183,7 +181,7 @@ export class SnapshotReceive {
         { k, id: this.id, f: link.localId, t: this.from, c: link.cluster, b },
         1,
       )
-      .catch((err: unknown) => link.logger?.('debug', `${k} could not be sent`, { error: describe(err) }));
+      .catch((err: unknown) => link.logger.debug({ error: describe(err) }, `${k} could not be sent`));
   }
 
   private wireFailure(err: unknown): WireError {

@@ -1,5 +1,3 @@
-import type { MqttLogger } from './mqtt-options.js';
-
 /** Counters of an {@link MqttTransport}, for monitoring and tests. */
 export interface MqttTransportStats {
   /** Raft messages published by `send`. */
@@ -55,15 +53,8 @@ export function newStats(): MqttTransportStats {
   };
 }
 
-/** Counts a drop under `reason` and logs it. */
-export function countDrop(
-  stats: MqttTransportStats,
-  logger: MqttLogger | undefined,
-  reason: string,
-  details: Record<string, unknown>,
-  level: 'debug' | 'warn' = 'debug',
-): void {
+/** Counts a drop under `reason`. */
+export function countDrop(stats: MqttTransportStats, reason: string): void {
   stats.dropped++;
   stats.droppedReasons[reason] = (stats.droppedReasons[reason] ?? 0) + 1;
-  logger?.(level, `dropped (${reason})`, details);
 }

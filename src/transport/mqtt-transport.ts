@@ -72,7 +72,8 @@ export class MqttTransport implements Transport {
   /** With a group key: seals what we send, opens (and refuses replays of) what we receive. */
   private readonly seal: EnvelopeSeal | null;
   /** For drops a sender can cause at will (forgeries, replays, retained messages). */
-  private readonly suspicious: RateLimitedLog;
+  /** Every drop is logged through it: a sender on the broker can cause most of them at will. */
+  private readonly dropLog: RateLimitedLog;
   /** True for a transport that only probes (it says nothing about the group's security). */
   private probeOnly = false;
 
@@ -106,7 +107,7 @@ export class MqttTransport implements Transport {
     this.localId = this.config.localId;
     this.topics = new Topics(this.config.root, this.config.cluster, this.localId);
     this.seal = this.config.groupKeys.length > 0 ? new EnvelopeSeal(this.config.groupKeys) : null;
-    this.suspicious = new RateLimitedLog(this.config.logger);
+    this.dropLog = new RateLimitedLog(this.config.logger);
     this.link = {
       localId: this.localId,
       cluster: this.config.cluster,
@@ -120,11 +121,10 @@ export class MqttTransport implements Transport {
     this.discovery = new Discovery(this.link, this.token, this.config.group, this.stats, true);
     this.presence = new Presence(this.link, this.token, (otherToken) => {
       this.stats.duplicateMember++;
-      this.config.logger?.('error', `another live transport uses member id ${this.localId}`, {
-        localId: this.localId,
-        ownToken: this.token,
-        otherToken,
-      });
+      this.config.logger.error(
+        { localId: this.localId, ownToken: this.token, otherToken },
+        `another live transport uses member id ${this.localId}`,
+      );
     });
   }
 
@@ -169,10 +169,9 @@ export class MqttTransport implements Transport {
     if (this.state !== 'starting') throw new RaftError('SHUTDOWN', `transport ${this.localId} was closed`);
     this.state = 'running';
     if (this.seal === null && !this.probeOnly) {
-      this.config.logger?.(
-        'warn',
-        'no group key: the group is unauthenticated; any client of the broker can read, forge and replay its messages unless broker ACLs confine its topics (docs/security.md)',
+      this.config.logger.warn(
         { localId: this.localId, cluster: this.config.cluster },
+        'no group key: the group is unauthenticated; any client of the broker can read, forge and replay its messages unless broker ACLs confine its topics (docs/security.md)',
       );
     }
     this.presence.announce();
@@ -324,7 +323,7 @@ export class MqttTransport implements Transport {
   private onReady(reconnected: boolean): void {
     if (!reconnected) return;
     this.stats.reconnects++;
-    this.config.logger?.('info', 'MQTT reconnected and resubscribed', { localId: this.localId });
+    this.config.logger.info({ localId: this.localId }, 'MQTT reconnected and resubscribed');
     this.presence.announce();
   }
 
@@ -390,7 +389,7 @@ export class MqttTransport implements Transport {
         handler.onMessage(inbound.message);
       } catch (err) {
         this.stats.handlerErrors++;
-        this.config.logger?.('error', 'onMessage threw', { error: describe(err) });
+        this.config.logger.error({ error: describe(err) }, 'onMessage threw');
       }
       return;
     }
@@ -481,17 +480,13 @@ export class MqttTransport implements Transport {
 
   /** Counts a drop that a sender on the broker may cause at will, and logs it at a bounded rate. */
   private dropSuspicious(reason: string, peer: string, detail: string): void {
-    countDrop(this.stats, undefined, reason, {});
-    this.suspicious.log('warn', reason, `dropped (${reason})`, { localId: this.localId, peer, detail });
+    this.drop(reason, peer, detail, 'warn');
   }
 
+  /** Counts a drop, and logs it at a bounded rate per reason. */
   private drop(reason: string, peer: string, detail?: string, level: 'debug' | 'warn' = 'debug'): void {
-    countDrop(
-      this.stats,
-      this.config.logger,
-      reason,
-      detail === undefined ? { peer } : { peer, detail },
-      level,
-    );
+    countDrop(this.stats, reason);
+    const details = { localId: this.localId, reason, peer, ...(detail === undefined ? {} : { detail }) };
+    this.dropLog.log(level, reason, `dropped (${reason})`, details);
   }
 }

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftError, RaftBinding } from '../../src/index.js';
 import { BindingGroup, FAST_BINDING, set } from '../support/binding-group.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 let group: BindingGroup | null = null;
@@ -15,14 +16,6 @@ afterEach(async () => {
   await group?.shutdown();
   group = null;
 });
-
-type Logged = Array<{ level: string; message: string }>;
-
-function recorder(into: Logged) {
-  return (level: string, message: string) => {
-    into.push({ level, message });
-  };
-}
 
 /** A binding outside the group's bookkeeping, on a store of its own in memory. */
 function outsider(g: BindingGroup, id: string, options: { bootstrap?: boolean } = {}): RaftBinding {
@@ -55,9 +48,9 @@ describe('member and group identity', () => {
     // With a down, nothing is live: a second group can be made (two operators, one cluster name).
     const e = outsider(g, 'e', { bootstrap: true });
     await e.open();
-    const logged: Logged = [];
-    await g.open('a', { logger: recorder(logged) });
-    expect(logged.some((l) => l.level === 'error' && /second group/.test(l.message))).toBe(true);
+    const logger = new RecordingLogger();
+    await g.open('a', { logger });
+    expect(logger.find('error', /second group/).length).toBeGreaterThan(0);
 
     const j = outsider(g, 'j');
     const err = await j.open().then(
@@ -78,10 +71,10 @@ describe('member and group identity', () => {
   it('a second live process with a member id refuses to open, and the first one reports it', async () => {
     group = await BindingGroup.create();
     const g = group;
-    const logged: Logged = [];
+    const logger = new RecordingLogger();
     await g.open('a', { bootstrap: true });
     await g.open('b');
-    await g.open('c', { logger: recorder(logged) });
+    await g.open('c', { logger });
     const twin = outsider(g, 'c');
     const err = await twin.open().then(
       () => null,
@@ -89,11 +82,7 @@ describe('member and group identity', () => {
     );
     expect(isRaftError(err, 'CONFLICT')).toBe(true);
     expect((err as Error).message).toMatch(/member id c is already in use/);
-    await waitFor(
-      () => logged.some((l) => l.level === 'error' && /member id c/.test(l.message)),
-      5000,
-      'c to log the twin',
-    );
+    await waitFor(() => logger.find('error', /member id c/).length > 0, 5000, 'c to log the twin');
     await g.member('c').proposeInput(set('c', 'still works'));
     await g.converge({ c: 'still works' });
   }, 30_000);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Clock, MemoryStore, RaftBinding, systemClock } from '../../src/index.js';
 import { InmemNetwork } from '../../src/transport/index.js';
 import { FAST_BINDING, set, textState } from '../support/binding-group.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 let open: RaftBinding[] = [];
@@ -64,5 +65,18 @@ describe('RaftBinding composed from injected parts', () => {
     expect(clockReads).toBeGreaterThan(0);
     // One incarnation and one proposal session per member, none from the system's generator.
     expect(drawn).toBe(6);
+  });
+
+  it('passes its logger to its Raft node', async () => {
+    const network = new InmemNetwork({ seed: 4 });
+    const logger = new RecordingLogger();
+    const binding = new RaftBinding(
+      { id: 'a', broker: 'mqtt://127.0.0.1:1', bootstrap: true, logger, ...FAST_BINDING },
+      { openStorage: async () => new MemoryStore(), createTransport: () => network.transport('a') },
+    );
+    await binding.open();
+    open.push(binding);
+    expect(logger.find('info', /^elected leader \(term \d+\)$/)).toHaveLength(1);
+    expect(logger.find('info', /^membership committed at 1: a$/)).toHaveLength(1);
   });
 });

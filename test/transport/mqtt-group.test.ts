@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/core/types.js';
 import { MqttTransport } from '../../src/transport/index.js';
 import { RecordingHandler } from '../support/recording-handler.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { closedAfterEach, useBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
@@ -10,16 +11,14 @@ const broker = useBroker();
 const open = closedAfterEach<MqttTransport>();
 let clusters = 0;
 
-type Logged = Array<{ level: string; message: string }>;
-
-async function member(cluster: string, localId: string, group: string, logged: Logged = []) {
+async function member(cluster: string, localId: string, group: string, logger = new RecordingLogger()) {
   const transport = new MqttTransport({
     localId,
     url: broker.url,
     cluster,
     group,
     closeGraceMs: 200,
-    logger: (level, message) => logged.push({ level, message }),
+    logger,
   });
   const handler = new RecordingHandler();
   open.push(transport);
@@ -39,8 +38,8 @@ const heartbeat = (from: string, to: string, commit: number): Message => ({
 describe('MqttTransport: group ids', () => {
   it('drops, counts and reports (once per interval) messages of another group', async () => {
     const cluster = `group-${++clusters}`;
-    const logged: Logged = [];
-    const a = await member(cluster, 'a', 'g1', logged);
+    const logger = new RecordingLogger();
+    const a = await member(cluster, 'a', 'g1', logger);
     const b = await member(cluster, 'b', 'g1');
     const e = await member(cluster, 'e', 'g2');
     for (let i = 1; i <= 3; i++) e.transport.send(heartbeat('e', 'a', i));
@@ -52,7 +51,7 @@ describe('MqttTransport: group ids', () => {
     );
     expect(a.handler.messages[0]).toMatchObject({ from: 'b', commit: 7 });
     expect(a.transport.stats.droppedReasons.wrongGroup).toBe(3);
-    const reports = logged.filter((l) => l.level === 'error' && /second group/.test(l.message));
+    const reports = logger.find('error', /second group/);
     expect(reports).toHaveLength(1);
     expect(reports[0]?.message).toMatch(/e belongs to group g2/);
   });

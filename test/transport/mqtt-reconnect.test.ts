@@ -6,6 +6,7 @@ import type { ForwardResponse } from '../../src/transport/types.js';
 import { heartbeat, patternBytes, snapshotRequest } from '../support/messages.js';
 import { rejectionOf } from '../support/promises.js';
 import { RecordingHandler, streamOf } from '../support/recording-handler.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { BROKER_KINDS, type BrokerKind, startTestBroker, type TestBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
@@ -54,9 +55,10 @@ async function unansweredForward(url: string) {
 }
 
 describe.each(BROKER_KINDS)('MqttTransport: connection loss (%s)', (kind) => {
-  it('reconnects to a restarted broker, resubscribes and delivers again', async () => {
+  it('reconnects to a restarted broker, resubscribes and delivers again, and logs both', async () => {
     const first = await broker(kind);
-    const a = await node('a', first.url);
+    const logger = new RecordingLogger();
+    const a = await node('a', first.url, { logger });
     const b = await node('b', first.url);
     a.transport.send(heartbeat('a', 'b', 1));
     await waitFor(() => b.handler.messages.length === 1, WAIT_MS, 'delivery before the restart');
@@ -75,6 +77,10 @@ describe.each(BROKER_KINDS)('MqttTransport: connection loss (%s)', (kind) => {
     );
     expect(a.transport.stats.reconnects).toBe(1);
     expect(b.transport.stats.reconnects).toBe(1);
+    expect(logger.find('warn', /^MQTT connection lost; reconnecting$/).map((l) => l.details)).toEqual([
+      { localId: 'a', url: first.url },
+    ]);
+    expect(logger.find('info', /^MQTT reconnected and resubscribed$/)).toHaveLength(1);
 
     a.transport.send(heartbeat('a', 'b', 3));
     b.transport.send(heartbeat('b', 'a', 4));
