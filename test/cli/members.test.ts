@@ -1,5 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
 import type { WireMember } from '../../src/cli/control-protocol.js';
-import { type Cli, killChildren, MqttRaftCli } from '../support/cli-process.js';
+import type { Cli } from '../support/cli-process.js';
+import { CliRunner, cliEnv } from '../support/cli-runner.js';
 import { waitFor } from '../support/wait.js';
 
 /** Generous, because every child compiles the CLI with tsx on start. */
@@ -20,17 +19,13 @@ const TIMING = ['--heartbeat-timeout', '1000', '--election-timeout', '2000'];
 /** How long a member may take to join: on a loaded machine, starting and joining is slow. */
 const JOIN_MS = 30_000;
 
-const children: ChildProcess[] = [];
 let broker: RunningBroker;
 let dir: string;
 let cluster: string;
-let cli: MqttRaftCli;
+const cli = new CliRunner(cliEnv(), DEADLINE_MS);
 
 beforeAll(async () => {
   broker = await startBroker({ host: '127.0.0.1', port: 0 });
-  const env: NodeJS.ProcessEnv = { ...process.env, MQTT_RAFT_GROUP_KEY: randomBytes(32).toString('hex') };
-  delete env.MQTT_RAFT_CONTROL;
-  cli = new MqttRaftCli(children, env, DEADLINE_MS);
 });
 
 afterAll(async () => {
@@ -44,7 +39,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  killChildren(children);
+  cli.killAll();
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 

@@ -62,9 +62,17 @@ export class CliRunner {
     return { code, stdout: cli.stdout, stderr: cli.stderr };
   }
 
-  /** Waits until stdout matches `pattern`; throws with the output if the process exits first. */
-  async waitForOutput(cli: Cli, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-    await waitFor(() => pattern.test(cli.stdout) || cli.child.exitCode !== null, this.deadlineMs, what);
+  /**
+   * Waits until stdout matches `pattern`, for at most `deadlineMs` (default: the runner's); throws
+   * with the output if the process exits first.
+   */
+  async waitForOutput(
+    cli: Cli,
+    pattern: RegExp,
+    what: string,
+    deadlineMs = this.deadlineMs,
+  ): Promise<RegExpExecArray> {
+    await waitFor(() => pattern.test(cli.stdout) || cli.child.exitCode !== null, deadlineMs, what);
     const match = pattern.exec(cli.stdout);
     if (match === null)
       throw new Error(`${what}: the process exited; stdout: ${cli.stdout}; stderr: ${cli.stderr}`);
