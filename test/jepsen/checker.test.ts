@@ -4,6 +4,15 @@ import type { Op } from './history.js';
 import { checkRegister, type Model } from './linearizability.js';
 import type { StreamRecord } from './streams.js';
 
+/** A member's stream record: incarnation 0 and an empty replay unless given. */
+function stream(
+  member: string,
+  live: StreamRecord['live'],
+  options: { incarnation?: number; replay?: StreamRecord['replay'] } = {},
+): StreamRecord {
+  return { member, incarnation: options.incarnation ?? 0, replay: options.replay ?? [], live };
+}
+
 /** Builds histories by hand: `w('x', 'a', 0, 10)` is a write of x=a invoked at 0 and acknowledged at 10. */
 function builder() {
   const ops: Op[] = [];
@@ -99,34 +108,22 @@ describe('linearizable histories are accepted', () => {
     h.w('y', 'b', 20, 30);
     h.w('x', 'c', 40, 50);
     const streams: StreamRecord[] = [
-      {
-        member: 'n1',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['y', 'b'],
-          ['x', 'c'],
-        ],
-      },
-      {
-        member: 'n2',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['y', 'b'],
-        ],
-      },
-      {
-        member: 'n2',
+      stream('n1', [
+        ['x', 'a'],
+        ['y', 'b'],
+        ['x', 'c'],
+      ]),
+      stream('n2', [
+        ['x', 'a'],
+        ['y', 'b'],
+      ]),
+      stream('n2', [['x', 'c']], {
         incarnation: 1,
         replay: [
           ['x', 'a'],
           ['y', 'b'],
         ],
-        live: [['x', 'c']],
-      },
+      }),
     ];
     const finalStates = new Map([
       ['n1', { x: 'c', y: 'b' }],
@@ -173,15 +170,10 @@ describe('each kind of bad history is rejected on its own', () => {
     h.w('x', 'c', 25, 35, 'ok', 'n1/c1');
     h.r('x', 'c', 40, 50);
     const streams: StreamRecord[] = [
-      {
-        member: 'n1',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['x', 'c'],
-        ],
-      },
+      stream('n1', [
+        ['x', 'a'],
+        ['x', 'c'],
+      ]),
     ];
     expect(check({ history: h.ops }).valid).toBe(true);
     const verdict = check({ history: h.ops, streams });
@@ -222,16 +214,11 @@ describe('each kind of bad history is rejected on its own', () => {
     h.w('x', 'a', 0, 10);
     h.w('x', 'b', 20, 30);
     const streams: StreamRecord[] = [
-      {
-        member: 'n1',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['x', 'b'],
-          ['x', 'a'],
-        ],
-      },
+      stream('n1', [
+        ['x', 'a'],
+        ['x', 'b'],
+        ['x', 'a'],
+      ]),
     ];
     expectRejected(check({ history: h.ops, streams }), /STREAM n1#0 delivered x=a twice/);
   });
@@ -242,42 +229,27 @@ describe('each kind of bad history is rejected on its own', () => {
     h.w('x', 'b', 20, 30);
     h.w('x', 'c', 40, 50);
     const gap: StreamRecord[] = [
-      {
-        member: 'n1',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['x', 'b'],
-          ['x', 'c'],
-        ],
-      },
-      {
-        member: 'n2',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['x', 'c'],
-        ],
-      },
+      stream('n1', [
+        ['x', 'a'],
+        ['x', 'b'],
+        ['x', 'c'],
+      ]),
+      stream('n2', [
+        ['x', 'a'],
+        ['x', 'c'],
+      ]),
     ];
     expectRejected(
       check({ history: h.ops, streams: gap }),
       /STREAM n2#0 applied x=c after x=a, n1#0 applied x=b/,
     );
     const badReplay: StreamRecord[] = [
-      {
-        member: 'n1',
-        incarnation: 0,
-        replay: [],
-        live: [
-          ['x', 'a'],
-          ['x', 'b'],
-          ['x', 'c'],
-        ],
-      },
-      { member: 'n2', incarnation: 1, replay: [['x', 'a']], live: [['x', 'c']] },
+      stream('n1', [
+        ['x', 'a'],
+        ['x', 'b'],
+        ['x', 'c'],
+      ]),
+      stream('n2', [['x', 'c']], { incarnation: 1, replay: [['x', 'a']] }),
     ];
     expectRejected(
       check({ history: h.ops, streams: badReplay }),
