@@ -13,7 +13,7 @@ import {
   PROTOCOL_VERSION,
 } from './mqtt-schemas.js';
 import type { EnvelopeSeal, SealDropReason, SealHeader } from './mqtt-seal.js';
-import type { TopicRole } from './mqtt-topics.js';
+import { MAX_NAME_LENGTH, type TopicRole } from './mqtt-topics.js';
 
 /**
  * The msgpack envelope of the MQTT transport: `{ v, k, id, f, t, c, g, b }`, or with a group key
@@ -22,7 +22,7 @@ import type { TopicRole } from './mqtt-topics.js';
  */
 
 /** Every kind of envelope. */
-export type EnvelopeKind = MessageType | ControlKind;
+export type EnvelopeKind = MessageType | ControlKind | 'batch';
 
 /** An envelope about to be sent. */
 export interface OutboundEnvelope {
@@ -48,7 +48,14 @@ export type ControlInbound = {
 }[ControlKind];
 
 /** A received payload that passed every check. */
-export type Inbound = { readonly kind: 'message'; readonly message: Message } | ControlInbound;
+export type Inbound = { readonly kind: 'message'; readonly message: Message } | ControlInbound | BatchInbound;
+
+/** A `batch` that passed the envelope checks: each of its envelopes judged on its own. */
+export interface BatchInbound {
+  readonly kind: 'batch';
+  readonly from: NodeId;
+  readonly items: readonly DecodeResult[];
+}
 
 /** Why a received payload was refused. */
 export type InboundDropReason =
@@ -100,22 +107,75 @@ export interface Sealing {
  * it is '', and sealed when `sealing` is given.
  */
 export function encodeEnvelope(envelope: OutboundEnvelope, group = '', sealing?: Sealing): Uint8Array {
-  if (sealing === undefined) {
-    return msgpackEncode(
-      group === '' ? { v: PROTOCOL_VERSION, ...envelope } : { v: PROTOCOL_VERSION, ...envelope, g: group },
-    );
-  }
+  const { k, id, f, t, c } = envelope;
+  return encodeWithBody({ k, id, f, t, c }, msgpackEncode(envelope.b), group, sealing);
+}
+
+/** An envelope's header: everything but the body. */
+export type EnvelopeHeader = Omit<OutboundEnvelope, 'b'>;
+
+/**
+ * {@link encodeEnvelope} for a body already msgpack-encoded (`body`), as the outbox holds it: the
+ * body's bytes are sealed as they are, or written into the envelope's map as the value of `b`.
+ */
+export function encodeWithBody(header: EnvelopeHeader, body: Uint8Array, group = '', sealing?: Sealing): Uint8Array {
   // Built field by field: spreading the rest of a destructured object into another cost more
   // (about 9 µs) than sealing a small body.
-  const { k, id, f, t, c } = envelope;
+  const { k, id, f, t, c } = header;
   const v = PROTOCOL_VERSION;
-  const { s, n, x } = sealing.seal.seal(
-    { v, k, id, f, t, c, g: group, topic: sealing.topic },
-    msgpackEncode(envelope.b),
-  );
+  if (sealing === undefined) {
+    const head = msgpackEncode(group === '' ? { v, k, id, f, t, c } : { v, k, id, f, t, c, g: group });
+    return withField(head, 'b', body);
+  }
+  const { s, n, x } = sealing.seal.seal({ v, k, id, f, t, c, g: group, topic: sealing.topic }, body);
   return msgpackEncode(
     group === '' ? { v, k, id, f, t, c, s, n, x } : { v, k, id, f, t, c, g: group, s, n, x },
   );
+}
+
+/**
+ * Appends the entry `key: value` (`value` already msgpack-encoded) to the encoded map `map`, whose
+ * first byte is a fixmap header: msgpack is a concatenation of values, so only that header changes.
+ */
+function withField(map: Uint8Array, key: 'b', value: Uint8Array): Uint8Array {
+  const header = map[0] ?? 0;
+  if (header < 0x80 || header >= 0x8f) throw new RangeError('an envelope header must encode as a fixmap of at most 14 entries');
+  const out = new Uint8Array(map.byteLength + 2 + value.byteLength);
+  out.set(map);
+  out[0] = header + 1;
+  out[map.byteLength] = 0xa1; // fixstr of length 1
+  out[map.byteLength + 1] = key.charCodeAt(0);
+  out.set(value, map.byteLength + 2);
+  return out;
+}
+
+/** One envelope of a batch: its kind, id and msgpack-encoded body (addressee and sender are the batch's). */
+export interface BatchItem {
+  readonly k: EnvelopeKind;
+  readonly id: string;
+  readonly body: Uint8Array;
+}
+
+/** Envelopes at most in one `batch` (docs/protocol.md §3, "Batches"); more are refused. */
+export const MAX_BATCH_ITEMS = 256;
+/** The longest id an envelope may carry (as `correlationIdSchema` in mqtt-schemas.ts). */
+const MAX_BATCH_ID_LENGTH = 2 * MAX_NAME_LENGTH;
+
+/**
+ * Encodes several envelopes for one topic as one `batch` envelope: its body is the array of
+ * `[k, id, body]` with each body as msgpack bin, so it is sealed (and opened) once for all of them.
+ */
+export function encodeBatch(
+  header: Pick<EnvelopeHeader, 'f' | 't' | 'c'>,
+  items: readonly BatchItem[],
+  group = '',
+  sealing?: Sealing,
+): Uint8Array {
+  if (items.length < 2 || items.length > MAX_BATCH_ITEMS) {
+    throw new RangeError(`a batch holds 2 to ${MAX_BATCH_ITEMS} envelopes, not ${items.length}`);
+  }
+  const body = msgpackEncode(items.map((item) => [item.k, item.id, item.body]));
+  return encodeWithBody({ k: 'batch', id: '', ...header }, body, group, sealing);
 }
 
 /** The envelope of a core message: the message's own fields, minus `type`, `from` and `to`, are the body. */
@@ -134,14 +194,16 @@ function acceptedOn(role: TopicRole, kind: EnvelopeKind): boolean {
         kind === 'snapshotBegin' ||
         kind === 'snapshotChunk' ||
         kind === 'snapshotCancel' ||
-        kind === 'hello'
+        kind === 'hello' ||
+        kind === 'batch'
       );
     case 'reply':
       return (
         kind === 'forwardResponse' ||
         kind === 'snapshotAck' ||
         kind === 'snapshotResult' ||
-        kind === 'probeAnswer'
+        kind === 'probeAnswer' ||
+        kind === 'batch'
       );
     case 'broadcast':
       return kind === 'forwardRequest' || kind === 'probe';
@@ -227,6 +289,20 @@ export function decodeInbound(
       foreign: { from: f, group },
     };
   }
+  if (k === 'batch') return judgeBatch(f, t, b, role, ctx);
+  return judge(k, id, f, t, b, role, ctx);
+}
+
+/** Checks one envelope's kind, topic, addressee and body, all it has left once its envelope passed. */
+function judge(
+  k: string,
+  id: string,
+  f: NodeId,
+  t: NodeId | null,
+  b: unknown,
+  role: TopicRole,
+  ctx: DecodeContext,
+): DecodeResult {
   if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
   if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
   const addressed = role === 'broadcast' ? t === null : t === ctx.localId;
@@ -246,6 +322,40 @@ export function decodeInbound(
   if (!body.success) return refuse('invalidBody', `${k}: ${firstIssue(body.error)}`);
   const inbound = { kind: k, id, from: f, to: t, body: body.data } as ControlInbound;
   return { ok: true, inbound };
+}
+
+/** Kinds a batch may carry: the QoS 0 traffic between two members (docs/protocol.md §3, "Batches"). */
+function batchable(kind: string): boolean {
+  return isMessageKind(kind) || kind === 'forwardRequest' || kind === 'forwardResponse';
+}
+
+/**
+ * Checks a `batch` as an envelope (topic, addressee, the shape of its body), then judges each
+ * envelope in it as if it had come alone from the same sender to the same addressee. One bad
+ * envelope in a batch is refused alone; its neighbours are not.
+ */
+function judgeBatch(f: NodeId, t: NodeId | null, b: unknown, role: TopicRole, ctx: DecodeContext): DecodeResult {
+  if (!acceptedOn(role, 'batch')) return refuse('wrongTopic', `kind batch on the ${role} topic`);
+  if (t !== ctx.localId) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
+  if (!Array.isArray(b) || b.length < 2 || b.length > MAX_BATCH_ITEMS) {
+    return refuse('invalidBody', `batch: not an array of 2 to ${MAX_BATCH_ITEMS} envelopes`);
+  }
+  const items = b.map((item: unknown): DecodeResult => {
+    if (!Array.isArray(item) || item.length !== 3) return refuse('invalidBody', 'batch: an item is not [k, id, body]');
+    const [k, id, body] = item as unknown[];
+    if (typeof k !== 'string' || typeof id !== 'string' || id.length > MAX_BATCH_ID_LENGTH || !(body instanceof Uint8Array)) {
+      return refuse('invalidBody', 'batch: an item is not [k, id, body]');
+    }
+    if (!batchable(k)) return refuse('wrongTopic', `kind ${JSON.stringify(k)} in a batch`);
+    let decoded: unknown;
+    try {
+      decoded = msgpackDecode(body);
+    } catch (err) {
+      return refuse('undecodable', `batch item ${k}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return judge(k, id, f, t, decoded, role, ctx);
+  });
+  return { ok: true, inbound: { kind: 'batch', from: f, items } };
 }
 
 function entryCount(body: unknown): number {

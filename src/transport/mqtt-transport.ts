@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
+import { msgpackEncode } from '../msgpack.js';
 import {
   type ControlInbound,
+  type DecodeResult,
   decodeInbound,
+  encodeBatch,
   encodeEnvelope,
+  encodeWithBody,
   messageEnvelope,
   type OutboundEnvelope,
 } from './mqtt-codec.js';
@@ -13,6 +17,7 @@ import { Discovery, NOT_A_MEMBER, type ProbeResult } from './mqtt-discovery.js';
 import { ForwardCalls, serveForward } from './mqtt-forward.js';
 import { describe, type MqttLink } from './mqtt-link.js';
 import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
+import { Outbox, type QueuedEnvelope } from './mqtt-outbox.js';
 import { Presence } from './mqtt-presence.js';
 import { EnvelopeSeal } from './mqtt-seal.js';
 import { refuseTransfer, SnapshotReceive, transferLimitProblem } from './mqtt-snapshot-receive.js';
@@ -65,6 +70,8 @@ export class MqttTransport implements Transport {
   private connection: MqttConnection | null = null;
   private readonly link: MqttLink;
   private readonly forwards: ForwardCalls;
+  /** QoS 0 envelopes to one member, held to the end of the event loop's turn and sent together. */
+  private readonly outbox: Outbox;
   private readonly sending = new Map<string, SnapshotSend>();
   private readonly receiving = new Map<string, SnapshotReceive>();
   private readonly presence: Presence;
@@ -118,6 +125,10 @@ export class MqttTransport implements Transport {
       logger: this.config.logger,
     };
     this.forwards = new ForwardCalls(this.link, this.stats);
+    this.outbox = new Outbox(
+      (topic, to, group) => this.publishGroup(topic, to, group),
+      this.config.maxMessageBytes,
+    );
     this.discovery = new Discovery(this.link, this.token, this.config.group, this.stats, true);
     this.presence = new Presence(this.link, this.token, (otherToken) => {
       this.stats.duplicateMember++;
@@ -195,31 +206,33 @@ export class MqttTransport implements Transport {
     if (
       message.type === 'appendRequest' &&
       message.entries.length > 0 &&
-      this.connection.bufferedBytes > this.config.maxBufferedBytes
+      this.connection.bufferedBytes + this.outbox.bytes > this.config.maxBufferedBytes
     ) {
       this.drop('congested', message.to);
       return;
     }
-    const topic = this.topics.inboxOf(message.to);
-    let payload: Uint8Array;
+    const envelope = messageEnvelope(this.config.cluster, message);
+    let body: Uint8Array;
     try {
-      payload = encodeEnvelope(
-        messageEnvelope(this.config.cluster, message),
-        this.config.group,
-        this.sealing(topic),
-      );
+      body = msgpackEncode(envelope.b);
     } catch (err) {
       this.drop('unencodable', message.to, describe(err));
       return;
     }
-    if (payload.byteLength > this.config.maxMessageBytes) {
-      this.drop('tooLarge', message.to, `${payload.byteLength} bytes`);
+    if (body.byteLength > this.config.maxMessageBytes) {
+      this.drop('tooLarge', message.to, `${body.byteLength} bytes`);
       return;
     }
     this.stats.sent++;
-    this.connection
-      .publish(topic, payload, 0)
-      .catch((err: unknown) => this.drop('publishFailed', message.to, describe(err)));
+    const to = message.to;
+    this.outbox.add(this.topics.inboxOf(to), to, {
+      k: envelope.k,
+      id: '',
+      body,
+      settle: (err) => {
+        if (err !== null) this.drop('publishFailed', to, describe(err));
+      },
+    });
   }
 
   /**
@@ -281,6 +294,8 @@ export class MqttTransport implements Transport {
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    // What this turn queued still goes out: the connection's close waits for its writes.
+    this.outbox.flush();
     this.state = 'closed';
     this.handler = null;
     const shutdown = (indefinite: boolean) =>
@@ -308,9 +323,25 @@ export class MqttTransport implements Transport {
     }
   }
 
+  /**
+   * The link's publish: forwards and their answers wait in the outbox with this turn's other
+   * envelopes to the same member; everything else (QoS 1, broadcasts) goes out at once.
+   */
   private publish(topic: string, envelope: OutboundEnvelope, qos: 0 | 1): Promise<void> {
     const connection = this.connection;
     if (connection === null) return Promise.reject(new Error('not connected'));
+    const { k, id, t } = envelope;
+    if (qos === 0 && t !== null && (k === 'forwardRequest' || k === 'forwardResponse')) {
+      let body: Uint8Array;
+      try {
+        body = msgpackEncode(envelope.b);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise((resolve, reject) => {
+        this.outbox.add(topic, t, { k, id, body, settle: (err) => (err === null ? resolve() : reject(err)) });
+      });
+    }
     let payload: Uint8Array;
     try {
       payload = encodeEnvelope(envelope, this.config.group, this.sealing(topic));
@@ -318,6 +349,44 @@ export class MqttTransport implements Transport {
       return Promise.reject(err);
     }
     return connection.publish(topic, payload, qos);
+  }
+
+  /** Publishes one group from the outbox: one envelope alone, or several as a `batch`. */
+  private publishGroup(topic: string, to: NodeId, group: readonly QueuedEnvelope[]): void {
+    const settle = (err: unknown) => {
+      for (const item of group) item.settle(err);
+    };
+    const connection = this.connection;
+    if (connection?.ready !== true || this.state !== 'running') {
+      settle(new Error('not connected'));
+      return;
+    }
+    const from = this.localId;
+    const cluster = this.config.cluster;
+    let payload: Uint8Array;
+    try {
+      const [first] = group;
+      payload =
+        group.length === 1 && first !== undefined
+          ? encodeWithBody(
+              { k: first.k, id: first.id, f: from, t: to, c: cluster },
+              first.body,
+              this.config.group,
+              this.sealing(topic),
+            )
+          : encodeBatch({ f: from, t: to, c: cluster }, group, this.config.group, this.sealing(topic));
+    } catch (err) {
+      settle(err);
+      return;
+    }
+    if (payload.byteLength > this.config.maxMessageBytes) {
+      settle(new Error(`${payload.byteLength} bytes exceeds the limit of ${this.config.maxMessageBytes}`));
+      return;
+    }
+    connection.publish(topic, payload, 0).then(
+      () => settle(null),
+      (err: unknown) => settle(err),
+    );
   }
 
   private onReady(reconnected: boolean): void {
@@ -368,6 +437,15 @@ export class MqttTransport implements Transport {
       },
       topic,
     );
+    if (result.ok && result.inbound.kind === 'batch') {
+      for (const item of result.inbound.items) this.deliver(item, topic, handler);
+      return;
+    }
+    this.deliver(result, topic, handler);
+  }
+
+  /** Hands a decoded envelope to the node or the RPC it answers, or counts why it was refused. */
+  private deliver(result: DecodeResult, topic: string, handler: TransportHandler): void {
     if (!result.ok) {
       if (SUSPICIOUS.has(result.reason)) {
         this.dropSuspicious(result.reason, topic, result.detail);
@@ -383,6 +461,11 @@ export class MqttTransport implements Transport {
       return;
     }
     const inbound = result.inbound;
+    if (inbound.kind === 'batch') {
+      // Only decodeInbound makes batches, and never one inside another.
+      this.drop('invalidBody', topic, 'a batch inside a batch', 'warn');
+      return;
+    }
     if (inbound.kind === 'message') {
       this.stats.received++;
       try {

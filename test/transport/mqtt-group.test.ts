@@ -42,7 +42,11 @@ describe('MqttTransport: group ids', () => {
     const a = await member(cluster, 'a', 'g1', logger);
     const b = await member(cluster, 'b', 'g1');
     const e = await member(cluster, 'e', 'g2');
-    for (let i = 1; i <= 3; i++) e.transport.send(heartbeat('e', 'a', i));
+    for (let i = 1; i <= 3; i++) {
+      e.transport.send(heartbeat('e', 'a', i));
+      // One envelope per turn: sent in one turn, the three would go as one batch, one drop.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     b.transport.send(heartbeat('b', 'a', 7));
     await waitFor(
       () => a.handler.messages.length === 1 && a.transport.stats.foreignGroup === 3,

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { encodeConfiguration } from '../../../src/core/configuration.js';
+import { msgpackEncode } from '../../../src/msgpack.js';
 import type { EnvelopeKind, OutboundEnvelope } from '../../../src/transport/mqtt-codec.js';
 import type { TopicRole } from '../../../src/transport/mqtt-topics.js';
 
@@ -50,8 +51,8 @@ const wireError = fc.record({
 
 const forwardBase = { origin: sender, incarnation: fc.string({ minLength: 1, maxLength: 8 }), seq: index };
 
-/** The body of each kind, and the role of the topic it arrives on. */
-const BODIES: { readonly [K in EnvelopeKind]: readonly [TopicRole, fc.Arbitrary<unknown>] } = {
+/** The body of each kind but `batch`, and the role of the topic it arrives on. */
+const SINGLE_BODIES: { readonly [K in Exclude<EnvelopeKind, 'batch'>]: readonly [TopicRole, fc.Arbitrary<unknown>] } = {
   voteRequest: [
     'inbox',
     fc.record({
@@ -112,6 +113,24 @@ const BODIES: { readonly [K in EnvelopeKind]: readonly [TopicRole, fc.Arbitrary<
     'reply',
     fc.record({ token: fc.string({ maxLength: 12 }), group: fc.constantFrom('', GROUP) }),
   ],
+};
+
+/** Kinds a batch on the inbox may carry (docs/protocol.md §3, "Batches"). */
+const INBOX_BATCHABLE = (Object.keys(SINGLE_BODIES) as Array<keyof typeof SINGLE_BODIES>).filter(
+  (k) => SINGLE_BODIES[k][0] === 'inbox' && !['snapshotBegin', 'snapshotChunk', 'snapshotCancel', 'hello'].includes(k),
+);
+
+/** A batch body: `[k, id, body]` items, each body msgpack-encoded, of kinds a batch may carry. */
+const batchBody = fc.array(
+  fc.constantFrom(...INBOX_BATCHABLE).chain((k) =>
+    fc.tuple(fc.constant(k), fc.constantFrom('', 't-1'), SINGLE_BODIES[k][1].map((b) => msgpackEncode(b))),
+  ),
+  { minLength: 2, maxLength: 4 },
+);
+
+const BODIES: { readonly [K in EnvelopeKind]: readonly [TopicRole, fc.Arbitrary<unknown>] } = {
+  ...SINGLE_BODIES,
+  batch: ['inbox', batchBody],
 };
 
 /** An envelope as the sender builds it, and the role of the topic it is published on. */
