@@ -118,7 +118,12 @@ export type EnvelopeHeader = Omit<OutboundEnvelope, 'b'>;
  * {@link encodeEnvelope} for a body already msgpack-encoded (`body`), as the outbox holds it: the
  * body's bytes are sealed as they are, or written into the envelope's map as the value of `b`.
  */
-export function encodeWithBody(header: EnvelopeHeader, body: Uint8Array, group = '', sealing?: Sealing): Uint8Array {
+export function encodeWithBody(
+  header: EnvelopeHeader,
+  body: Uint8Array,
+  group = '',
+  sealing?: Sealing,
+): Uint8Array {
   // Built field by field: spreading the rest of a destructured object into another cost more
   // (about 9 µs) than sealing a small body.
   const { k, id, f, t, c } = header;
@@ -139,7 +144,8 @@ export function encodeWithBody(header: EnvelopeHeader, body: Uint8Array, group =
  */
 function withField(map: Uint8Array, key: 'b', value: Uint8Array): Uint8Array {
   const header = map[0] ?? 0;
-  if (header < 0x80 || header >= 0x8f) throw new RangeError('an envelope header must encode as a fixmap of at most 14 entries');
+  if (header < 0x80 || header >= 0x8f)
+    throw new RangeError('an envelope header must encode as a fixmap of at most 14 entries');
   const out = new Uint8Array(map.byteLength + 2 + value.byteLength);
   out.set(map);
   out[0] = header + 1;
@@ -334,16 +340,28 @@ function batchable(kind: string): boolean {
  * envelope in it as if it had come alone from the same sender to the same addressee. One bad
  * envelope in a batch is refused alone; its neighbours are not.
  */
-function judgeBatch(f: NodeId, t: NodeId | null, b: unknown, role: TopicRole, ctx: DecodeContext): DecodeResult {
+function judgeBatch(
+  f: NodeId,
+  t: NodeId | null,
+  b: unknown,
+  role: TopicRole,
+  ctx: DecodeContext,
+): DecodeResult {
   if (!acceptedOn(role, 'batch')) return refuse('wrongTopic', `kind batch on the ${role} topic`);
   if (t !== ctx.localId) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
   if (!Array.isArray(b) || b.length < 2 || b.length > MAX_BATCH_ITEMS) {
     return refuse('invalidBody', `batch: not an array of 2 to ${MAX_BATCH_ITEMS} envelopes`);
   }
   const items = b.map((item: unknown): DecodeResult => {
-    if (!Array.isArray(item) || item.length !== 3) return refuse('invalidBody', 'batch: an item is not [k, id, body]');
+    if (!Array.isArray(item) || item.length !== 3)
+      return refuse('invalidBody', 'batch: an item is not [k, id, body]');
     const [k, id, body] = item as unknown[];
-    if (typeof k !== 'string' || typeof id !== 'string' || id.length > MAX_BATCH_ID_LENGTH || !(body instanceof Uint8Array)) {
+    if (
+      typeof k !== 'string' ||
+      typeof id !== 'string' ||
+      id.length > MAX_BATCH_ID_LENGTH ||
+      !(body instanceof Uint8Array)
+    ) {
       return refuse('invalidBody', 'batch: an item is not [k, id, body]');
     }
     if (!batchable(k)) return refuse('wrongTopic', `kind ${JSON.stringify(k)} in a batch`);

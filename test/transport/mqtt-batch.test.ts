@@ -28,10 +28,12 @@ function heartbeatItem(commit: number): BatchItem {
 
 /** What each envelope of a decoded batch became: a message's commit, or the refusal's reason. */
 function outcomes(result: DecodeResult): Array<number | string> {
-  if (!result.ok || result.inbound.kind !== 'batch') throw new Error(`not a batch: ${JSON.stringify(result)}`);
+  if (!result.ok || result.inbound.kind !== 'batch')
+    throw new Error(`not a batch: ${JSON.stringify(result)}`);
   return result.inbound.items.map((item) => {
     if (!item.ok) return item.reason;
-    if (item.inbound.kind !== 'message' || item.inbound.message.type !== 'heartbeatRequest') return item.inbound.kind;
+    if (item.inbound.kind !== 'message' || item.inbound.message.type !== 'heartbeatRequest')
+      return item.inbound.kind;
     return item.inbound.message.commit;
   });
 }
@@ -138,14 +140,23 @@ describe.each(BROKER_KINDS)('MqttTransport: batches on the wire (%s)', (kind) =>
     const seen: Array<{ topic: string; kind: unknown }> = [];
     spy = await connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
     const topicsOf = (id: string) => new Topics('mqtt-raft', cluster, id);
-    spy.on('message', (topic, payload) => seen.push({ topic, kind: (msgpackDecode(payload) as { k: unknown }).k }));
+    spy.on('message', (topic, payload) =>
+      seen.push({ topic, kind: (msgpackDecode(payload) as { k: unknown }).k }),
+    );
     await spy.subscribeAsync([topicsOf('b').inbox, topicsOf('a').reply], { qos: 0 });
 
-    const request = (seq: number): ForwardRequest => ({ kind: 'barrier', origin: 'a', incarnation: 'i1', seq });
+    const request = (seq: number): ForwardRequest => ({
+      kind: 'barrier',
+      origin: 'a',
+      incarnation: 'i1',
+      seq,
+    });
     const answers = await Promise.all(
       [1, 2, 3, 4, 5].map((seq) => a.transport.forward('b', request(seq), { timeoutMs: 5000 })),
     );
-    expect(answers.map((answer) => (answer.ok ? answer.index : answer.error.code))).toEqual([101, 102, 103, 104, 105]);
+    expect(answers.map((answer) => (answer.ok ? answer.index : answer.error.code))).toEqual([
+      101, 102, 103, 104, 105,
+    ]);
     await waitFor(() => seen.length >= 2, 5000, 'the spy to see the request and the answer');
     // A message the spy can only see after both: it orders the spy's view.
     a.transport.send(heartbeatOf('a', 'b'));

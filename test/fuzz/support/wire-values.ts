@@ -52,7 +52,9 @@ const wireError = fc.record({
 const forwardBase = { origin: sender, incarnation: fc.string({ minLength: 1, maxLength: 8 }), seq: index };
 
 /** The body of each kind but `batch`, and the role of the topic it arrives on. */
-const SINGLE_BODIES: { readonly [K in Exclude<EnvelopeKind, 'batch'>]: readonly [TopicRole, fc.Arbitrary<unknown>] } = {
+const SINGLE_BODIES: {
+  readonly [K in Exclude<EnvelopeKind, 'batch'>]: readonly [TopicRole, fc.Arbitrary<unknown>];
+} = {
   voteRequest: [
     'inbox',
     fc.record({
@@ -117,13 +119,19 @@ const SINGLE_BODIES: { readonly [K in Exclude<EnvelopeKind, 'batch'>]: readonly 
 
 /** Kinds a batch on the inbox may carry (docs/protocol.md §3, "Batches"). */
 const INBOX_BATCHABLE = (Object.keys(SINGLE_BODIES) as Array<keyof typeof SINGLE_BODIES>).filter(
-  (k) => SINGLE_BODIES[k][0] === 'inbox' && !['snapshotBegin', 'snapshotChunk', 'snapshotCancel', 'hello'].includes(k),
+  (k) =>
+    SINGLE_BODIES[k][0] === 'inbox' &&
+    !['snapshotBegin', 'snapshotChunk', 'snapshotCancel', 'hello'].includes(k),
 );
 
 /** A batch body: `[k, id, body]` items, each body msgpack-encoded, of kinds a batch may carry. */
 const batchBody = fc.array(
   fc.constantFrom(...INBOX_BATCHABLE).chain((k) =>
-    fc.tuple(fc.constant(k), fc.constantFrom('', 't-1'), SINGLE_BODIES[k][1].map((b) => msgpackEncode(b))),
+    fc.tuple(
+      fc.constant(k),
+      fc.constantFrom('', 't-1'),
+      SINGLE_BODIES[k][1].map((b) => msgpackEncode(b)),
+    ),
   ),
   { minLength: 2, maxLength: 4 },
 );

@@ -122,7 +122,10 @@ function deliver(
   const before = new Map(refusals.map((r) => [r, stats.droppedReasons[r] ?? 0]));
   inside.onPayload(TOPIC_OF[d.role], d.payload, false);
   // An accepted envelope may still be dropped by its handler (a forged origin, a late answer).
-  assert.ok(stats.dropped >= dropped + refusals.length, `refusals ${refusals.join(', ')} were not all counted`);
+  assert.ok(
+    stats.dropped >= dropped + refusals.length,
+    `refusals ${refusals.join(', ')} were not all counted`,
+  );
   for (const [reason, count] of before) {
     assert.equal(stats.droppedReasons[reason], count + refusals.filter((r) => r === reason).length);
   }
