@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { type Clock, type ClockTimer, systemClock } from '../clock.js';
-import { decodeConfiguration } from '../core/configuration.js';
+import { decodeConfiguration, votersOf } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomBytes, RandomSource } from '../core/random.js';
@@ -282,6 +282,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.ticker.unref?.();
     this.publishState();
     this.enqueue(() => undefined);
+    // The only voter needs no one else's vote: its own is a majority (Raft §5.2), so waiting out
+    // an election timeout (1-2 s by default) would only delay a new group's first write.
+    if (this.listening && soleVoter(this.core.configuration, this.id))
+      this.enqueue((core) => core.campaign());
   }
 
   /** Ends the deafness {@link RaftOptions.listening} started with: peer messages are taken from now on. */
@@ -684,4 +688,10 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** True when `id` is the one voter of `configuration`. */
+function soleVoter(configuration: Configuration, id: NodeId): boolean {
+  const voters = votersOf(configuration);
+  return voters.length === 1 && voters[0] === id;
 }

@@ -32,6 +32,22 @@ afterEach(async () => {
 });
 
 describe('a single-server group', () => {
+  it('leads at once, without waiting out an election timeout', async () => {
+    const storage = new MemoryStore();
+    await Raft.bootstrapCluster(storage, { servers: [{ id: 'solo', suffrage: 'voter' }] });
+    // A minute of election timeout: only a campaign at start can make it lead within the wait.
+    const slow = { heartbeatTimeout: 60_000, electionTimeout: 60_000, leaderLeaseTimeout: 60_000 };
+    const raft = await Raft.start({
+      config: { ...slow, localId: 'solo' },
+      fsm: new KvFsm(),
+      storage,
+      transport: new InmemNetwork().transport('solo'),
+    });
+    running.push(raft);
+    await waitFor(() => raft.state() === 'leader', 2000, 'solo leads');
+    expect((await raft.apply(encoder.encode('x=1'))).index).toBeGreaterThan(0);
+  });
+
   it('applies proposals in order and returns the FSM response', async () => {
     const { raft, fsm } = await startSingle();
     const first = await raft.apply(encoder.encode('x=1'));
