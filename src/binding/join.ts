@@ -1,6 +1,7 @@
 /** How a binding's `open()` joins the group when its member is not a voter of it. */
 import { type Clock, sleep } from '../clock.js';
 import { isVoter } from '../core/configuration.js';
+import type { Configuration } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import { Raft } from '../node/raft.js';
 import type { RaftStorage } from '../storage/types.js';
@@ -13,6 +14,8 @@ export interface JoinContext {
   /** True when the store held no state before this open. */
   readonly existing: boolean;
   readonly bootstrap: boolean;
+  /** An observer joins as a non-voter (and counts as in the group as one). */
+  readonly role: 'voter' | 'observer';
   readonly deadline: number;
   readonly clock: Clock;
   /** True when the newest committed configuration applied here lists `id`. */
@@ -20,7 +23,8 @@ export interface JoinContext {
 }
 
 /**
- * Joins through the leader when this member is not a voter of the group: a fresh member; one
+ * Joins through the leader when this member is not a voter of the group (an observer: not listed
+ * in it): a fresh member; one
  * that left or was leaving (its store records the removal, or a lower bound of its index, though
  * its log may still list it as a voter); one whose log shows it removed. A fresh member with an id the group still lists (its store was
  * wiped) is removed first: the leader's record of what that id holds is false now, and a server
@@ -31,7 +35,9 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
   const removedAt = await Raft.removalIndex(storage);
   const fresh = !ctx.existing && !ctx.bootstrap;
   const latest = raft.getConfiguration();
-  if (!fresh && removedAt === 0 && isVoter(latest.configuration, id)) return;
+  const inGroup =
+    ctx.role === 'observer' ? isListed(latest.configuration, id) : isVoter(latest.configuration, id);
+  if (!fresh && removedAt === 0 && inGroup) return;
   // The join shows as a committed configuration listing us that is newer than what removed us;
   // an older one (replayed from our own log) proves nothing.
   const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
@@ -43,7 +49,11 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
     // The group no longer counts on what our old self acknowledged: we may vote and replicate.
     raft.listen();
   }
-  const { index } = await raft.addVoter(id, { timeoutMs: timeoutMs() });
+  const join =
+    ctx.role === 'observer'
+      ? raft.addNonvoter(id, { timeoutMs: timeoutMs() })
+      : raft.addVoter(id, { timeoutMs: timeoutMs() });
+  const { index } = await join;
   await waitUntil(
     clock,
     () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && ctx.isMember(id),
@@ -51,6 +61,10 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
     'the join to be applied here',
   );
   if (removedAt !== 0) await Raft.recordRemoval(storage, 0);
+}
+
+function isListed(configuration: Configuration, id: string): boolean {
+  return configuration.servers.some((server) => server.id === id);
 }
 
 /** Resolves once `condition` holds; fails `open()` with `TIMEOUT` at `deadline`. */

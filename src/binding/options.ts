@@ -25,6 +25,13 @@ export const BindingOptionsSchema = z.object({
   store: z.string().default(''),
   /** Exactly one member creates the group, on a fresh store. */
   bootstrap: z.boolean().default(false),
+  /**
+   * `voter` (default) joins to vote in elections and count towards commits. `observer` joins as
+   * a non-voter: it replicates the state and observes every change, and forwards its proposals,
+   * but never votes, never leads and is not waited for: the quorum and its disk waits stay those
+   * of the voters however many observers join (README, "Voters and observers").
+   */
+  role: z.enum(['voter', 'observer']).default('voter'),
   username: z.string().optional(),
   password: z.string().optional(),
   /**
@@ -102,6 +109,9 @@ export function parseBindingOptions(options: BindingOptions): ResolvedBindingOpt
     const o = result.data;
     if ((o.username === undefined) !== (o.password === undefined)) {
       throw new RaftError('INVALID_CONFIG', 'password: username and password go together');
+    }
+    if (o.bootstrap && o.role === 'observer') {
+      throw new RaftError('INVALID_CONFIG', 'role: the member that bootstraps a group must be a voter');
     }
     if ((o.previousGroupKeys?.length ?? 0) > 0 && o.groupKey === undefined) {
       throw new RaftError('INVALID_CONFIG', 'previousGroupKeys: needs groupKey');

@@ -190,6 +190,7 @@ export class RaftBinding {
       id: o.id,
       existing,
       bootstrap: o.bootstrap,
+      role: o.role,
       deadline,
       clock: this.clock,
       isMember: (id) => this.membership.current.has(id),

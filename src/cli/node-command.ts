@@ -53,6 +53,8 @@ Logs what the node does on stderr.
   --data <dir>            LevelDB directory; without it the state lives in memory only
   --bootstrap             create the group if this store is fresh (one member, once); a member
                           without it joins the group through its leader
+  --observer              join as an observer: replicate and observe, never vote (README,
+                          "Voters and observers")
   --control <path>        control socket for the client commands
                           (default: <data>/control.sock, or a file in the temporary directory)
 ${CONNECTION_OPTIONS_USAGE}
@@ -77,6 +79,7 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
         cluster: { type: 'string' },
         data: { type: 'string' },
         bootstrap: { type: 'boolean' },
+        observer: { type: 'boolean' },
         control: { type: 'string' },
         ...CONNECTION_OPTIONS,
         'key-file': { type: 'string' },
@@ -195,6 +198,7 @@ async function memberOptions(
   };
   if (metrics !== null) options.metrics = metrics;
   if (values.bootstrap === true) options.bootstrap = true;
+  if (values.observer === true) options.role = 'observer';
   Object.assign(options, await connectionSettings(values));
   Object.assign(options, await groupKeyOption(stringOption(values, 'key-file')));
   const heartbeatTimeout = msOption(values, 'heartbeat-timeout');

@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 
 /** Starts member `id` (bootstrapping when asked) and waits until it serves its control socket. */
-async function startMember(id: string, bootstrap = false): Promise<Cli> {
+async function startMember(id: string, bootstrap = false, extra: readonly string[] = []): Promise<Cli> {
   const args = [
     'node',
     '--id',
@@ -62,6 +62,7 @@ async function startMember(id: string, bootstrap = false): Promise<Cli> {
     '--startup-timeout',
     String(JOIN_MS),
     ...(bootstrap ? ['--bootstrap'] : []),
+    ...extra,
   ]);
   await cli.waitForOutput(node, /ready; control socket/, `${id} to be ready`, JOIN_MS + DEADLINE_MS);
   return node;
@@ -126,6 +127,16 @@ async function leaderOf(id: string): Promise<string> {
 }
 
 describe('mqtt-raft members', () => {
+  it('node --observer joins as a non-voter', async () => {
+    await startMember('a', true);
+    await startMember('o', false, ['--observer']);
+    const { members } = await leaderView(['a'], (listed) => listed.length === 2);
+    expect(members.map((m) => [m.id, m.suffrage])).toEqual([
+      ['a', 'voter'],
+      ['o', 'nonvoter'],
+    ]);
+  });
+
   it('takes a member killed for good out of a group of three; a new member restores fault tolerance', async () => {
     const nodes = new Map<string, Cli>();
     nodes.set('a', await startMember('a', true));

@@ -21,8 +21,15 @@ export class InmemBindings extends BindingSet {
     this.network = new InmemNetwork({ seed });
   }
 
-  /** Opens member `id` (the first one bootstraps the group) on `storage` (default: a new memory store). */
-  async open(id: string, storage: RaftStorage = new MemoryStore()): Promise<RaftBinding> {
+  /**
+   * Opens member `id` (the first one bootstraps the group) on `storage` (default: a new memory
+   * store), with `options` over the group's defaults.
+   */
+  async open(
+    id: string,
+    storage: RaftStorage = new MemoryStore(),
+    options: Partial<BindingOptions> = {},
+  ): Promise<RaftBinding> {
     const binding = new RaftBinding(
       // The broker URL is never used: the transport is injected.
       {
@@ -31,6 +38,7 @@ export class InmemBindings extends BindingSet {
         bootstrap: this.members.size === 0,
         ...INMEM_TIMING,
         ...this.defaults,
+        ...options,
       },
       { openStorage: async () => storage, createTransport: () => this.network.transport(id) },
     );

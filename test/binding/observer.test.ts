@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore, RaftBinding, type RaftError, type RaftStorage } from '../../src/index.js';
+import { collect, set } from '../support/binding-group.js';
+import { InmemBindings } from '../support/inmem-bindings.js';
+import { waitFor } from '../support/wait.js';
+
+let group: InmemBindings;
+
+afterEach(async () => {
+  await group.closeAll();
+});
+
+/** `store`, but `close` leaves it open, so a member can be opened on it again (a restart). */
+function reopenable(store: RaftStorage): RaftStorage {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'close') return async () => undefined;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Each member's id and role, as `binding` lists them. */
+function roles(binding: RaftBinding): string[][] {
+  return binding.members().map((m) => [m.id, m.role]);
+}
+
+describe('RaftBinding with role observer', () => {
+  it('joins as a non-voter, observes every change, proposes through the leader, and stays one across a restart', async () => {
+    group = new InmemBindings(31);
+    await group.start(['a', 'b', 'c']);
+    const storage = reopenable(new MemoryStore());
+    const observer = await group.open('o', storage, { role: 'observer' });
+    expect(roles(observer)).toEqual([
+      ['a', 'voter'],
+      ['b', 'voter'],
+      ['c', 'voter'],
+      ['o', 'nonvoter'],
+    ]);
+    const seen = collect(observer.observeStateChange());
+    const { index } = await observer.proposeInput(set('from-o', 'x'));
+    await (await group.leader()).proposeInput(set('from-leader', 'y'));
+    await waitFor(() => seen.items.length === 2, 5000, 'the observer to see both writes');
+    expect(seen.items.map((input) => (input.op === 'set' ? input.key : input.op))).toEqual([
+      'from-o',
+      'from-leader',
+    ]);
+    expect(index).toBeGreaterThan(0);
+
+    await group.kill('o');
+    const again = await group.open('o', storage, { role: 'observer' });
+    const leader = await group.leader();
+    expect(roles(leader).find(([id]) => id === 'o')).toEqual(['o', 'nonvoter']);
+    expect(again.status().role).toBe('follower');
+  });
+
+  it('refuses to bootstrap a group', async () => {
+    group = new InmemBindings(32);
+    const err = (() => {
+      try {
+        new RaftBinding({ id: 'o', broker: 'mqtt://127.0.0.1:1', bootstrap: true, role: 'observer' });
+      } catch (e) {
+        return e as RaftError;
+      }
+      throw new Error('expected INVALID_CONFIG');
+    })();
+    expect(err.code).toBe('INVALID_CONFIG');
+    expect(err.message).toMatch(/^role: /);
+  });
+});
