@@ -295,20 +295,20 @@ export function decodeInbound(
       foreign: { from: f, group },
     };
   }
-  if (k === 'batch') return judgeBatch(f, t, b, role, ctx);
-  return judge(k, id, f, t, b, role, ctx);
+  const route: Route = { f, t, role };
+  if (k === 'batch') return judgeBatch(b, route, ctx);
+  return judge(k, id, b, route, ctx);
+}
+
+/** Who sent an envelope, to whom, and on which topic it came. */
+interface Route {
+  readonly f: NodeId;
+  readonly t: NodeId | null;
+  readonly role: TopicRole;
 }
 
 /** Checks one envelope's kind, topic, addressee and body, all it has left once its envelope passed. */
-function judge(
-  k: string,
-  id: string,
-  f: NodeId,
-  t: NodeId | null,
-  b: unknown,
-  role: TopicRole,
-  ctx: DecodeContext,
-): DecodeResult {
+function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: DecodeContext): DecodeResult {
   if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
   if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
   const addressed = role === 'broadcast' ? t === null : t === ctx.localId;
@@ -340,13 +340,8 @@ function batchable(kind: string): boolean {
  * envelope in it as if it had come alone from the same sender to the same addressee. One bad
  * envelope in a batch is refused alone; its neighbours are not.
  */
-function judgeBatch(
-  f: NodeId,
-  t: NodeId | null,
-  b: unknown,
-  role: TopicRole,
-  ctx: DecodeContext,
-): DecodeResult {
+function judgeBatch(b: unknown, route: Route, ctx: DecodeContext): DecodeResult {
+  const { f, t, role } = route;
   if (!acceptedOn(role, 'batch')) return refuse('wrongTopic', `kind batch on the ${role} topic`);
   if (t !== ctx.localId) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
   if (!Array.isArray(b) || b.length < 2 || b.length > MAX_BATCH_ITEMS) {
@@ -371,7 +366,7 @@ function judgeBatch(
     } catch (err) {
       return refuse('undecodable', `batch item ${k}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    return judge(k, id, f, t, decoded, role, ctx);
+    return judge(k, id, decoded, route, ctx);
   });
   return { ok: true, inbound: { kind: 'batch', from: f, items } };
 }
