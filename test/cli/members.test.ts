@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningBroker, startBroker } from '../../broker/index.js';
 import { controlRequest } from '../../src/cli/control-client.js';
 import type { WireMember } from '../../src/cli/control-protocol.js';
+import { msgpackDecode } from '../../src/msgpack.js';
 import type { Cli } from '../support/cli-process.js';
 import { CliRunner, cliEnv } from '../support/cli-runner.js';
 import { waitFor } from '../support/wait.js';
@@ -44,7 +47,12 @@ afterEach(async () => {
 });
 
 /** Starts member `id` (bootstrapping when asked) and waits until it serves its control socket. */
-async function startMember(id: string, bootstrap = false, extra: readonly string[] = []): Promise<Cli> {
+async function startMember(
+  id: string,
+  bootstrap = false,
+  extra: readonly string[] = [],
+  runner: CliRunner = cli,
+): Promise<Cli> {
   const args = [
     'node',
     '--id',
@@ -57,14 +65,14 @@ async function startMember(id: string, bootstrap = false, extra: readonly string
     data(id),
     ...TIMING,
   ];
-  const node = cli.start([
+  const node = runner.start([
     ...args,
     '--startup-timeout',
     String(JOIN_MS),
     ...(bootstrap ? ['--bootstrap'] : []),
     ...extra,
   ]);
-  await cli.waitForOutput(node, /ready; control socket/, `${id} to be ready`, JOIN_MS + DEADLINE_MS);
+  await runner.waitForOutput(node, /ready; control socket/, `${id} to be ready`, JOIN_MS + DEADLINE_MS);
   return node;
 }
 
@@ -127,6 +135,34 @@ async function leaderOf(id: string): Promise<string> {
 }
 
 describe('mqtt-raft members', () => {
+  it('node --key-file: members sealed with one key form a group; the broker sees no plain body', async () => {
+    const keyFile = join(dir, 'group.key');
+    await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`);
+    const spy = await connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    const envelopes: Array<Record<string, unknown>> = [];
+    spy.on('message', (_topic, payload) => envelopes.push(msgpackDecode(payload) as Record<string, unknown>));
+    await spy.subscribeAsync(`mqtt-raft/${cluster}/#`, { qos: 0 });
+    // Without the group key every CLI test gets from its environment: only the file can seal.
+    const env = cliEnv();
+    delete env.MQTT_RAFT_GROUP_KEY;
+    const keyless = new CliRunner(env, DEADLINE_MS);
+    try {
+      await startMember('a', true, ['--key-file', keyFile], keyless);
+      await startMember('b', false, ['--key-file', keyFile], keyless);
+      await leaderView(['a', 'b'], (listed) => listed.filter((m) => m.suffrage === 'voter').length === 2);
+      const set = await cli.run(['set', 'secret', 'plain-text-value', '--data', data('b')]);
+      expect(set.code).toBe(0);
+      const got = await cli.run(['get', 'secret', '--data', data('a'), '--linearizable']);
+      expect(got.stdout).toContain('plain-text-value');
+      expect(envelopes.length).toBeGreaterThan(10);
+      // Every envelope is sealed: a ciphertext `x` in place of the body `b`.
+      expect(envelopes.filter((e) => !(e.x instanceof Uint8Array) || 'b' in e)).toEqual([]);
+    } finally {
+      keyless.killAll();
+      await spy.endAsync();
+    }
+  });
+
   it('node --observer joins as a non-voter', async () => {
     await startMember('a', true);
     await startMember('o', false, ['--observer']);
