@@ -112,6 +112,35 @@ describe('MQTT envelope codec: batches', () => {
   });
 });
 
+describe('MqttTransport: a batch carries no more authority than its items', () => {
+  it("drops a forward of another member's request inside a batch, and serves its neighbour", async () => {
+    const transport = new MqttTransport({ localId: 'b', url: 'mqtt://127.0.0.1:1', cluster: 'c1' });
+    const served: string[] = [];
+    const handler = new RecordingHandler();
+    handler.onForwardBehavior = async (request) => {
+      served.push(request.origin);
+      return { ok: true, index: 1 };
+    };
+    // The handler `start` would install, and the entry point of every publish the broker delivers.
+    const inside = transport as unknown as {
+      handler: unknown;
+      onPayload(topic: string, payload: Uint8Array, retained: boolean): void;
+    };
+    inside.handler = handler;
+    const forward = (origin: string): BatchItem => ({
+      k: 'forwardRequest',
+      id: `r-${origin}`,
+      body: msgpackEncode({ kind: 'barrier', origin, incarnation: 'i1', seq: 1 }),
+    });
+    const topic = new Topics('mqtt-raft', 'c1', 'b').inbox;
+    inside.onPayload(topic, encodeBatch(header, [forward('z'), forward('a')]), false);
+    await waitFor(() => served.length === 1, 5000, 'the forward of a to be served');
+    expect(served).toEqual(['a']);
+    expect(transport.stats.droppedReasons.forgedOrigin).toBe(1);
+    await transport.close();
+  });
+});
+
 describe.each(BROKER_KINDS)('MqttTransport: batches on the wire (%s)', (kind) => {
   const broker = useBroker(kind);
   const open = closedAfterEach<MqttTransport>();
