@@ -47,14 +47,17 @@ export type ControlInbound = {
   };
 }[ControlKind];
 
-/** A received payload that passed every check. */
-export type Inbound = { readonly kind: 'message'; readonly message: Message } | ControlInbound | BatchInbound;
+/** One envelope that passed every check. */
+export type SingleInbound = { readonly kind: 'message'; readonly message: Message } | ControlInbound;
+
+/** A received payload that passed every check: one envelope, or a batch of them. */
+export type Inbound = SingleInbound | BatchInbound;
 
 /** A `batch` that passed the envelope checks: each of its envelopes judged on its own. */
 export interface BatchInbound {
   readonly kind: 'batch';
   readonly from: NodeId;
-  readonly items: readonly DecodeResult[];
+  readonly items: readonly SingleResult[];
 }
 
 /** Why a received payload was refused. */
@@ -74,16 +77,31 @@ export type InboundDropReason =
   | 'sealedWithoutKey'
   | SealDropReason;
 
+/** Why one received payload was refused. */
+export interface Refusal {
+  readonly ok: false;
+  readonly reason: InboundDropReason;
+  readonly detail: string;
+  /** For `wrongGroup`: the sender and its group, so the receiver can report the second group. */
+  readonly foreign?: { readonly from: NodeId; readonly group: string };
+}
+
 /** The outcome of {@link decodeInbound}. */
-export type DecodeResult =
-  | { readonly ok: true; readonly inbound: Inbound }
-  | {
-      readonly ok: false;
-      readonly reason: InboundDropReason;
-      readonly detail: string;
-      /** For `wrongGroup`: the sender and its group, so the receiver can report the second group. */
-      readonly foreign?: { readonly from: NodeId; readonly group: string };
-    };
+export type DecodeResult = SingleResult | BatchResult;
+
+/** A batch whose envelope passed: its items are judged one by one. */
+export interface BatchResult {
+  readonly ok: true;
+  readonly inbound: BatchInbound;
+}
+
+/** True when `result` is a batch (whose items are then to be handled one by one). */
+export function isBatch(result: DecodeResult): result is BatchResult {
+  return result.ok && result.inbound.kind === 'batch';
+}
+
+/** The outcome for one envelope: a batch holds no batch. */
+export type SingleResult = { readonly ok: true; readonly inbound: SingleInbound } | Refusal;
 
 /** What the receiver knows when it judges a payload. */
 export interface DecodeContext {
@@ -216,8 +234,6 @@ function acceptedOn(role: TopicRole, kind: EnvelopeKind): boolean {
   }
 }
 
-type Refusal = Extract<DecodeResult, { ok: false }>;
-
 function refuse(reason: InboundDropReason, detail: string): Refusal {
   return { ok: false, reason, detail };
 }
@@ -308,7 +324,7 @@ interface Route {
 }
 
 /** Checks one envelope's kind, topic, addressee and body, all it has left once its envelope passed. */
-function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: DecodeContext): DecodeResult {
+function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: DecodeContext): SingleResult {
   if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
   if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
   const addressed = role === 'broadcast' ? t === null : t === ctx.localId;
@@ -347,7 +363,7 @@ function judgeBatch(b: unknown, route: Route, ctx: DecodeContext): DecodeResult 
   if (!Array.isArray(b) || b.length < 2 || b.length > MAX_BATCH_ITEMS) {
     return refuse('invalidBody', `batch: not an array of 2 to ${MAX_BATCH_ITEMS} envelopes`);
   }
-  const items = b.map((item: unknown): DecodeResult => {
+  const items = b.map((item: unknown): SingleResult => {
     if (!Array.isArray(item) || item.length !== 3)
       return refuse('invalidBody', 'batch: an item is not [k, id, body]');
     const [k, id, body] = item as unknown[];

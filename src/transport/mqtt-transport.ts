@@ -4,13 +4,14 @@ import { RaftError } from '../errors.js';
 import { msgpackEncode } from '../msgpack.js';
 import {
   type ControlInbound,
-  type DecodeResult,
   decodeInbound,
   encodeBatch,
   encodeEnvelope,
   encodeWithBody,
+  isBatch,
   messageEnvelope,
   type OutboundEnvelope,
+  type SingleResult,
 } from './mqtt-codec.js';
 import { MqttConnection } from './mqtt-connection.js';
 import { Discovery, NOT_A_MEMBER, type ProbeResult } from './mqtt-discovery.js';
@@ -437,7 +438,7 @@ export class MqttTransport implements Transport {
       },
       topic,
     );
-    if (result.ok && result.inbound.kind === 'batch') {
+    if (isBatch(result)) {
       for (const item of result.inbound.items) this.deliver(item, topic, handler);
       return;
     }
@@ -445,7 +446,7 @@ export class MqttTransport implements Transport {
   }
 
   /** Hands a decoded envelope to the node or the RPC it answers, or counts why it was refused. */
-  private deliver(result: DecodeResult, topic: string, handler: TransportHandler): void {
+  private deliver(result: SingleResult, topic: string, handler: TransportHandler): void {
     if (!result.ok) {
       if (SUSPICIOUS.has(result.reason)) {
         this.dropSuspicious(result.reason, topic, result.detail);
@@ -461,11 +462,6 @@ export class MqttTransport implements Transport {
       return;
     }
     const inbound = result.inbound;
-    if (inbound.kind === 'batch') {
-      // Only decodeInbound makes batches, and never one inside another.
-      this.drop('invalidBody', topic, 'a batch inside a batch', 'warn');
-      return;
-    }
     if (inbound.kind === 'message') {
       this.stats.received++;
       try {
