@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BindingStatus } from '../src/binding/raft-binding.js';
+import type { BindingStatus } from '../src/binding/binding-types.js';
 import { type BrokerProcess, startBrokerProcess } from './broker.js';
 import { alive, cpuMsOf, forkBench, IpcPeer, kill, stopGracefully, until } from './util.js';
 

@@ -9,7 +9,9 @@ import type { SessionRecord } from './dedupe-table.js';
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 
 const FORMAT = 'mqtt-raft/kv';
+/** Version 1 has no settings; version 2 adds them. A state without settings is written as version 1. */
 const VERSION = 1;
+const VERSION_WITH_SETTINGS = 2;
 
 /** The replicated state of a {@link RaftFsm}, as a snapshot carries it. */
 export interface KvState {
@@ -17,12 +19,22 @@ export interface KvState {
   readonly entries: ReadonlyArray<readonly [string, Uint8Array]>;
   /** The dedupe table, least recently used session first. */
   readonly sessions: readonly SessionRecord[];
+  /** The group's settings (`SettingInput`), sorted by key; none when absent. */
+  readonly settings?: ReadonlyArray<readonly [string, Uint8Array]>;
+}
+
+/** What {@link readKvSnapshot} gives back. */
+export interface ReadKvState {
+  readonly entries: Map<string, Uint8Array>;
+  readonly sessions: SessionRecord[];
+  readonly settings: Map<string, Uint8Array>;
 }
 
 /**
  * Writes `state` as a stream of msgpack records cut into fixed-size chunks:
- * `[format, version, keyCount, sessionCount]`, then `[key, value]` per key in key order, then
- * `[member, floor, seqs]` per session. Records are written one at a time, so memory stays at one
+ * `[format, version, keyCount, sessionCount, settingCount?]`, then `[key, value]` per key in key
+ * order, then `[member, floor, seqs]` per session, then `[key, value]` per setting in key order
+ * (version 2 only: a state without settings keeps version 1, which older members read). Records are written one at a time, so memory stays at one
  * chunk whatever the state's size; the same state always gives the same bytes.
  */
 export async function writeKvSnapshot(
@@ -33,9 +45,15 @@ export async function writeKvSnapshot(
   const out = new ChunkWriter(target, chunkBytes);
   const encoder = new Encoder();
   // encodeSharedRef returns the encoder's own buffer; the chunk writer copies it before the next record.
-  await out.write(encoder.encodeSharedRef([FORMAT, VERSION, state.entries.length, state.sessions.length]));
+  const settings = state.settings ?? [];
+  const header =
+    settings.length === 0
+      ? [FORMAT, VERSION, state.entries.length, state.sessions.length]
+      : [FORMAT, VERSION_WITH_SETTINGS, state.entries.length, state.sessions.length, settings.length];
+  await out.write(encoder.encodeSharedRef(header));
   for (const [key, value] of state.entries) await out.write(encoder.encodeSharedRef([key, value]));
   for (const s of state.sessions) await out.write(encoder.encodeSharedRef([s.member, s.floor, s.seqs]));
+  for (const [key, value] of settings) await out.write(encoder.encodeSharedRef([key, value]));
   await out.flush();
 }
 
@@ -45,9 +63,7 @@ export async function writeKvSnapshot(
  * @throws RaftError `CORRUPTION` when the data is not such a snapshot; errors of `chunks` itself
  * (storage or transport) pass through unchanged.
  */
-export async function readKvSnapshot(
-  chunks: AsyncIterable<Uint8Array>,
-): Promise<{ entries: Map<string, Uint8Array>; sessions: SessionRecord[] }> {
+export async function readKvSnapshot(chunks: AsyncIterable<Uint8Array>): Promise<ReadKvState> {
   const source = { failed: false };
   async function* tap(): AsyncGenerator<Uint8Array> {
     try {
@@ -71,30 +87,21 @@ export async function readKvSnapshot(
   }
 }
 
-async function parseRecords(
-  records: AsyncGenerator<unknown>,
-): Promise<{ entries: Map<string, Uint8Array>; sessions: SessionRecord[] }> {
+async function parseRecords(records: AsyncGenerator<unknown>): Promise<ReadKvState> {
   const header = (await records.next()).value;
   if (!Array.isArray(header) || header[0] !== FORMAT) corrupt('no key-value snapshot header');
-  if (header[1] !== VERSION) corrupt(`unsupported version ${String(header[1])}`);
+  const version = header[1];
+  if (version !== VERSION && version !== VERSION_WITH_SETTINGS)
+    corrupt(`unsupported version ${String(version)}`);
+  if (header.length !== (version === VERSION ? 4 : 5)) corrupt('bad header');
   const keyCount = header[2];
   const sessionCount = header[3];
-  if (!isCount(keyCount) || !isCount(sessionCount)) corrupt('bad record counts');
+  const settingCount = version === VERSION ? 0 : header[4];
+  if (!isCount(keyCount) || !isCount(sessionCount) || !isCount(settingCount)) corrupt('bad record counts');
+  // A version 2 snapshot always has settings: none would have been written as version 1.
+  if (version === VERSION_WITH_SETTINGS && settingCount === 0) corrupt('version 2 without settings');
 
-  const entries = new Map<string, Uint8Array>();
-  let previous: string | null = null;
-  for (let i = 0; i < keyCount; i++) {
-    const r = await nextRecord(records, 'key');
-    const [key, value] = r;
-    if (r.length !== 2 || typeof key !== 'string' || key === '' || !(value instanceof Uint8Array)) {
-      corrupt(`bad key record ${i}`);
-    }
-    // Strictly ascending keys: catches duplicates and reordering, and keeps the form canonical.
-    if (previous !== null && key <= previous) corrupt(`key record ${i} out of order`);
-    previous = key;
-    // Decoded bytes are views into the decoder's buffer: copy, so the state keeps only its values.
-    entries.set(key, copyBytes(value));
-  }
+  const entries = await readPairs(records, keyCount, 'key');
 
   const sessions: SessionRecord[] = [];
   const members = new Set<string>();
@@ -108,8 +115,32 @@ async function parseRecords(
     members.add(member);
     sessions.push({ member, floor, seqs });
   }
+  const settings = await readPairs(records, settingCount, 'setting');
   if ((await records.next()).done !== true) corrupt('data after the last record');
-  return { entries, sessions };
+  return { entries, sessions, settings };
+}
+
+/** `count` records of `[key, bytes]` in strictly ascending key order. */
+async function readPairs(
+  records: AsyncGenerator<unknown>,
+  count: number,
+  what: string,
+): Promise<Map<string, Uint8Array>> {
+  const pairs = new Map<string, Uint8Array>();
+  let previous: string | null = null;
+  for (let i = 0; i < count; i++) {
+    const r = await nextRecord(records, what);
+    const [key, value] = r;
+    if (r.length !== 2 || typeof key !== 'string' || key === '' || !(value instanceof Uint8Array)) {
+      corrupt(`bad ${what} record ${i}`);
+    }
+    // Strictly ascending keys: catches duplicates and reordering, and keeps the form canonical.
+    if (previous !== null && key <= previous) corrupt(`${what} record ${i} out of order`);
+    previous = key;
+    // Decoded bytes are views into the decoder's buffer: copy, so the state keeps only its values.
+    pairs.set(key, copyBytes(value));
+  }
+  return pairs;
 }
 
 async function nextRecord(records: AsyncGenerator<unknown>, what: string): Promise<unknown[]> {

@@ -32,6 +32,16 @@ export const BindingOptionsSchema = z.object({
    * of the voters however many observers join (README, "Voters and observers").
    */
   role: z.enum(['voter', 'observer']).default('voter'),
+  /**
+   * The group's voter budget, 1 to 15 (README, "Voters and observers"): members joining with role
+   * `voter` beyond it join as non-voters, and the leader promotes the healthiest of them when a
+   * voter is missing or lost for `voterLossTimeout`. The bootstrap member writes it into the
+   * replicated state, where it holds for the whole group; on other members it makes a voter join
+   * as a non-voter first. Default: none (every voter joins as a voter).
+   */
+  voters: z.number().int().min(1, 'must be from 1 to 15').max(15, 'must be from 1 to 15').optional(),
+  /** With a voter budget: a voter silent this long is replaced by a non-voter (at least `electionTimeout`). */
+  voterLossTimeout: z.number().int().min(1, 'must be at least 1 ms').default(30_000),
   username: z.string().optional(),
   password: z.string().optional(),
   /**
@@ -115,6 +125,12 @@ export function parseBindingOptions(options: BindingOptions): ResolvedBindingOpt
     }
     if ((o.previousGroupKeys?.length ?? 0) > 0 && o.groupKey === undefined) {
       throw new RaftError('INVALID_CONFIG', 'previousGroupKeys: needs groupKey');
+    }
+    if (o.voterLossTimeout < o.electionTimeout) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `voterLossTimeout: must be at least electionTimeout (${o.electionTimeout} ms)`,
+      );
     }
     if (o.deadMemberTimeout !== undefined && o.deadMemberTimeout < o.electionTimeout) {
       throw new RaftError(

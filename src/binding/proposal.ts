@@ -16,8 +16,21 @@ export interface Proposal {
    * older one's): every seq below it is finished and need not be remembered. 0 acknowledges nothing.
    */
   readonly ack: number;
-  readonly input: Input;
+  readonly input: EntryInput;
 }
+
+/**
+ * A setting of the group itself (such as its voter budget, voter-budget.ts), replicated like an
+ * input but kept by the FSM apart from the user's state: observers never see it.
+ */
+export interface SettingInput {
+  readonly op: 'setting';
+  readonly key: string;
+  readonly value: Uint8Array;
+}
+
+/** What a log entry carries: a user's input or a group setting. */
+export type EntryInput = Input | SettingInput;
 
 // Only the structure is checked here, not the input rules (key length, value size): a committed
 // entry must apply identically on every member, even on one running a version with other limits.
@@ -37,12 +50,14 @@ function nonEmptyString(value: unknown, path: string): string {
 }
 
 /**
- * Encodes a proposal as msgpack `{m, s, a, i: {o, k, v?}}` (short keys: this is in every log entry).
+ * Encodes a proposal as msgpack `{m, s, a, i: {o, k, v?}}` (`o`: set, delete or setting) (short keys: this is in every log entry).
  * Without `ack` it acknowledges nothing.
  */
 export function encodeProposal(p: Omit<Proposal, 'ack'> & { readonly ack?: number }): Uint8Array {
   const i =
-    p.input.op === 'set' ? { o: 'set', k: p.input.key, v: p.input.value } : { o: 'delete', k: p.input.key };
+    p.input.op === 'delete'
+      ? { o: 'delete', k: p.input.key }
+      : { o: p.input.op, k: p.input.key, v: p.input.value };
   return msgpackEncode({ m: p.member, s: p.seq, a: p.ack ?? 0, i });
 }
 
@@ -71,10 +86,10 @@ export function decodeProposal(data: Uint8Array): Proposal {
   const i = raw.i;
   if (!isRecord(i)) throw corrupt('i', 'expected a map');
   const key = nonEmptyString(i.k, 'i.k');
-  if (i.o === 'set') {
+  if (i.o === 'set' || i.o === 'setting') {
     if (!(i.v instanceof Uint8Array)) throw corrupt('i.v', 'expected bytes');
-    return { member, seq, ack, input: { op: 'set', key, value: i.v } };
+    return { member, seq, ack, input: { op: i.o, key, value: i.v } };
   }
   if (i.o === 'delete') return { member, seq, ack, input: { op: 'delete', key } };
-  throw corrupt('i.o', 'expected "set" or "delete"');
+  throw corrupt('i.o', 'expected "set", "delete" or "setting"');
 }

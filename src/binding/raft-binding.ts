@@ -10,10 +10,12 @@ import { resolveOptions } from '../transport/mqtt-options.js';
 import type { MqttTransportStats } from '../transport/mqtt-stats.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import type { Transport } from '../transport/types.js';
-import { DeadMemberReaper } from './dead-members.js';
+import type { BindingStatus, Consistency, ProposeOptions } from './binding-types.js';
+import { startDeadMemberReaper } from './dead-members.js';
 import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
 import { joinIfOutside, waitUntil } from './join.js';
+import type { LeaderChore } from './leader-chore.js';
 import {
   MemberAdmin,
   type MemberCallOptions,
@@ -24,34 +26,13 @@ import {
 import { type MembershipChange, MembershipFeed, membersOf } from './membership-observer.js';
 import { type BindingOptions, parseBindingOptions, type ResolvedBindingOptions } from './options.js';
 import type { BindingParts } from './parts.js';
-import { encodeProposal } from './proposal.js';
+import { type EntryInput, encodeProposal } from './proposal.js';
 import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
 import type { IndexedObserveOptions, StateCapture, StateObservation } from './state-observation.js';
 import { bindingTransportOptions } from './transport-options.js';
-
-/** Per-call limits of binding operations. */
-export interface ProposeOptions {
-  signal?: AbortSignal;
-  /** Give up after this long; defaults to the binding's `rpcTimeout`. */
-  timeoutMs?: number;
-}
-
-/** Read modes: `local` reads this member's state; `linearizable` first confirms it is up to date. */
-export type Consistency = 'local' | 'linearizable';
-
-/** A member's view of itself and the group. */
-export interface BindingStatus {
-  readonly id: string;
-  readonly role: string;
-  readonly leader: string | null;
-  readonly term: number;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly members: ReadonlyArray<{ id: string; suffrage: string }>;
-  /** With role `stopped`: the local failure (a storage write, the state machine) that stopped it. */
-  readonly stopCause?: string;
-}
+import { budgetInput, decodeBudget, eligibleInput, eligibleSetting, VOTERS_SETTING } from './voter-budget.js';
+import { startVoterKeeper } from './voter-keeper.js';
 
 /**
  * A member of a group that keeps a key-value state in sync through Raft over an MQTT broker: any
@@ -73,7 +54,8 @@ export class RaftBinding {
 
   private readonly clock: Clock;
   private readonly admin: MemberAdmin;
-  private reaper: DeadMemberReaper | null = null;
+  /** The leader's membership chores: dead-member removal, the voter budget. */
+  private chores: LeaderChore[] = [];
 
   /** `parts` replaces the store, transport, clock or randomness the binding would make itself. */
   constructor(
@@ -121,6 +103,15 @@ export class RaftBinding {
   }
 
   private async start(deadline: number): Promise<void> {
+    const { raft, existing } = await this.startNode(deadline);
+    this.membership.committed(raft.getCommittedConfiguration().configuration);
+    raft.on('configurationCommitted', ({ configuration }) => this.membership.committed(configuration));
+    this.startChores(raft);
+    await this.enterGroup(raft, existing, deadline);
+  }
+
+  /** Opens the store, settles the group id, and starts the node on its transport. */
+  private async startNode(deadline: number): Promise<{ raft: Raft; existing: boolean }> {
     const o = this.options;
     this.storage = await (this.parts.openStorage?.() ?? RaftStore.open(o.store));
     const storage = this.storage;
@@ -168,33 +159,83 @@ export class RaftBinding {
       ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
       ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
     });
-    const raft = this.raft;
-    if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, raft, transport);
-    this.membership.committed(raft.getCommittedConfiguration().configuration);
-    raft.on('configurationCommitted', ({ configuration }) => this.membership.committed(configuration));
+    if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, this.raft, transport);
+    return { raft: this.raft, existing };
+  }
+
+  /** The leader's membership chores: dead-member removal when asked for, and the voter budget. */
+  private startChores(raft: Raft): void {
+    const o = this.options;
     if (o.deadMemberTimeout !== undefined) {
-      this.reaper = new DeadMemberReaper({
+      this.chores.push(
+        startDeadMemberReaper({
+          raft,
+          clock: this.clock,
+          deadAfterMs: o.deadMemberTimeout,
+          liveWithinMs: o.electionTimeout,
+          logger: o.logger,
+        }),
+      );
+    }
+    this.chores.push(
+      startVoterKeeper({
         raft,
         clock: this.clock,
-        deadAfterMs: o.deadMemberTimeout,
+        budget: () => this.voterBudget(),
+        eligible: (id) => this.fsm.setting(eligibleSetting(id)) !== undefined,
+        lossAfterMs: o.voterLossTimeout,
         liveWithinMs: o.electionTimeout,
         logger: o.logger,
-      });
-    }
+      }),
+    );
+  }
+
+  /**
+   * Makes the started node a member: a new group elects its only member and stores its budget;
+   * a member outside the group joins it; under a budget a voter records that it may be promoted.
+   */
+  private async enterGroup(raft: Raft, existing: boolean, deadline: number): Promise<void> {
+    const o = this.options;
+    const storage = this.storage as RaftStorage;
     // A new group elects its only member at once: wait, so proposals right after open() work.
-    if (!existing && o.bootstrap)
+    if (!existing && o.bootstrap) {
       await waitUntil(this.clock, () => raft.state() === 'leader', deadline, 'the first election');
+      if (o.voters !== undefined)
+        await this.propose(raft, budgetInput(o.voters), {
+          timeoutMs: Math.max(1, deadline - this.clock.now()),
+        });
+    }
     await joinIfOutside({
       raft,
       storage,
       id: o.id,
       existing,
       bootstrap: o.bootstrap,
-      role: o.role,
+      // Under a budget a voter joins as a non-voter; the leader promotes it while voters are missing.
+      role: o.role === 'voter' && o.voters === undefined ? 'voter' : 'observer',
       deadline,
       clock: this.clock,
       isMember: (id) => this.membership.current.has(id),
     });
+    const budgeted = o.voters !== undefined || this.voterBudget() !== null;
+    if (o.role === 'voter' && budgeted && this.fsm.setting(eligibleSetting(o.id)) === undefined) {
+      await this.propose(raft, eligibleInput(o.id), { timeoutMs: Math.max(1, deadline - this.clock.now()) });
+    }
+  }
+
+  /** The group's voter budget from the replicated settings, or null when it has none. */
+  voterBudget(): number | null {
+    return decodeBudget(this.fsm.setting(VOTERS_SETTING));
+  }
+
+  /**
+   * Sets the group's voter budget (1 to 15) in the replicated state: from then on the leader
+   * promotes eligible non-voters while voters are missing and replaces voters lost for
+   * `voterLossTimeout`. Voters beyond a lowered budget stay until they are lost or demoted.
+   */
+  async setVoterBudget(voters: number, options: ProposeOptions = {}): Promise<{ index: number }> {
+    checkTimeout('setVoterBudget', options.timeoutMs);
+    return this.propose(this.openRaft(), budgetInput(voters), options);
   }
 
   /**
@@ -249,16 +290,19 @@ export class RaftBinding {
    * outcome is unknown; `EXPIRED` when the group refused it for good (it was not applied).
    */
   async proposeInput(input: Input, options: ProposeOptions = {}): Promise<{ index: number }> {
-    const raft = this.openRaft();
     checkTimeout('proposeInput', options.timeoutMs);
-    const parsed = parseInput(input);
+    return this.propose(this.openRaft(), parseInput(input), options);
+  }
+
+  /** Proposes `input` under this binding's session, so that re-sends apply once. */
+  private async propose(raft: Raft, input: EntryInput, options: ProposeOptions): Promise<{ index: number }> {
     const ticket = this.sessions.issue();
     try {
       const data = encodeProposal({
         member: ticket.session,
         seq: ticket.seq,
         ack: ticket.ack,
-        input: parsed,
+        input,
       });
       const timeoutMs = options.timeoutMs ?? this.options.rpcTimeout;
       const { index, response } = await raft.apply(data, {
@@ -409,8 +453,8 @@ export class RaftBinding {
   }
 
   private async teardown(): Promise<void> {
-    this.reaper?.stop();
-    this.reaper = null;
+    for (const chore of this.chores) chore.stop();
+    this.chores = [];
     this.fsm.closeObservers();
     this.membership.close();
     this.stopMetrics();

@@ -46,6 +46,8 @@ export interface ApplyResult {
  */
 export class RaftFsm implements Fsm {
   private state = new Map<string, Uint8Array>();
+  /** The group's settings (`SettingInput`): replicated and snapshotted, never observed. */
+  private settings = new Map<string, Uint8Array>();
   private dedupe = new DedupeTable();
   private readonly observers = new Set<ObserverQueue<AppliedChange>>();
   private readonly observerQueueLimit: number;
@@ -83,6 +85,10 @@ export class RaftFsm implements Fsm {
     const outcome = this.dedupe.admit(member, seq, ack);
     if (outcome !== 'applied') return { outcome };
     let change: Input;
+    if (input.op === 'setting') {
+      this.settings.set(input.key, copyBytes(input.value));
+      return { outcome };
+    }
     if (input.op === 'set') {
       // Decoded bytes are a view into the entry; a copy lets the entry be collected.
       const value = copyBytes(input.value);
@@ -104,7 +110,11 @@ export class RaftFsm implements Fsm {
    * stores a new array), so the capture shares them and copies only the key list and the table.
    */
   snapshot(): FsmSnapshot {
-    let captured: KvState | null = { entries: this.sortedEntries(), sessions: this.dedupe.records() };
+    let captured: KvState | null = {
+      entries: this.sortedEntries(),
+      sessions: this.dedupe.records(),
+      settings: sorted(this.settings),
+    };
     return {
       persist: async (sink: SnapshotSink) => {
         if (captured === null) throw new RaftError('INVALID_INPUT', 'snapshot: already released');
@@ -126,10 +136,11 @@ export class RaftFsm implements Fsm {
    * @throws RaftError `CORRUPTION` when the data is not a snapshot of this FSM.
    */
   async restore(chunks: AsyncIterable<Uint8Array>, snapshot?: Pick<SnapshotMeta, 'index'>): Promise<void> {
-    const { entries, sessions } = await readKvSnapshot(chunks);
+    const { entries, sessions, settings } = await readKvSnapshot(chunks);
     // From here on everything is synchronous, so no apply or observe() can slip in between.
     const before = this.state;
     this.state = entries;
+    this.settings = settings;
     this.dedupe = DedupeTable.fromRecords(sessions);
     if (snapshot !== undefined) this.applied = snapshot.index;
     this.changedAt = this.applied;
@@ -142,6 +153,12 @@ export class RaftFsm implements Fsm {
   /** Records the index of the snapshot just restored, as {@link appliedIndex}. */
   restoredAt(index: number): void {
     this.applied = index;
+  }
+
+  /** A copy of the group setting `key` (see `SettingInput`), or undefined. */
+  setting(key: string): Uint8Array | undefined {
+    const value = this.settings.get(key);
+    return value === undefined ? undefined : copyBytes(value);
   }
 
   /** A copy of one key's value, or undefined. */
@@ -227,8 +244,13 @@ export class RaftFsm implements Fsm {
   }
 
   private sortedEntries(): [string, Uint8Array][] {
-    return [...this.state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return sorted(this.state);
   }
+}
+
+/** The pairs of `map` in key order. */
+function sorted(map: ReadonlyMap<string, Uint8Array>): [string, Uint8Array][] {
+  return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** A fresh object with its own bytes: a consumer that mutates what it got cannot touch the state. */

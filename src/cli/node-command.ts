@@ -55,6 +55,10 @@ Logs what the node does on stderr.
                           without it joins the group through its leader
   --observer              join as an observer: replicate and observe, never vote (README,
                           "Voters and observers")
+  --voters <n>            the group's voter budget, 1 to 15: with --bootstrap it is set for the
+                          group; elsewhere this member joins as a non-voter, promoted by the
+                          leader while voters are missing (default: no budget)
+  --voter-loss-timeout <ms>  under a budget, replace a voter silent this long (default 30000)
   --control <path>        control socket for the client commands
                           (default: <data>/control.sock, or a file in the temporary directory)
 ${CONNECTION_OPTIONS_USAGE}
@@ -80,6 +84,8 @@ the command line wins. The password's variable is $${PASSWORD_ENV} (used with a 
         data: { type: 'string' },
         bootstrap: { type: 'boolean' },
         observer: { type: 'boolean' },
+        voters: { type: 'string' },
+        'voter-loss-timeout': { type: 'string' },
         control: { type: 'string' },
         ...CONNECTION_OPTIONS,
         'key-file': { type: 'string' },
@@ -199,6 +205,15 @@ async function memberOptions(
   if (metrics !== null) options.metrics = metrics;
   if (values.bootstrap === true) options.bootstrap = true;
   if (values.observer === true) options.role = 'observer';
+  const voters = stringOption(values, 'voters');
+  if (voters !== undefined) {
+    if (!/^\d{1,2}$/.test(voters) || Number(voters) < 1 || Number(voters) > 15) {
+      throw new UsageError(`--voters must be a whole number from 1 to 15, got '${voters}'`);
+    }
+    options.voters = Number(voters);
+  }
+  const voterLossTimeout = msOption(values, 'voter-loss-timeout');
+  if (voterLossTimeout !== undefined) options.voterLossTimeout = voterLossTimeout;
   Object.assign(options, await connectionSettings(values));
   Object.assign(options, await groupKeyOption(stringOption(values, 'key-file')));
   const heartbeatTimeout = msOption(values, 'heartbeat-timeout');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, RaftBinding, type RaftError, type RaftStorage } from '../../src/index.js';
+import { MemoryStore, RaftBinding, type RaftError } from '../../src/index.js';
 import { collect, set } from '../support/binding-group.js';
-import { InmemBindings } from '../support/inmem-bindings.js';
+import { InmemBindings, reopenable, roles } from '../support/inmem-bindings.js';
 import { waitFor } from '../support/wait.js';
 
 let group: InmemBindings;
@@ -9,22 +9,6 @@ let group: InmemBindings;
 afterEach(async () => {
   await group.closeAll();
 });
-
-/** `store`, but `close` leaves it open, so a member can be opened on it again (a restart). */
-function reopenable(store: RaftStorage): RaftStorage {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'close') return async () => undefined;
-      const value = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/** Each member's id and role, as `binding` lists them. */
-function roles(binding: RaftBinding): string[][] {
-  return binding.members().map((m) => [m.id, m.role]);
-}
 
 describe('RaftBinding with role observer', () => {
   it('joins as a non-voter, observes every change, proposes through the leader, and stays one across a restart', async () => {

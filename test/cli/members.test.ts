@@ -173,6 +173,46 @@ describe('mqtt-raft members', () => {
     ]);
   });
 
+  it('node --voters: beyond the budget members join as non-voters; a voter killed with SIGKILL is replaced', async () => {
+    const budget = ['--voters', '3', '--voter-loss-timeout', '3000'];
+    const nodes = new Map<string, Cli>();
+    nodes.set('a', await startMember('a', true, budget));
+    const voters = async () =>
+      (await membersOf('a'))
+        .filter((m) => m.suffrage === 'voter')
+        .map((m) => m.id)
+        .join(' ');
+    for (const [id, expected] of [
+      ['b', 'a b'],
+      ['c', 'a b c'],
+    ] as const) {
+      nodes.set(id, await startMember(id, false, budget));
+      await waitFor(async () => (await voters()) === expected, DEADLINE_MS, `${id} to be promoted`);
+    }
+    nodes.set('d', await startMember('d', false, budget));
+    const before = await membersOf('a');
+    expect(before.map((m) => [m.id, m.suffrage])).toEqual([
+      ['a', 'voter'],
+      ['b', 'voter'],
+      ['c', 'voter'],
+      ['d', 'nonvoter'],
+    ]);
+
+    const leader = await leaderOf('a');
+    const victim = ['b', 'c'].find((id) => id !== leader) as string;
+    nodes.get(victim)?.child.kill('SIGKILL');
+    const survivor = ['a', 'b', 'c'].find((id) => id !== victim && id !== leader) ?? leader;
+    await waitFor(
+      async () =>
+        JSON.stringify((await membersOf(survivor)).map((m) => [m.id, m.suffrage])) ===
+        JSON.stringify(['a', 'b', 'c', 'd'].map((id) => [id, id === victim ? 'nonvoter' : 'voter'])),
+      DEADLINE_MS,
+      `d to replace ${victim}`,
+    );
+    const set = await cli.run(['set', 'after', 'replacement', '--data', data('d')]);
+    expect(set.code, set.stderr).toBe(0);
+  }, 300_000);
+
   it('takes a member killed for good out of a group of three; a new member restores fault tolerance', async () => {
     const nodes = new Map<string, Cli>();
     nodes.set('a', await startMember('a', true));

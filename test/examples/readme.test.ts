@@ -36,7 +36,13 @@ const blocks = snippets(readme);
 let dir: string;
 
 /** What each snippet prints, as its comments say. */
-const EXPECTED = [/^set brightness\n80\n$/, /^leader a\n$/, /^\d+ \d+ x=1\n$/, /\[ 'x=1' \]\n$/];
+const EXPECTED = [
+  /^set brightness\n80\n$/,
+  /^3 gw-1:voter gw-2:voter gw-3:voter gw-4:nonvoter sensor-1:nonvoter\n$/,
+  /^leader a\n$/,
+  /^\d+ \d+ x=1\n$/,
+  /\[ 'x=1' \]\n$/,
+];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mqtt-raft-readme-'));
@@ -49,6 +55,7 @@ afterAll(async () => {
 describe('the README snippets', () => {
   it('are found', () => {
     expect(blocks.map((b) => b.heading)).toEqual([
+      '## RaftBinding: a replicated key-value state',
       '## RaftBinding: a replicated key-value state',
       '## MQTT',
       '## The Raft node',

@@ -70,3 +70,19 @@ export class InmemBindings extends BindingSet {
 export function memberIds(binding: RaftBinding): string[] {
   return binding.members().map((m) => m.id);
 }
+
+/** `store`, but `close` leaves it open, so a member can be opened on it again (a restart). */
+export function reopenable(store: RaftStorage): RaftStorage {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'close') return async () => undefined;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Each member's id and role, as `binding` lists them. */
+export function roles(binding: RaftBinding): string[][] {
+  return binding.members().map((m) => [m.id, m.role]);
+}

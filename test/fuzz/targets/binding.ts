@@ -25,6 +25,7 @@ const key = fc.string({ minLength: 1, maxLength: 12 });
 const input = fc.oneof(
   fc.record({ op: fc.constant('set' as const), key, value: fc.uint8Array({ maxLength: 32 }) }),
   fc.record({ op: fc.constant('delete' as const), key }),
+  fc.record({ op: fc.constant('setting' as const), key, value: fc.uint8Array({ maxLength: 32 }) }),
 );
 const proposal = fc.record({
   member: fc.string({ minLength: 1, maxLength: 8 }),
@@ -42,18 +43,25 @@ export const proposalTarget = decoderTarget(
   (decoded) => assert.deepEqual(decodeProposal(encodeProposal(decoded)), decoded),
 );
 
-/** The records of a valid snapshot: header, keys in ascending order, sessions. */
+/**
+ * The records of a valid snapshot: header, keys in ascending order, sessions, then settings in
+ * ascending order (version 2 when there are any).
+ */
 const snapshotRecords: fc.Arbitrary<unknown[][]> = fc
   .tuple(
     fc.uniqueArray(key, { maxLength: 8 }),
     fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { maxLength: 4 }),
     fc.array(fc.uint8Array({ maxLength: 16 }), { minLength: 8, maxLength: 8 }),
     fc.nat({ max: 100 }),
+    fc.uniqueArray(key, { maxLength: 3 }),
   )
-  .map(([keys, members, values, floor]) => [
-    ['mqtt-raft/kv', 1, keys.length, members.length],
+  .map(([keys, members, values, floor, settings]) => [
+    settings.length === 0
+      ? ['mqtt-raft/kv', 1, keys.length, members.length]
+      : ['mqtt-raft/kv', 2, keys.length, members.length, settings.length],
     ...[...keys].sort().map((k, i) => [k, values[i] as Uint8Array]),
     ...members.map((m, i) => [m, floor + i, [floor + i + 1, floor + i + 3]]),
+    ...[...settings].sort().map((k, i) => [k, values[i] as Uint8Array]),
   ]);
 
 function encodeRecords(records: unknown): Uint8Array {
@@ -105,7 +113,7 @@ export const kvSnapshotTarget: FuzzTarget<SnapshotInput> = {
     assert.ok(table.stats().sessions <= DEDUPE_MAX_SESSIONS);
     const written: Uint8Array[] = [];
     await writeKvSnapshot(
-      { entries: [...state.entries], sessions: state.sessions },
+      { entries: [...state.entries], sessions: state.sessions, settings: [...state.settings] },
       { write: async (c) => void written.push(c) },
     );
     assert.deepEqual(await readKvSnapshot(chunksOf({ bytes: concat(written), cuts: [] })), state);
