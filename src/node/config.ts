@@ -30,9 +30,9 @@ export const RaftConfigSchema = z
       .default(64),
     /** Entries kept in the log behind a snapshot. */
     trailingLogs: z.number().int().min(0, 'must not be negative').default(10240),
-    /** How often to check whether a snapshot is due. */
+    /** How often a snapshot is due, plus up to a quarter drawn anew after each snapshot. */
     snapshotInterval: z.number().int().min(5, 'must be at least 5 ms').default(120_000),
-    /** Entries applied since the last snapshot before a new one is taken. */
+    /** Entries applied since the last snapshot before a new one is taken, plus up to a quarter drawn anew after each. */
     snapshotThreshold: z.number().int().min(1, 'must be at least 1').default(8192),
     /** Pre-vote (thesis §9.6): a partitioned server cannot inflate the term. */
     preVote: z.boolean().default(true),

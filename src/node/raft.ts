@@ -134,6 +134,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private readonly transport: Transport;
   private readonly core: RaftCore;
   private readonly timing: ReturnType<typeof coreTiming>;
+  /** Election timeouts and the spread of snapshots (snapshot-scheduler.ts). */
+  private readonly random: RandomSource;
   private readonly proposals = new PendingProposals();
   private readonly reads: ReadWaiters;
   private readonly loop: WorkLoop<RaftCore>;
@@ -173,10 +175,11 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.storage = options.storage;
     this.transport = options.transport;
     this.timing = coreTiming(config);
+    this.random = options.random ?? { int: (bound) => randomInt(bound) };
     this.core = new RaftCore(
       {
         id: config.localId,
-        random: options.random ?? { int: (bound) => randomInt(bound) },
+        random: this.random,
         electionTicks: this.timing.electionTicks,
         heartbeatTicks: this.timing.heartbeatTicks,
         leaderLeaseTicks: this.timing.leaderLeaseTicks,
@@ -242,6 +245,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
         enqueue: (task) => this.enqueue(task),
         appliedIndex: () => this.appliedIndex,
         clock: this.clock,
+        random: this.random,
         taken: (snapshot) => this.emit('snapshotTaken', snapshot),
         failed: (error) => this.emit('snapshotFailed', { error }),
       },

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { RaftCore } from '../core/raft.js';
+import type { RandomSource } from '../core/random.js';
 import type { SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { Fsm } from '../fsm.js';
@@ -20,6 +21,8 @@ export interface SnapshotContext {
   readonly enqueue: (task: (core: RaftCore) => void) => void;
   readonly appliedIndex: () => number;
   readonly clock: Clock;
+  /** Spreads the members' snapshots apart (see {@link SnapshotScheduler.maybeStart}). */
+  readonly random: RandomSource;
   /** A snapshot was stored: `bytes` of data, captured and written in `durationMs`. */
   readonly taken: (snapshot: { index: number; bytes: number; durationMs: number }) => void;
   /** A snapshot the scheduler started failed. */
@@ -38,6 +41,8 @@ export class SnapshotScheduler {
   private lastAt: number;
   private running: Promise<SnapshotRecord> | null = null;
   private readonly sending = new Set<string>();
+  /** Entries and milliseconds added to the threshold and interval until the next snapshot. */
+  private spread = { entries: 0, ms: 0 };
 
   constructor(
     private readonly ctx: SnapshotContext,
@@ -45,6 +50,20 @@ export class SnapshotScheduler {
   ) {
     this.lastIndex = lastIndex;
     this.lastAt = ctx.clock.now();
+    this.respread();
+  }
+
+  /**
+   * Draws the next spread: up to a quarter of the threshold and of the interval. Members apply the
+   * same entries at about the same time, so without it every member would capture and write its
+   * state at the same index, and the group's commit latency would stall on all of them at once.
+   */
+  private respread(): void {
+    const { snapshotThreshold, snapshotInterval } = this.ctx.config;
+    this.spread = {
+      entries: this.ctx.random.int(Math.floor(snapshotThreshold / 4) + 1),
+      ms: this.ctx.random.int(Math.floor(snapshotInterval / 4) + 1),
+    };
   }
 
   /** A snapshot was installed from the leader. */
@@ -58,8 +77,8 @@ export class SnapshotScheduler {
     const applied = this.ctx.appliedIndex();
     const { snapshotThreshold, snapshotInterval } = this.ctx.config;
     const due =
-      applied - this.lastIndex >= snapshotThreshold ||
-      (applied > this.lastIndex && this.ctx.clock.now() - this.lastAt >= snapshotInterval);
+      applied - this.lastIndex >= snapshotThreshold + this.spread.entries ||
+      (applied > this.lastIndex && this.ctx.clock.now() - this.lastAt >= snapshotInterval + this.spread.ms);
     if (due) this.start().catch((err: unknown) => this.ctx.failed(err));
   }
 
@@ -92,6 +111,7 @@ export class SnapshotScheduler {
       }
       this.lastIndex = Math.max(this.lastIndex, index);
       this.lastAt = this.ctx.clock.now();
+      this.respread();
       return record;
     })();
     this.running = task.finally(() => {

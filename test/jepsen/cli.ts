@@ -1,5 +1,6 @@
 /**
- * `npm run jepsen -- --nodes N --seconds S --seed X [--broker aedes|mosquitto] [--nemesis kill,pause,…|all] [--keep]`
+ * `npm run jepsen -- --nodes N --seconds S --seed X [--observers N] [--voters N] [--broker aedes|mosquitto]
+ *   [--nemesis kill,pause,…|all] [--keep]`
  * (or `--check DIR` to check a kept run again):
  * one fault run of the real stack (see runner.ts). Exits 0 only when the verdict passes; a failing
  * run prints where its history and logs are kept, and the same seed replays the same schedule.
@@ -62,6 +63,8 @@ async function main(): Promise<number> {
   const kept = args.get('check');
   if (kept !== undefined) return recheck(kept);
   const nodes = int(args, 'nodes', 3, 1);
+  const observers = int(args, 'observers', 0, 0);
+  const voters = args.has('voters') ? int(args, 'voters', 0, 1) : undefined;
   const seconds = int(args, 'seconds', 60, 1);
   const seed = int(args, 'seed', Math.floor(Math.random() * 1_000_000), 0);
   const broker = (args.get('broker') ?? 'aedes') as BrokerKind;
@@ -77,6 +80,8 @@ async function main(): Promise<number> {
   watchdog.unref();
   const result = await runFaultTest({
     nodes,
+    observers,
+    ...(voters === undefined ? {} : { voters }),
     seconds,
     seed,
     broker,

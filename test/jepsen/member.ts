@@ -21,6 +21,10 @@ export interface MemberConfig {
   cluster: string;
   store: string;
   bootstrap: boolean;
+  /** An observer replicates and observes but never votes (README, "Voters and observers"). */
+  role: 'voter' | 'observer';
+  /** The group's voter budget, when it has one. */
+  voters?: number;
   incarnation: number;
   streamFile: string;
 }
@@ -36,6 +40,9 @@ export const MEMBER_TIMINGS = {
   snapshotThreshold: 1_000_000_000,
   snapshotInterval: 3_600_000,
 };
+
+/** Under a budget, a voter down this long is replaced: shorter than the nemesis's longest faults. */
+export const VOTER_LOSS_TIMEOUT_MS = 3000;
 
 /** How long one proposal may take, retries included. */
 export const PROPOSE_TIMEOUT_MS = 2000;
@@ -53,6 +60,8 @@ const binding = new RaftBinding({
   cluster: config.cluster,
   store: config.store,
   bootstrap: config.bootstrap,
+  role: config.role,
+  ...(config.voters === undefined ? {} : { voters: config.voters, voterLossTimeout: VOTER_LOSS_TIMEOUT_MS }),
   ...MEMBER_TIMINGS,
 });
 /** The state this incarnation's stream leads to, for the runner to compare with the local state. */

@@ -33,6 +33,8 @@ export class MemberHandle {
     readonly id: string,
     readonly dir: string,
     private readonly cluster: string,
+    /** The member's role and the group's voter budget it opens with (MemberConfig). */
+    private readonly membership: Pick<MemberConfig, 'role' | 'voters'> = { role: 'voter' },
   ) {}
 
   get store(): string {
@@ -53,6 +55,7 @@ export class MemberHandle {
       cluster: this.cluster,
       store: this.store,
       bootstrap,
+      ...this.membership,
       incarnation,
       streamFile: join(this.dir, `stream-${incarnation}.jsonl`),
     };

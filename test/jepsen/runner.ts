@@ -14,7 +14,12 @@ import { type FaultKind, inject, isNetworkFault, type PlannedPhase, plan } from 
 import { Workload } from './workload.js';
 
 export interface RunOptions {
+  /** Members that join as voters (all of them without a budget). */
   nodes: number;
+  /** Members that join as observers, after the others. Default 0. */
+  observers?: number;
+  /** The group's voter budget: the voting members beyond it join as non-voters. Default none. */
+  voters?: number;
   seconds: number;
   seed: number;
   broker: BrokerKind;
@@ -59,14 +64,17 @@ export async function runFaultTest(options: RunOptions): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), `mqtt-raft-jepsen-${options.seed}-`));
   const faults = usableFaults(options, log);
   const schedule = plan(options.seed, options.seconds, faults);
+  const observers = options.observers ?? 0;
+  const budget = options.voters === undefined ? '' : `, a budget of ${options.voters} voters`;
   log(
-    `jepsen: ${options.nodes} members on ${options.broker}, ${options.seconds} s, seed ${options.seed}, faults ${faults.join(',')}`,
+    `jepsen: ${options.nodes} members and ${observers} observers${budget} on ${options.broker}, ${options.seconds} s, seed ${options.seed}, faults ${faults.join(',')}`,
   );
   const broker = await startBrokerControl(options.broker, `j${options.seed}`, options.seed);
-  const members = Array.from(
-    { length: options.nodes },
-    (_, i) => new MemberHandle(`n${i + 1}`, join(dir, `n${i + 1}`), `j${options.seed}`),
-  );
+  const voters = options.voters === undefined ? {} : { voters: options.voters };
+  const members = Array.from({ length: options.nodes + observers }, (_, i) => {
+    const role = i < options.nodes ? ('voter' as const) : ('observer' as const);
+    return new MemberHandle(`n${i + 1}`, join(dir, `n${i + 1}`), `j${options.seed}`, { role, ...voters });
+  });
   const recorder = new HistoryRecorder();
   const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `k${i}`);
   const workload = new Workload(members, recorder, keys, options.clientsPerMember ?? 3, options.seed);

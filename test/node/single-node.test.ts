@@ -126,6 +126,31 @@ describe('a single-server group', () => {
     await restarted.raft.apply(encoder.encode('more=1'));
   });
 
+  it('spreads the snapshot threshold by up to a quarter, drawn from its random source', async () => {
+    const firstSnapshotAt = async (draw: (bound: number) => number): Promise<number> => {
+      const storage = new MemoryStore();
+      await Raft.bootstrapCluster(storage, { servers: [{ id: 'solo', suffrage: 'voter' }] });
+      const raft = await Raft.start({
+        config: { ...FAST, localId: 'solo', snapshotThreshold: 8, trailingLogs: 2 },
+        fsm: new KvFsm(),
+        storage,
+        transport: new InmemNetwork().transport('solo'),
+        random: { int: draw },
+      });
+      running.push(raft);
+      const taken: number[] = [];
+      raft.on('snapshotTaken', ({ index }) => taken.push(index));
+      await waitFor(() => raft.state() === 'leader', 2000, 'solo leads');
+      // One entry per Ready: the snapshot starts at the first index where it is due.
+      for (let i = 0; i < 14 && taken.length === 0; i++) await raft.apply(encoder.encode(`k${i}=${i}`));
+      await waitFor(() => taken.length > 0, 2000, 'a snapshot');
+      return taken[0] as number;
+    };
+    // A threshold of 8 plus a spread from 0 to 8/4 = 2 entries.
+    expect(await firstSnapshotAt(() => 0)).toBe(8);
+    expect(await firstSnapshotAt((bound) => bound - 1)).toBe(10);
+  });
+
   it('fails calls after shutdown with SHUTDOWN', async () => {
     const { raft } = await startSingle();
     await raft.shutdown();
