@@ -6,8 +6,9 @@ import { runStackSimulation, type StackSimResult } from './stack-sim.js';
 import { type StackStats, summarize } from './stats.js';
 
 /**
- * `npm run sim:stack -- --seeds N [--members 3|5] [--from F]` runs seeds F..F+N-1 (default 1..N)
- * for each group size (3 and 5 unless --members picks one); `--seed S` replays one seed with its
+ * `npm run sim:stack -- --seeds N [--members 3|5] [--from F] [--observers N] [--voters N]` runs
+ * seeds F..F+N-1 (default 1..N) for each group size (3 and 5 unless --members picks one), with
+ * `--observers` more members joining as observers and `--voters` a voter budget for the group; `--seed S` replays one seed with its
  * trace, and `--history FILE` saves its history. `--bug dedupeByMember|pinnedForward` plants a bug.
  * Ends with `sim:stack: <N> seeds, <V> violations` and exits 0 only when V is 0.
  */
@@ -18,6 +19,8 @@ interface CliOptions {
   verbose: boolean;
   bug: PlantedBug | undefined;
   historyFile: string | undefined;
+  observers: number;
+  voters: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
@@ -35,12 +38,20 @@ function parseArgs(argv: readonly string[]): CliOptions {
     verbose: args.has('verbose') || seed !== undefined,
     bug: bug as PlantedBug | undefined,
     historyFile: args.get('history'),
+    observers: int('observers', 0),
+    voters: args.has('voters') ? int('voters', 0) : undefined,
   };
 }
 
 /** The history's fingerprint: a replay of the seed prints the same one. */
 export function historyDigest(history: string): string {
   return createHash('sha256').update(history).digest('hex').slice(0, 16);
+}
+
+/** The options of a replay that set observers and a budget. */
+function membership(options: CliOptions): string {
+  const observers = options.observers === 0 ? '' : ` --observers ${options.observers}`;
+  return options.voters === undefined ? observers : `${observers} --voters ${options.voters}`;
 }
 
 function report(result: StackSimResult, options: CliOptions): void {
@@ -51,7 +62,7 @@ function report(result: StackSimResult, options: CliOptions): void {
     const bug = options.bug === undefined ? '' : ` --bug ${options.bug}`;
     console.log(
       `  history sha256=${historyDigest(result.history)} (${result.history.length} bytes); ` +
-        `replay: npm run sim:stack -- --seed ${result.seed} --members ${result.members}${bug}`,
+        `replay: npm run sim:stack -- --seed ${result.seed} --members ${result.members}${bug}${membership(options)}`,
     );
     for (const line of result.trace.slice(-80)) console.log(`  ${line}`);
   }
@@ -76,6 +87,8 @@ async function main(): Promise<void> {
         seed,
         members,
         keepTrace: options.verbose,
+        observers: options.observers,
+        ...(options.voters === undefined ? {} : { voters: options.voters }),
         ...(options.bug === undefined ? {} : { bug: options.bug }),
       });
       stats.push(result.stats);

@@ -54,6 +54,11 @@ export class StackNemesis {
     private readonly rates: NemesisRates,
     private readonly supervisor: Supervisor,
     private readonly resumeLater: (p: SimProcess, ms: number) => void,
+    /**
+     * More that must hold before a process fault: under a voter budget, the voters are a minority
+     * of the members, so the run only strikes while the budget is full and every voter serves.
+     */
+    private readonly mayStrike: () => boolean = () => true,
   ) {
     const cuts = { active: false };
     this.cuts = cuts;
@@ -91,7 +96,7 @@ export class StackNemesis {
     if (this.random.float() >= this.rates.process) return partition;
     const minority = Math.floor((this.processes.length - 1) / 2);
     const out = this.processes.filter((p) => !p.serving).length;
-    if (out >= minority) return partition;
+    if (out >= minority || !this.mayStrike()) return partition;
     const candidates = this.processes.filter((p) => p.serving);
     const p = candidates[this.random.int(candidates.length)];
     if (p === undefined) return partition;

@@ -1,5 +1,5 @@
 import { seededRandom } from '../../src/core/random.js';
-import { type Input, RaftBinding } from '../../src/index.js';
+import { type BindingOptions, type Input, RaftBinding } from '../../src/index.js';
 import type { InmemNetwork } from '../../src/transport/index.js';
 import type { StreamRecord } from '../jepsen/streams.js';
 import type { SimDisk } from './disk.js';
@@ -57,6 +57,8 @@ export class SimProcess {
     readonly id: string,
     readonly disk: SimDisk,
     private readonly world: ProcessWorld,
+    /** The member's role and the group's voter budget, as it opens with them. */
+    private readonly membership: Pick<BindingOptions, 'role' | 'voters' | 'voterLossTimeout' | 'logger'> = {},
   ) {}
 
   get paused(): boolean {
@@ -82,7 +84,7 @@ export class SimProcess {
     const storage = this.disk.open(clock);
     const bytes = seededRandom(seed * 7919 + hash(this.id) * 104729 + incarnation * 13);
     const binding = new RaftBinding(
-      { id: this.id, broker: 'mqtt://127.0.0.1:1', bootstrap, ...TIMINGS },
+      { id: this.id, broker: 'mqtt://127.0.0.1:1', bootstrap, ...TIMINGS, ...this.membership },
       {
         openStorage: async () => storage,
         createTransport: () => this.link as SimLink,

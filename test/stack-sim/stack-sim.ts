@@ -1,4 +1,5 @@
 import { seededRandom } from '../../src/core/random.js';
+import type { Logger } from '../../src/logger.js';
 import { InmemNetwork } from '../../src/transport/index.js';
 import { check } from '../jepsen/checker.js';
 import { HistoryRecorder, type Op } from '../jepsen/history.js';
@@ -16,8 +17,12 @@ import { type StackStats, statsOf } from './stats.js';
 /** What one run of the stack simulation does. */
 export interface StackSimOptions {
   readonly seed: number;
-  /** Members of the group: 3 or 5. */
+  /** Members of the group that join to vote: 3 or 5. */
   readonly members: number;
+  /** Members that join as observers, after the others. Default 0. */
+  readonly observers?: number;
+  /** The group's voter budget: voting members beyond it join as non-voters. Default none. */
+  readonly voters?: number;
   /** Simulated ms of faults and client load. Default 4000. */
   readonly faultMs?: number;
   /**
@@ -74,6 +79,7 @@ export class StackSimulation {
   private readonly problems: string[] = [];
   private readonly faultMs: number;
   private readonly boundMs: number;
+  private readonly budgetChanges = { promoted: 0, demoted: 0 };
   private healed = false;
   private openFailures = 0;
   private recoveryMs = -1;
@@ -112,10 +118,20 @@ export class StackSimulation {
     };
     const diskRandom = seededRandom(options.seed * 23 + 7);
     const maxWriteMs = 1 + r.int(10);
-    this.processes = Array.from(
-      { length: options.members },
-      (_, i) => new SimProcess(`n${i + 1}`, new SimDisk(() => diskRandom.int(maxWriteMs + 1)), world),
-    );
+    // Under a budget a lost voter is replaced after two election timeouts: often, within a run.
+    const budget =
+      options.voters === undefined
+        ? {}
+        : {
+            voters: options.voters,
+            voterLossTimeout: 2 * TIMINGS.electionTimeout,
+            logger: countingBudgetChanges(this.budgetChanges),
+          };
+    this.processes = Array.from({ length: options.members + (options.observers ?? 0) }, (_, i) => {
+      const role = i < options.members ? ('voter' as const) : ('observer' as const);
+      const disk = new SimDisk(() => diskRandom.int(maxWriteMs + 1));
+      return new SimProcess(`n${i + 1}`, disk, world, { role, ...budget });
+    });
     this.clients = new Clients(this.clock, this.recorder, KEYS, options.seed);
     const rates = { process: 0.1 + r.float() * 0.2, partition: 0.01 + r.float() * 0.05 };
     this.nemesis = new StackNemesis(
@@ -125,8 +141,17 @@ export class StackSimulation {
       rates,
       { bringUpAfter: (p, ms) => this.clock.setTimeout(() => this.bringUp(p), ms) },
       (p, ms) => this.clock.setTimeout(() => p.resume(), ms),
+      () => options.voters === undefined || this.budgetFull(options.voters),
     );
-    this.trace.add(0, 'config', { dropRate, maxDelay, maxWriteMs, ...this.faults, rates });
+    this.trace.add(0, 'config', {
+      dropRate,
+      maxDelay,
+      maxWriteMs,
+      ...this.faults,
+      rates,
+      observers: options.observers ?? 0,
+      voters: options.voters ?? null,
+    });
   }
 
   async run(): Promise<StackSimResult> {
@@ -159,11 +184,24 @@ export class StackSimulation {
         links: this.linkCounts,
         disks: this.processes.map((p) => p.disk.counts),
         openFailures: this.openFailures,
+        budget: this.budgetChanges,
         recoveryMs: this.recoveryMs,
         simulatedMs: this.scheduler.now,
         timers: this.scheduler.fired,
       }),
     };
+  }
+
+  /**
+   * True when a serving member's committed configuration has `budget` voters and each of them
+   * serves: a group of few voters among many members tolerates the loss of a minority of its
+   * voters, not of its members, and a wiped voter counts until its replacement is promoted.
+   */
+  private budgetFull(budget: number): boolean {
+    const serving = this.processes.filter((p) => p.serving);
+    const members = serving[0]?.binding?.status().members ?? [];
+    const voters = members.filter((m) => m.suffrage === 'voter').map((m) => m.id);
+    return voters.length >= budget && voters.every((id) => serving.some((p) => p.id === id));
   }
 
   /** The quiet start: the first member bootstraps, the others join one by one. */
@@ -295,4 +333,18 @@ export async function runStackSimulation(options: StackSimOptions): Promise<Stac
   } finally {
     unplant();
   }
+}
+
+/** A logger that counts the leaders' voter-budget changes (voter-keeper.ts) and drops the rest. */
+function countingBudgetChanges(counts: { promoted: number; demoted: number }): Logger {
+  const ignore = (): void => undefined;
+  return {
+    debug: ignore,
+    info: (_details, message) => {
+      if (message.startsWith('voter budget: promoted')) counts.promoted++;
+      if (message.startsWith('voter budget: demoted')) counts.demoted++;
+    },
+    warn: ignore,
+    error: ignore,
+  };
 }

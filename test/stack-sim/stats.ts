@@ -16,6 +16,8 @@ export interface StatsInput {
   links: LinkCounts;
   disks: ReadonlyArray<{ landed: number; lost: number }>;
   openFailures: number;
+  /** Voters promoted and lost voters demoted by the leaders under a voter budget. */
+  budget: { promoted: number; demoted: number };
   /** Simulated ms from the heal until every liveness check passed; -1 when they did not. */
   recoveryMs: number;
   simulatedMs: number;
@@ -37,6 +39,8 @@ export function statsOf(input: StatsInput): StackStats {
     ...input.links,
     writesLostInCrash: input.disks.reduce((n, d) => n + d.lost, 0),
     openFailures: input.openFailures,
+    budgetPromotions: input.budget.promoted,
+    budgetDemotions: input.budget.demoted,
     writes: ops('write'),
     writesOk: ops('write', 'ok'),
     writesFail: ops('write', 'fail'),
