@@ -9,6 +9,7 @@ import { kvDiff } from './kv-diff.js';
 import { type KvState, readKvSnapshot, writeKvSnapshot } from './kv-snapshot.js';
 import { ObserverQueue } from './observer-queue.js';
 import { decodeProposal } from './proposal.js';
+import { sortInSlices } from './sliced-sort.js';
 import {
   type AppliedChange,
   type IndexedObserveOptions,
@@ -107,18 +108,20 @@ export class RaftFsm implements Fsm {
 
   /**
    * Captures the state and the dedupe table now. Values are never mutated in place (a `set`
-   * stores a new array), so the capture shares them and copies only the key list and the table.
+   * stores a new array), so the capture shares them and copies only the entry list (unsorted: the
+   * capture runs on the apply path) and the table; `persist` sorts the entries in slices that
+   * give the event loop turns (sliced-sort.ts), then writes them.
    */
   snapshot(): FsmSnapshot {
-    let captured: KvState | null = {
-      entries: this.sortedEntries(),
-      sessions: this.dedupe.records(),
-      settings: sorted(this.settings),
+    let captured: { entries: [string, Uint8Array][]; state: Omit<KvState, 'entries'> } | null = {
+      entries: [...this.state],
+      state: { sessions: this.dedupe.records(), settings: sorted(this.settings) },
     };
     return {
       persist: async (sink: SnapshotSink) => {
         if (captured === null) throw new RaftError('INVALID_INPUT', 'snapshot: already released');
-        await writeKvSnapshot(captured, sink);
+        const { entries, state } = captured;
+        await writeKvSnapshot({ ...state, entries: await sortInSlices(entries) }, sink);
       },
       release: () => {
         captured = null;
