@@ -1,4 +1,4 @@
-/** How a binding's `open()` joins the group when its member is not a voter of it. */
+/** How a binding's `open()` joins the group when its member is not in it, and how `close()` leaves. */
 import { type Clock, sleep } from '../clock.js';
 import { isVoter } from '../core/configuration.js';
 import type { Configuration } from '../core/types.js';
@@ -78,4 +78,36 @@ export async function waitUntil(
     if (clock.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
     await sleep(clock, 10);
   }
+}
+
+/** What {@link leaveGroup} needs of the closing binding. */
+export interface LeaveContext {
+  readonly raft: Raft;
+  /** Null once the store is closed: nothing is recorded then. */
+  readonly storage: RaftStorage | null;
+  readonly id: string;
+  readonly deadline: number;
+  readonly clock: Clock;
+}
+
+/**
+ * Leaves the group by the deadline: a leader hands over leadership first, then the member asks to
+ * be removed. Records the removal around it, so that a restart rejoins instead of waiting as a
+ * voter the group no longer has.
+ */
+export async function leaveGroup(ctx: LeaveContext): Promise<void> {
+  const { raft, storage, id, deadline, clock } = ctx;
+  const timeoutMs = () => Math.max(1, deadline - clock.now());
+  if (raft.state() === 'leader') {
+    await raft.leadershipTransfer(undefined, { timeoutMs: timeoutMs() }).catch(() => undefined);
+  }
+  // A crash after our removal commits and before the record below would bring us back as a
+  // voter the group no longer has, waiting forever for a leader: record first that we are
+  // leaving, with a lower bound of the removal's index (it lands above everything committed
+  // now), so that a restart rejoins.
+  if (storage !== null) await Raft.recordRemoval(storage, raft.stats().commitIndex + 1);
+  const { index } = await raft.removeServer(id, { timeoutMs: timeoutMs() });
+  // The leader stops sending to us once it appends our removal, so our log may never hold
+  // it: record it, or a restart would campaign on the old configuration instead of rejoining.
+  if (storage !== null) await Raft.recordRemoval(storage, index);
 }

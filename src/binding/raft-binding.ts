@@ -1,10 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import { isRaftError, RaftError } from '../errors.js';
 import type { RaftMetrics } from '../metrics/raft-metrics.js';
-import { Raft } from '../node/raft.js';
+import type { Raft } from '../node/raft.js';
 import type { RaftStats } from '../node/stats.js';
 import { checkTimeout } from '../retry.js';
-import { RaftStore } from '../storage/raft-store.js';
 import type { RaftStorage } from '../storage/types.js';
 import { resolveOptions } from '../transport/mqtt-options.js';
 import type { MqttTransportStats } from '../transport/mqtt-stats.js';
@@ -12,9 +11,8 @@ import { MqttTransport } from '../transport/mqtt-transport.js';
 import type { Transport } from '../transport/types.js';
 import type { BindingStatus, Consistency, ProposeOptions } from './binding-types.js';
 import { startDeadMemberReaper } from './dead-members.js';
-import { settleGroup } from './group-identity.js';
 import { type Input, parseInput } from './input.js';
-import { joinIfOutside, waitUntil } from './join.js';
+import { joinIfOutside, leaveGroup, waitUntil } from './join.js';
 import type { LeaderChore } from './leader-chore.js';
 import {
   MemberAdmin,
@@ -24,6 +22,7 @@ import {
   type RemoveMemberOptions,
 } from './members.js';
 import { type MembershipChange, MembershipFeed, membersOf } from './membership-observer.js';
+import { startMemberNode } from './node-parts.js';
 import { type BindingOptions, parseBindingOptions, type ResolvedBindingOptions } from './options.js';
 import type { BindingParts } from './parts.js';
 import { type EntryInput, encodeProposal } from './proposal.js';
@@ -110,57 +109,25 @@ export class RaftBinding {
     await this.enterGroup(raft, existing, deadline);
   }
 
-  /** Opens the store, settles the group id, and starts the node on its transport. */
+  /** Opens the store, settles the group id, and starts the node on its transport (node-parts.ts). */
   private async startNode(deadline: number): Promise<{ raft: Raft; existing: boolean }> {
     const o = this.options;
-    this.storage = await (this.parts.openStorage?.() ?? RaftStore.open(o.store));
-    const storage = this.storage;
-    const existing = await Raft.hasExistingState(storage);
-    const transportOptions = bindingTransportOptions(this.options, Math.max(1, deadline - this.clock.now()));
-    const custom = this.parts.createTransport;
-    const group =
-      custom !== undefined
-        ? ''
-        : await settleGroup({
-            id: o.id,
-            broker: o.broker,
-            cluster: o.cluster,
-            storage,
-            existing,
-            bootstrap: o.bootstrap,
-            deadline,
-            clock: this.clock,
-            probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
-            logger: o.logger,
-            ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
-          });
-    if (!existing && o.bootstrap) {
-      await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
-    }
-    const transport = custom?.() ?? new MqttTransport({ ...transportOptions, group });
-    this.transport = transport;
-    this.raft = await Raft.start({
-      config: {
-        localId: o.id,
-        heartbeatTimeout: o.heartbeatTimeout,
-        electionTimeout: o.electionTimeout,
-        leaderLeaseTimeout: Math.max(5, Math.floor(o.heartbeatTimeout / 2)),
-        snapshotInterval: o.snapshotInterval,
-        snapshotThreshold: o.snapshotThreshold,
-        trailingLogs: o.trailingLogs,
-      },
+    const started = await startMemberNode({
+      options: o,
+      parts: this.parts,
       fsm: this.fsm,
-      storage,
-      transport,
       clock: this.clock,
-      logger: o.logger,
-      // A fresh member may be a wiped one the group still lists: deaf until its old self is removed.
-      listening: existing || o.bootstrap,
-      ...(this.parts.random === undefined ? {} : { random: this.parts.random }),
-      ...(this.parts.randomBytes === undefined ? {} : { randomBytes: this.parts.randomBytes }),
+      deadline,
+      opened: (storage) => {
+        this.storage = storage;
+      },
+      connected: (transport) => {
+        this.transport = transport;
+      },
     });
-    if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, this.raft, transport);
-    return { raft: this.raft, existing };
+    this.raft = started.raft;
+    if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, started.raft, started.transport);
+    return { raft: started.raft, existing: started.existing };
   }
 
   /** The leader's membership chores: dead-member removal when asked for, and the voter budget. */
@@ -255,22 +222,7 @@ export class RaftBinding {
     const others = [...this.membership.current].filter((m) => m !== this.id);
     try {
       if (options.leave !== false && others.length > 0 && !this.removed()) {
-        if (raft.state() === 'leader') {
-          await raft
-            .leadershipTransfer(undefined, { timeoutMs: Math.max(1, deadline - this.clock.now()) })
-            .catch(() => undefined);
-        }
-        // A crash after our removal commits and before the record below would bring us back as a
-        // voter the group no longer has, waiting forever for a leader: record first that we are
-        // leaving, with a lower bound of the removal's index (it lands above everything committed
-        // now), so that a restart rejoins.
-        if (this.storage !== null) await Raft.recordRemoval(this.storage, raft.stats().commitIndex + 1);
-        const { index } = await raft.removeServer(this.id, {
-          timeoutMs: Math.max(1, deadline - this.clock.now()),
-        });
-        // The leader stops sending to us once it appends our removal, so our log may never hold
-        // it: record it, or a restart would campaign on the old configuration instead of rejoining.
-        if (this.storage !== null) await Raft.recordRemoval(this.storage, index);
+        await leaveGroup({ raft, storage: this.storage, id: this.id, deadline, clock: this.clock });
       }
     } catch {
       // Leaving is best effort within closeTimeout: the group carries on without us either way.
