@@ -67,7 +67,7 @@ export class RaftBinding {
     // here, so a mistake is reported before open() creates anything on disk.
     resolveOptions(bindingTransportOptions(this.options, this.options.startupTimeout));
     this.id = this.options.id;
-    this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit });
+    this.fsm = new RaftFsm({ observerQueueLimit: this.options.observerQueueLimit, clock: this.clock });
     this.sessions = new ProposalSessions(parts.randomBytes);
     this.membership = new MembershipFeed(this.options.observerQueueLimit);
     this.admin = new MemberAdmin({

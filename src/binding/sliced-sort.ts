@@ -5,20 +5,20 @@
  * event loop between slices, so that heartbeats and commits go on (design §7: large work yields).
  */
 
-/** A turn of the event loop: a macrotask, so timers and sockets run. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 type Keyed = readonly [string, unknown];
 
 function byKey(a: Keyed, b: Keyed): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
-/** `entries` (unique keys) sorted by key; the array itself is reordered when it fits one slice. */
+/**
+ * `entries` (unique keys) sorted by key; the array itself is reordered when it fits one slice.
+ * `yieldTurn` gives the event loop a turn (a zero-delay timer of the binding's clock).
+ */
 export async function sortInSlices<T extends Keyed>(
   entries: T[],
-  slice = 8192,
-  yieldTurn: () => Promise<void> = nextTurn,
+  slice: number,
+  yieldTurn: () => Promise<void>,
 ): Promise<T[]> {
   if (entries.length <= slice) return entries.sort(byKey);
   let runs: T[][] = [];
