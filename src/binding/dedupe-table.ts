@@ -99,6 +99,7 @@ export class DedupeTable {
       session = { floor: 0, above: new Set() };
       this.sessions.set(member, session);
       this.evict();
+      // Stryker disable next-line ConditionalExpression: the last member used is already at the recently used end; moving it again changes nothing
     } else if (this.lastMember !== member) {
       this.sessions.delete(member);
       this.sessions.set(member, session);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBackup, encodeBackup, restoreBackup } from '../../src/binding/backup.js';
 import { RaftFsm } from '../../src/binding/raft-fsm.js';
 import { Raft } from '../../src/node/raft.js';
+import { crc32c } from '../../src/storage/crc32c.js';
 import { RaftStore } from '../../src/storage/raft-store.js';
 import { bytes } from '../support/fsm-helpers.js';
 
@@ -13,7 +14,70 @@ const backup = {
   ] as const,
 };
 
+/** `file` with its header patched by `patch` and its checksum made right again. */
+function resealed(file: Uint8Array, patch: (data: Buffer) => void): Uint8Array {
+  const data = Buffer.from(file);
+  patch(data);
+  data.writeUInt32BE(crc32c(data.subarray(0, data.length - 4)), data.length - 4);
+  return new Uint8Array(data);
+}
+
+/** The shortest file that passes the header checks: magic, version 1, index 0, a right checksum. */
+function headerOnly(): Uint8Array {
+  const data = Buffer.alloc(8 + 1 + 8 + 4);
+  data.write('MQRAFTBK', 0, 'latin1');
+  data[8] = 1;
+  return resealed(data, () => undefined);
+}
+
+async function decodeFailure(file: Uint8Array): Promise<unknown> {
+  return decodeBackup(file).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}
+
 describe('state backups', () => {
+  it.each([
+    [
+      'a file one byte short of a header and checksum',
+      () => headerOnly().subarray(1),
+      'backup: not an mqtt-raft backup file',
+    ],
+    ['a header and checksum with no state', headerOnly, 'snapshot: no key-value snapshot header'],
+    [
+      'version 2',
+      () =>
+        resealed(headerOnly(), (d) => {
+          d[8] = 2;
+        }),
+      'backup: unsupported version 2',
+    ],
+  ])('refuses %s with its own message', async (_name, file, message) => {
+    expect(await decodeFailure(file())).toMatchObject({ code: 'CORRUPTION', message });
+  });
+
+  it('refuses an index beyond the safe integers, and a key the library would refuse', async () => {
+    const file = await encodeBackup(backup);
+    const huge = resealed(file, (d) => d.writeBigUInt64BE(2n ** 60n, 9));
+    expect(await decodeFailure(huge)).toMatchObject({ code: 'CORRUPTION', message: 'backup: bad index' });
+    const longKey = await encodeBackup({ index: 1, entries: [['k'.repeat(1025), bytes('v')]] });
+    const error = await decodeFailure(longKey);
+    expect(error).toMatchObject({
+      code: 'CORRUPTION',
+      message: 'backup: key: must be at most 1024 characters',
+    });
+    expect((error as Error).cause).toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('sorts many keys given in any order', async () => {
+    const keys = ['e', 'c', 'a', 'd', 'b', 'f', 'ab'];
+    const file = await encodeBackup({ index: 3, entries: keys.map((k) => [k, bytes(k)] as const) });
+    const decoded = await decodeBackup(file);
+    expect(decoded.entries.map(([k]) => k)).toEqual(['a', 'ab', 'b', 'c', 'd', 'e', 'f']);
+    expect(decoded.index).toBe(3);
+  });
+
   it('round-trip through the file format, keys sorted; damage and foreign bytes are CORRUPTION', async () => {
     const file = await encodeBackup(backup);
     expect(await decodeBackup(file)).toEqual({
@@ -60,8 +124,12 @@ describe('state backups', () => {
     expect(await store.readHardState()).toEqual({ term: 1, vote: null, commit: 41 });
     expect(await Raft.hasExistingState(store)).toBe(true);
     await expect(restoreBackup(store, backup, 'r')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(restoreBackup(store, backup, 'r')).rejects.toMatchObject({
+      message: 'restore: the store already holds Raft state; restore into a fresh one',
+    });
     await expect(restoreBackup(await RaftStore.open(''), backup, 'a/b')).rejects.toMatchObject({
       code: 'INVALID_INPUT',
+      message: expect.stringMatching(/^restore: id: ./),
     });
     await store.close();
   });

@@ -54,6 +54,7 @@ describe('RaftFsm indexed observers', () => {
     const ahead = fsm.observeIndexed({ fromIndex: 8 });
     expect([resumed.index, ahead.index]).toEqual([6, 8]);
     fsm.apply(entry(7, set('k', 'w')));
+    fsm.apply(entry(8, set('k', 'y')));
     fsm.apply(entry(9, set('k', 'x')));
     expect(() => fsm.observeIndexed({ fromIndex: 8 })).toThrowError(
       expect.objectContaining({
@@ -64,8 +65,10 @@ describe('RaftFsm indexed observers', () => {
     fsm.closeObservers();
     expect(await drain(resumed.changes)).toEqual([
       { index: 7, input: set('k', 'w') },
+      { index: 8, input: set('k', 'y') },
       { index: 9, input: set('k', 'x') },
     ]);
+    // The change at 8 itself was seen by whoever resumes from 8.
     expect(await drain(ahead.changes)).toEqual([{ index: 9, input: set('k', 'x') }]);
   });
 

@@ -100,26 +100,89 @@ describe('the proposal codec', () => {
     expect(decodeProposal(data)).toEqual({ member: 'm', seq: 3, ack: 0, input: { op: 'delete', key: 'k' } });
   });
 
+  // A transcript: each damaged entry and the exact problem the decoder names for it.
+  const d = { o: 'delete', k: 'k' };
   it.each([
-    ['empty data', new Uint8Array()],
-    ['random bytes', Uint8Array.from([0xc1, 0xff, 0x00, 0x13])],
+    ['empty data', new Uint8Array(), /^proposal: not msgpack \(.+\)$/],
+    ['random bytes', Uint8Array.from([0xc1, 0xff, 0x00, 0x13]), /^proposal: not msgpack \(.+\)$/],
     [
       'a truncated proposal',
       encodeProposal({ member: 'm', seq: 1, input: { op: 'delete', key: 'k' } }).subarray(0, 5),
+      /^proposal: not msgpack \(.+\)$/,
     ],
-    ['a plain string', encode('hello')],
-    ['a missing member', encode({ s: 1, i: { o: 'delete', k: 'k' } })],
-    ['a zero seq', encode({ m: 'm', s: 0, i: { o: 'delete', k: 'k' } })],
-    ['a fractional seq', encode({ m: 'm', s: 1.5, i: { o: 'delete', k: 'k' } })],
-    ['an unknown op', encode({ m: 'm', s: 1, i: { o: 'put', k: 'k' } })],
-    ['a set without bytes', encode({ m: 'm', s: 1, i: { o: 'set', k: 'k', v: 'text' } })],
-    ['an empty key', encode({ m: 'm', s: 1, i: { o: 'delete', k: '' } })],
-    ['an array', encode(['m', 1, { o: 'delete', k: 'k' }])],
-    ['an input that is not a map', encode({ m: 'm', s: 1, i: 'delete k' })],
-    ['a seq beyond safe integers', encode({ m: 'm', s: 2 ** 60, i: { o: 'delete', k: 'k' } })],
-    ['a negative ack', encode({ m: 'm', s: 1, a: -1, i: { o: 'delete', k: 'k' } })],
-    ['an ack that is not a number', encode({ m: 'm', s: 1, a: '1', i: { o: 'delete', k: 'k' } })],
-  ])('rejects %s as CORRUPTION', (_name, data) => {
-    expect(raftError(() => decodeProposal(data), 'CORRUPTION')).toMatch(/^proposal: /);
+    ['a plain string', encode('hello'), 'proposal: entry: expected a map'],
+    ['an array', encode(['m', 1, d]), 'proposal: entry: expected a map'],
+    ['a missing member', encode({ s: 1, i: d }), 'proposal: m: expected a non-empty string'],
+    ['an empty member', encode({ m: '', s: 1, i: d }), 'proposal: m: expected a non-empty string'],
+    ['a zero seq', encode({ m: 'm', s: 0, i: d }), 'proposal: s: expected a positive safe integer'],
+    ['a fractional seq', encode({ m: 'm', s: 1.5, i: d }), 'proposal: s: expected a positive safe integer'],
+    [
+      'a seq beyond safe integers',
+      encode({ m: 'm', s: 2 ** 60, i: d }),
+      'proposal: s: expected a positive safe integer',
+    ],
+    ['a seq that is text', encode({ m: 'm', s: '1', i: d }), 'proposal: s: expected a positive safe integer'],
+    [
+      'a negative ack',
+      encode({ m: 'm', s: 1, a: -1, i: d }),
+      'proposal: a: expected a non-negative safe integer',
+    ],
+    [
+      'a fractional ack',
+      encode({ m: 'm', s: 1, a: 0.5, i: d }),
+      'proposal: a: expected a non-negative safe integer',
+    ],
+    [
+      'an ack that is not a number',
+      encode({ m: 'm', s: 1, a: '1', i: d }),
+      'proposal: a: expected a non-negative safe integer',
+    ],
+    ['an input that is not a map', encode({ m: 'm', s: 1, i: 'delete k' }), 'proposal: i: expected a map'],
+    [
+      'an input that is an array',
+      encode({ m: 'm', s: 1, i: ['delete', 'k'] }),
+      'proposal: i: expected a map',
+    ],
+    [
+      'an empty key',
+      encode({ m: 'm', s: 1, i: { o: 'delete', k: '' } }),
+      'proposal: i.k: expected a non-empty string',
+    ],
+    [
+      'an unknown op',
+      encode({ m: 'm', s: 1, i: { o: 'put', k: 'k' } }),
+      'proposal: i.o: expected "set", "delete" or "setting"',
+    ],
+    [
+      'a set without bytes',
+      encode({ m: 'm', s: 1, i: { o: 'set', k: 'k', v: 'text' } }),
+      'proposal: i.v: expected bytes',
+    ],
+    [
+      'a setting without bytes',
+      encode({ m: 'm', s: 1, i: { o: 'setting', k: 'k' } }),
+      'proposal: i.v: expected bytes',
+    ],
+  ])('rejects %s as CORRUPTION, naming the problem', (_name, data, message) => {
+    expect(raftError(() => decodeProposal(data), 'CORRUPTION')).toMatch(message);
+  });
+
+  it('keeps the decoder error as the cause of a proposal that is not msgpack', () => {
+    let caught: unknown;
+    try {
+      decodeProposal(Uint8Array.from([0xc1]));
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('accepts an ack of 0 and a seq of 1, the smallest of each', () => {
+    expect(decodeProposal(encode({ m: 'm', s: 1, a: 0, i: d }))).toEqual({
+      member: 'm',
+      seq: 1,
+      ack: 0,
+      input: { op: 'delete', key: 'k' },
+    });
   });
 });

@@ -105,6 +105,32 @@ describe('RaftFsm snapshot and restore', () => {
     expect(restored.apply(log.entry('m', 2, { op: 'delete', key: 'a' }))).toEqual({ outcome: 'applied' });
   });
 
+  it('refuses to persist a released snapshot, and an observer queue limit below 1', async () => {
+    const fsm = new RaftFsm();
+    const snapshot = fsm.snapshot();
+    snapshot.release?.();
+    const sink = {
+      id: 's',
+      write: async () => undefined,
+      close: () => Promise.reject(new Error('unused')),
+      cancel: async () => undefined,
+    };
+    await expect(snapshot.persist(sink)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'snapshot: already released',
+    });
+    expect(() => new RaftFsm({ observerQueueLimit: 0 })).toThrowError(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: 'observerQueueLimit: must be a positive integer',
+      }),
+    );
+    expect(() => new RaftFsm({ observerQueueLimit: 1.5 })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+    expect(new RaftFsm({ observerQueueLimit: 1 })).toBeInstanceOf(RaftFsm);
+  });
+
   it('restores an empty state, replacing what was there; appliedIndex comes from restoredAt', async () => {
     const fsm = new RaftFsm();
     const log = new Log();

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { deadMemberDecision, toleranceWarnings, votingProblem } from '../../src/binding/member-rules.js';
+import {
+  deadMemberDecision,
+  toleranceWarnings,
+  votingProblem,
+  withoutVote,
+} from '../../src/binding/member-rules.js';
 import type { Configuration, Suffrage } from '../../src/index.js';
 
 function config(servers: Record<string, Suffrage>): Configuration {
@@ -32,6 +37,17 @@ describe('majority, votingProblem and toleranceWarnings', () => {
     expect(toleranceWarnings(voters('a', 'b', 'c', 'd'), new Set(['a', 'b', 'c']))).toEqual([
       'only 3 of the 4 voters are live, exactly a majority: one more failure stops the group',
     ]);
+  });
+});
+
+describe('withoutVote', () => {
+  it('removes the member, or keeps it as a non-voter', () => {
+    expect(withoutVote(voters('a', 'b'), 'b', 'remove')).toEqual(voters('a'));
+    expect(withoutVote(voters('a', 'b'), 'b', 'demote')).toEqual(config({ a: 'voter', b: 'nonvoter' }));
+  });
+
+  it('gives no tolerance warning for a configuration without voters (votingProblem refuses it)', () => {
+    expect(toleranceWarnings(config({ n: 'nonvoter' }), null)).toEqual([]);
   });
 });
 
@@ -103,6 +119,44 @@ describe('deadMemberDecision', () => {
       lastContact: heard({ b: 9_990 }),
     });
     expect(watched.remove).toBe('c');
+  });
+
+  it('is dead at exactly the timeout, and live at exactly the live window', () => {
+    // c silent exactly deadAfterMs: dead. b heard exactly liveWithinMs ago: live, so the voters
+    // left, {a, b}, keep a live majority.
+    const decision = deadMemberDecision({
+      ...base,
+      config: voters('a', 'b', 'c'),
+      lastContact: heard({ b: 9_900, c: 9_000 }),
+    });
+    expect(decision).toEqual({ remove: 'c', kept: [] });
+    const notYet = deadMemberDecision({
+      ...base,
+      config: voters('a', 'b', 'c'),
+      lastContact: heard({ b: 9_900, c: 9_001 }),
+    });
+    expect(notYet.remove).toBeNull();
+  });
+
+  it('among equally silent dead members, removes the non-voter first, then the lower id', () => {
+    const nonvoterLast = deadMemberDecision({
+      ...base,
+      config: config({ a: 'voter', b: 'voter', c: 'voter', z: 'nonvoter', y: 'voter' }),
+      lastContact: heard({ b: 9_990, c: 9_990, y: 1_000, z: 1_000 }),
+    });
+    expect(nonvoterLast.remove).toBe('z');
+    const byId = deadMemberDecision({
+      ...base,
+      config: config({ a: 'voter', b: 'voter', c: 'voter', e: 'voter', d: 'voter' }),
+      lastContact: heard({ b: 9_990, c: 9_990, d: 1_000, e: 1_000 }),
+    });
+    expect(byId.remove).toBe('d');
+    const byIdReversed = deadMemberDecision({
+      ...base,
+      config: config({ a: 'voter', b: 'voter', c: 'voter', d: 'voter', e: 'voter' }),
+      lastContact: heard({ b: 9_990, c: 9_990, d: 1_000, e: 1_000 }),
+    });
+    expect(byIdReversed.remove).toBe('d');
   });
 
   it('never removes the leader itself', () => {

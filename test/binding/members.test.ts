@@ -21,6 +21,17 @@ async function failure(promise: Promise<unknown>): Promise<RaftError> {
   );
 }
 
+/** Waits until `leader` has not heard from `dead` for two election timeouts: not live for the guard rails. */
+async function silentOnLeader(leader: RaftBinding, dead: string): Promise<void> {
+  await waitFor(
+    () =>
+      (leader.members().find((m) => m.id === dead)?.health?.lastContactMs ?? 0) >
+      2 * INMEM_TIMING.electionTimeout,
+    5000,
+    `the leader to see ${dead} silent`,
+  );
+}
+
 describe('RaftBinding.members', () => {
   it('lists role, leader and, on the leader, health; followers report no health', async () => {
     group = new InmemBindings(11);
@@ -107,13 +118,7 @@ describe('RaftBinding.removeMember', () => {
     const leader = await group.leader();
     const [live, dead] = ['a', 'b', 'c'].filter((id) => id !== leader.id) as [string, string];
     await group.kill(dead);
-    await waitFor(
-      () =>
-        (leader.members().find((m) => m.id === dead)?.health?.lastContactMs ?? 0) >
-        2 * INMEM_TIMING.electionTimeout,
-      5000,
-      `the leader to see ${dead} silent`,
-    );
+    await silentOnLeader(leader, dead);
     expect(await failure(leader.removeMember(live))).toMatchObject({
       code: 'INVALID_INPUT',
       message: `remove ${live}: only 1 of the 2 voters left would be live, fewer than a majority (2): the group would stop; force it to remove anyway`,
@@ -199,5 +204,63 @@ describe('RaftBinding.status after a local failure', () => {
     storage.crash();
     expect(await failure(a.proposeInput(set('k', 'v')))).toMatchObject({ code: 'SHUTDOWN' });
     expect(a.status()).toMatchObject({ role: 'stopped', stopCause: 'the storage crashed' });
+  });
+});
+
+describe('RaftBinding member calls at their edges', () => {
+  it('lists members in id order whatever the order they joined in', async () => {
+    group = new InmemBindings(18);
+    await group.start(['c', 'a', 'b']);
+    const leader = await group.leader();
+    expect(leader.members().map((m) => m.id)).toEqual(['a', 'b', 'c']);
+    const follower = [...group.members.values()].find((m) => m !== leader) as RaftBinding;
+    expect(follower.members().map((m) => m.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a non-voter without an id; transfer to the leader itself keeps it', async () => {
+    group = new InmemBindings(19);
+    const [a] = (await group.start(['a'])) as [RaftBinding];
+    for (const id of ['', 7 as unknown as string]) {
+      expect(await failure(a.addNonvoter(id))).toMatchObject({
+        code: 'INVALID_INPUT',
+        message: 'addNonvoter: id must be a non-empty string',
+      });
+    }
+    expect(memberIds(a)).toEqual(['a']);
+    expect(await a.transferLeadership('a')).toEqual({ leader: 'a' });
+    expect(a.status().role).toBe('leader');
+  });
+
+  it('names the leader when a follower is asked to transfer leadership', async () => {
+    group = new InmemBindings(20);
+    await group.start(['a', 'b', 'c']);
+    const leader = await group.leader();
+    const follower = ['a', 'b', 'c'].find((id) => id !== leader.id) as string;
+    expect(await failure(group.member(follower).transferLeadership())).toMatchObject({
+      code: 'NOT_LEADER',
+      message: `transferLeadership: ${follower} does not lead; ask the leader (${leader.id})`,
+      leader: leader.id,
+    });
+  });
+
+  it('reports the lag of a dead member, and refuses to demote a live voter the majority needs unless forced', async () => {
+    group = new InmemBindings(21);
+    await group.start(['a', 'b', 'c']);
+    const leader = await group.leader();
+    const [live, dead] = ['a', 'b', 'c'].filter((id) => id !== leader.id) as [string, string];
+    await group.kill(dead);
+    for (let i = 0; i < 3; i++) await leader.proposeInput(set(`k${i}`, 'v'));
+    const health = leader.members().find((m) => m.id === dead)?.health;
+    const last = leader.raftStats().lastLogIndex;
+    expect(health?.lag).toBe(last - (health?.matchIndex ?? last));
+    expect(health?.lag).toBeGreaterThanOrEqual(3);
+    await silentOnLeader(leader, dead);
+    expect(await failure(leader.demote(live))).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: `demote ${live}: only 1 of the 2 voters left would be live, fewer than a majority (2): the group would stop; force it to demote anyway`,
+    });
+    const forced = await failure(leader.demote(live, { force: true, timeoutMs: 300 }));
+    expect(forced.code).not.toBe('INVALID_INPUT');
+    expect(leader.members().find((m) => m.id === live)?.role).toBe('nonvoter');
   });
 });
