@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftBinding } from '../../src/index.js';
 import { collect, FAST_BINDING, set } from '../support/binding-group.js';
 import { InmemBindings, memberIds } from '../support/inmem-bindings.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 let group: InmemBindings;
@@ -26,6 +27,34 @@ describe('deadMemberTimeout', () => {
     expect(memberIds(leader)).toEqual(live.map((m) => m.id).sort());
     expect(leader.members().every((m) => m.role === 'voter')).toBe(true);
     await leader.proposeInput(set('k', 'v'));
+  });
+
+  it('logs the removal of a dead member, naming it, its silence and the index', async () => {
+    const logger = new RecordingLogger();
+    group = new InmemBindings(23, { deadMemberTimeout: 1000, logger });
+    await group.start(['a', 'b', 'c', 'd']);
+    const leader = await group.leader();
+    const first = ['a', 'b', 'c', 'd'].find((id) => id !== leader.id) as string;
+    await group.kill(first);
+    await waitFor(() => !memberIds(leader).includes(first), 5000, `the leader to remove ${first}`);
+    const removed = logger.find('warn', /^removed dead member/);
+    expect(removed.map((l) => l.message)).toEqual([`removed dead member ${first} (silent for 1000 ms)`]);
+    expect(removed[0]?.details).toMatchObject({ localId: leader.id, member: first });
+    expect(removed[0]?.details.index).toBeGreaterThan(0);
+    expect(logger.find('warn', /^dead members kept/)).toEqual([]);
+  });
+
+  it('counts the silence of a member from when it joined, not from when the leader took over', async () => {
+    group = new InmemBindings(25, { deadMemberTimeout: 1500 });
+    await group.start(['a', 'b', 'c']);
+    const leader = await group.leader();
+    // Longer than the timeout after the leader took over (the time passing is what is tested, not a
+    // race), a non-voter that never shows up is added.
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const addedAt = Date.now();
+    await leader.addNonvoter('ghost');
+    await waitFor(() => !memberIds(leader).includes('ghost'), 5000, 'the leader to remove the ghost');
+    expect(Date.now() - addedAt).toBeGreaterThanOrEqual(1500);
   });
 
   it('is off by default: a dead member stays listed', async () => {
