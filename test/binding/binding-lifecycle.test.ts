@@ -112,6 +112,34 @@ describe('RaftBinding lifecycle', () => {
     });
   });
 
+  it('reports its status once open, and refuses transport counters on a transport of its own', async () => {
+    group = new InmemBindings(34);
+    const [a] = await group.start(['a', 'b']);
+    const binding = a as RaftBinding;
+    const { index } = await binding.proposeInput(set('k', 'v'));
+    const status = binding.status();
+    expect(status).toEqual({
+      id: 'a',
+      role: 'leader',
+      leader: 'a',
+      term: status.term,
+      commitIndex: status.commitIndex,
+      appliedIndex: status.appliedIndex,
+      members: [
+        { id: 'a', suffrage: 'voter' },
+        { id: 'b', suffrage: 'voter' },
+      ],
+    });
+    expect(status.term).toBeGreaterThan(0);
+    expect(status.commitIndex).toBeGreaterThanOrEqual(index);
+    expect(status.appliedIndex).toBeGreaterThanOrEqual(index);
+    expect(await failure(() => binding.transportStats())).toMatchObject({
+      code: 'UNSUPPORTED',
+      message: 'transportStats: the binding runs on a transport of its own',
+    });
+    expect(binding.raftStats().commitIndex).toBeGreaterThanOrEqual(index);
+  });
+
   it('a proposal with an aborted signal is not applied and fails', async () => {
     group = new InmemBindings(32);
     const [a] = await group.start(['a']);
