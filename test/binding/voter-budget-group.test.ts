@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore, type RaftBinding } from '../../src/index.js';
 import { set } from '../support/binding-group.js';
 import { InmemBindings, reopenable, roles } from '../support/inmem-bindings.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait.js';
 
 let group: InmemBindings;
@@ -22,7 +23,8 @@ async function waitForRoles(binding: RaftBinding, expected: string[][], what: st
 describe('a group with a voter budget', () => {
   it('fills the budget, replaces a lost voter, never promotes an observer, and follows a raised budget', async () => {
     // voterLossTimeout at its floor (electionTimeout is 400 ms here) keeps the test short.
-    group = new InmemBindings(41, { voters: 3, voterLossTimeout: 400 });
+    const logger = new RecordingLogger();
+    group = new InmemBindings(41, { voters: 3, voterLossTimeout: 400, logger });
     const a = await group.open('a');
     expect(a.voterBudget()).toBe(3);
     await group.open('b');
@@ -87,6 +89,20 @@ describe('a group with a voter budget', () => {
       'c to be promoted under the raised budget',
     );
     expect(group.member('ao').voterBudget()).toBe(4);
+    // Each change the leader made is said once, with the member, its index and why.
+    const said = logger.find('info', /^voter budget: /);
+    expect(said.map((l) => l.message.replace(/lost for \d+ ms/, 'lost for N ms'))).toEqual([
+      'voter budget: promoted b (1 of 3 voters)',
+      'voter budget: promoted c (2 of 3 voters)',
+      'voter budget: promoted d (to replace lost voter c)',
+      'voter budget: demoted c (lost for N ms, replaced)',
+      'voter budget: promoted c (3 of 4 voters)',
+    ]);
+    for (const line of said) {
+      expect(['a', 'b', 'c', 'd']).toContain(line.details.localId);
+      expect(line.details.index).toBeGreaterThan(0);
+    }
+    expect(logger.find('warn', /^voter budget: could not/)).toEqual([]);
   });
 
   it('lets a member without the option follow the budget the group holds', async () => {
