@@ -33,8 +33,14 @@ describe('RaftBinding with role observer', () => {
     expect(index).toBeGreaterThan(0);
 
     await group.kill('o');
+    // A restart of a listed observer changes no configuration: it is in the group already.
+    const leaderBefore = await group.leader();
+    const configsBefore = leaderBefore.status().members;
+    const logBefore = leaderBefore.raftStats().lastLogIndex;
     const again = await group.open('o', storage, { role: 'observer' });
     const leader = await group.leader();
+    expect(leader.raftStats().lastLogIndex).toBe(logBefore);
+    expect(leader.status().members).toEqual(configsBefore);
     expect(roles(leader).find(([id]) => id === 'o')).toEqual(['o', 'nonvoter']);
     expect(again.status().role).toBe('follower');
   });
