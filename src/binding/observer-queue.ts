@@ -66,7 +66,9 @@ export class ObserverQueue<T> implements AsyncIterableIterator<T> {
     this.copy = options.copy ?? ((item) => item);
     this.what = options.what;
     if (options.replay.length > 0) this.queue.push({ kind: 'replay', inputs: options.replay, next: 0 });
-    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    // A signal aborted before the call ends the iteration at once, as one aborted later would.
+    if (this.signal?.aborted === true) this.finishNow();
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** True once the queue takes no more changes. */

@@ -236,8 +236,7 @@ export class RaftFsm implements Fsm {
       copy: copyChange,
       what: 'state observer',
     });
-    if (signal?.aborted === true) observer.return();
-    else this.observers.add(observer);
+    if (!observer.isDetached) this.observers.add(observer);
     const after = fromIndex ?? 0;
     // A resume past this member's index skips what the caller has seen already.
     const changes =

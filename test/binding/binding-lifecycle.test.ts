@@ -140,6 +140,19 @@ describe('RaftBinding lifecycle', () => {
     expect(binding.raftStats().commitIndex).toBeGreaterThanOrEqual(index);
   });
 
+  it('observers given an already aborted signal end at once', async () => {
+    group = new InmemBindings(35);
+    const [a] = await group.start(['a']);
+    const controller = new AbortController();
+    controller.abort();
+    const binding = a as RaftBinding;
+    const members = binding.observeMembershipChange({ signal: controller.signal })[Symbol.asyncIterator]();
+    const state = binding.observeStateChange({ signal: controller.signal })[Symbol.asyncIterator]();
+    await binding.proposeInput(set('k', 'v'));
+    expect(await members.next()).toEqual({ value: undefined, done: true });
+    expect(await state.next()).toEqual({ value: undefined, done: true });
+  });
+
   it('a proposal with an aborted signal is not applied and fails', async () => {
     group = new InmemBindings(32);
     const [a] = await group.start(['a']);

@@ -142,6 +142,17 @@ describe('ObserverQueue', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('with a signal aborted before it starts, is done at once, detached, and never listens', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { queue, detached } = make({ signal: controller.signal, replay: ['r'] });
+    expect(queue.isDetached).toBe(true);
+    expect(detached()).toBe(1);
+    queue.push('a');
+    expect(await queue.next()).toEqual({ value: undefined, done: true });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('a close stops listening to the signal too', () => {
     const controller = new AbortController();
     const { queue } = make({ signal: controller.signal });
