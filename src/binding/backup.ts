@@ -17,6 +17,8 @@ import { type KvState, readKvSnapshot, writeKvSnapshot } from './kv-snapshot.js'
 export interface StateBackup {
   readonly index: number;
   readonly entries: ReadonlyArray<readonly [string, Uint8Array]>;
+  /** The group's own settings at that index (its voter budget); none when absent. */
+  readonly settings?: ReadonlyArray<readonly [string, Uint8Array]>;
 }
 
 const MAGIC = new TextEncoder().encode('MQRAFTBK');
@@ -27,8 +29,8 @@ const CRC_BYTES = 4;
 
 /**
  * The backup file: a header (magic `MQRAFTBK`, version 1, the index as a big-endian u64), the
- * state as a key-value snapshot (kv-snapshot.ts, with no dedupe sessions: a new group starts with
- * new sessions), and a CRC-32C of everything before it, big-endian.
+ * state and the group's settings as a key-value snapshot (kv-snapshot.ts, with no dedupe sessions:
+ * a new group starts with new sessions), and a CRC-32C of everything before it, big-endian.
  */
 export async function encodeBackup(backup: StateBackup): Promise<Uint8Array> {
   const parts: Uint8Array[] = [header(backup.index)];
@@ -57,7 +59,7 @@ export async function decodeBackup(bytes: Uint8Array): Promise<StateBackup> {
   }
   const index = Number(data.readBigUInt64BE(MAGIC.length + 1));
   if (!Number.isSafeInteger(index)) throw new RaftError('CORRUPTION', 'backup: bad index');
-  const { entries } = await readKvSnapshot(single(body.subarray(HEADER_BYTES)));
+  const { entries, settings } = await readKvSnapshot(single(body.subarray(HEADER_BYTES)));
   for (const [key, value] of entries) {
     try {
       parseInput({ op: 'set', key, value });
@@ -65,7 +67,7 @@ export async function decodeBackup(bytes: Uint8Array): Promise<StateBackup> {
       throw new RaftError('CORRUPTION', `backup: ${(err as Error).message}`, { cause: err });
     }
   }
-  return { index, entries: [...entries] };
+  return { index, entries: [...entries], settings: [...settings] };
 }
 
 /**
@@ -108,8 +110,11 @@ export async function restoreBackup(storage: RaftStorage, backup: StateBackup, i
 
 /** The backup as a snapshot's state: keys in order (the snapshot format requires it), no dedupe sessions. */
 function kvState(backup: StateBackup): KvState {
-  const entries = [...backup.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { entries, sessions: [] };
+  return { entries: byKey(backup.entries), sessions: [], settings: byKey(backup.settings ?? []) };
+}
+
+function byKey(pairs: ReadonlyArray<readonly [string, Uint8Array]>): Array<readonly [string, Uint8Array]> {
+  return [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function header(index: number): Uint8Array {

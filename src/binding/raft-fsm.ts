@@ -187,7 +187,8 @@ export class RaftFsm implements Fsm {
 
   /** A copy of the whole state with the index it reflects ({@link appliedIndex}), taken at one instant. */
   capture(): StateCapture {
-    return { index: this.applied, state: this.entries() };
+    const settings = new Map(sorted(this.settings).map(([key, value]) => [key, copyBytes(value)]));
+    return { index: this.applied, state: this.entries(), settings };
   }
 
   /** Sessions and seqs the dedupe table remembers; bounded whatever the history. */

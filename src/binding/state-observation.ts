@@ -13,6 +13,12 @@ export interface AppliedChange {
 export interface StateCapture {
   readonly index: number;
   readonly state: Map<string, Uint8Array>;
+  /**
+   * The group's own settings at the same index (its voter budget, which members may be promoted),
+   * in key order: kept apart from the state and never observed, but part of what a backup must
+   * carry for a restored group to behave as the old one did.
+   */
+  readonly settings: Map<string, Uint8Array>;
 }
 
 /** Where an indexed observation starts. */

@@ -103,8 +103,8 @@ export type WireChange = { index?: number } & (
 
 /**
  * Any line a member sends. Successful responses carry the fields of their command:
- * `set`/`del`: `index`; `get`: `found` and, when found, `value` and `encoding`; `state`: `entries`
- * and the `index` they reflect; `members`: `members`; `remove-member`, `add-nonvoter`, `promote`,
+ * `set`/`del`: `index`; `get`: `found` and, when found, `value` and `encoding`; `state`: `entries`,
+ * the `index` they reflect and the group's `settings` when it has any; `members`: `members`; `remove-member`, `add-nonvoter`, `promote`,
  * `demote`: `index` and `warnings`; `transfer-leadership`: `leader`; `status`: `status`; `watch`:
  * first `watching` (with the replay's `index` for the state), then one `change` or `member` per
  * line, with one `live: true` line between the replay and the live changes.
@@ -118,6 +118,8 @@ export type ControlResponse =
       value?: string;
       encoding?: Encoding;
       entries?: Array<{ key: string } & WireValue>;
+      /** `state`: the group's own settings (a voter budget), when it has any; a backup keeps them. */
+      settings?: Array<{ key: string } & WireValue>;
       members?: WireMember[];
       /** Membership changes: what the operator should know, such as a group without fault tolerance. */
       warnings?: string[];

@@ -217,13 +217,20 @@ class ControlConnection {
           );
         }
         case 'state': {
-          const { index, state } = await t.getIndexedState({
+          const { index, state, settings } = await t.getIndexedState({
             consistency: request.consistency ?? 'local',
           });
-          const entries = [...state.entries()]
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-            .map(([key, value]) => ({ key, ...encodeValue(value) }));
-          return withId(request, { ok: true, index, entries });
+          const wire = (map: Map<string, Uint8Array>) =>
+            [...map.entries()]
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([key, value]) => ({ key, ...encodeValue(value) }));
+          const entries = wire(state);
+          return withId(
+            request,
+            settings.size === 0
+              ? { ok: true, index, entries }
+              : { ok: true, index, entries, settings: wire(settings) },
+          );
         }
         case 'status': {
           const s = t.status();

@@ -66,8 +66,11 @@ async function save(
   );
   const index = response.index;
   if (index === undefined) throw new CliError('the member did not say which index its state reflects');
-  const entries = (response.entries ?? []).map((e) => [e.key, decodeValue(e.value, e.encoding)] as const);
-  const bytes = await encodeBackup({ index, entries });
+  const pairs = (wire: typeof response.entries) =>
+    (wire ?? []).map((e) => [e.key, decodeValue(e.value, e.encoding)] as const);
+  const entries = pairs(response.entries);
+  // The group's settings (its voter budget) go with the state: a restored group keeps them.
+  const bytes = await encodeBackup({ index, entries, settings: pairs(response.settings) });
   // Written aside, then renamed over the target: a crash leaves the old file or the new one.
   const partial = `${file}.partial`;
   try {

@@ -86,6 +86,7 @@ describe('state backups', () => {
         ['a', bytes('one')],
         ['b', new Uint8Array([0xff, 0x00])],
       ],
+      settings: [],
     });
     const flipped = file.slice();
     flipped[30] = (flipped[30] ?? 0) ^ 1;
@@ -100,6 +101,34 @@ describe('state backups', () => {
       code: 'CORRUPTION',
       message: 'backup: not an mqtt-raft backup file',
     });
+  });
+
+  it("carries the group's settings through the file and into the restored state", async () => {
+    const settings = [
+      ['voters', bytes('3')],
+      ['eligible/a', bytes('1')],
+    ] as const;
+    const file = await encodeBackup({ ...backup, settings });
+    const decoded = await decodeBackup(file);
+    expect(decoded.settings).toEqual([
+      ['eligible/a', bytes('1')],
+      ['voters', bytes('3')],
+    ]);
+    expect((await decodeBackup(await encodeBackup(backup))).settings).toEqual([]);
+    const store = await RaftStore.open('');
+    await restoreBackup(store, decoded, 'r');
+    const [record] = await store.list();
+    const fsm = new RaftFsm();
+    await fsm.restore((await store.open(record?.id ?? '')).chunks, record?.meta);
+    expect(fsm.setting('voters')).toEqual(bytes('3'));
+    expect(fsm.setting('eligible/a')).toEqual(bytes('1'));
+    expect(fsm.capture().state).toEqual(
+      new Map([
+        ['a', bytes('one')],
+        ['b', new Uint8Array([0xff, 0x00])],
+      ]),
+    );
+    await store.close();
   });
 
   it('restores into a fresh store as a one-voter group at the backup index, and refuses a store with state', async () => {
@@ -120,6 +149,7 @@ describe('state backups', () => {
         ['a', bytes('one')],
         ['b', new Uint8Array([0xff, 0x00])],
       ]),
+      settings: new Map(),
     });
     expect(await store.readHardState()).toEqual({ term: 1, vote: null, commit: 41 });
     expect(await Raft.hasExistingState(store)).toBe(true);

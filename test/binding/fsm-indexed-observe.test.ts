@@ -40,7 +40,7 @@ describe('RaftFsm indexed observers', () => {
       { index: 5, input: set('b', '1') },
       { index: 9, input: del('b') },
     ]);
-    expect(fsm.capture()).toEqual({ index: 9, state: new Map([['a', bytes('2')]]) });
+    expect(fsm.capture()).toEqual({ index: 9, state: new Map([['a', bytes('2')]]), settings: new Map() });
   });
 
   it('resume from an index without a replay while the state has not changed since; refuse once it has', async () => {

@@ -60,6 +60,23 @@ describe('group settings in the FSM', () => {
     expect(copy.entries()).toEqual(fsm.entries());
   });
 
+  it('captures the settings with the state, in key order, as copies', () => {
+    const fsm = new RaftFsm();
+    fsm.apply(entry(1, setInput('k', 'v')));
+    fsm.apply(entry(2, { op: 'setting', key: 'voters', value: bytes('3') }));
+    fsm.apply(entry(3, { op: 'setting', key: 'eligible/b', value: bytes('1') }));
+    const capture = fsm.capture();
+    expect(capture.index).toBe(fsm.appliedIndex);
+    expect([...capture.state]).toEqual([['k', bytes('v')]]);
+    expect([...capture.settings]).toEqual([
+      ['eligible/b', bytes('1')],
+      ['voters', bytes('3')],
+    ]);
+    capture.settings.get('voters')?.fill(0);
+    expect(fsm.setting('voters')).toEqual(bytes('3'));
+    expect(new RaftFsm().capture().settings.size).toBe(0);
+  });
+
   it('writes a state without settings as version 1, as before settings existed', async () => {
     const fsm = new RaftFsm();
     fsm.apply(entry(1, setInput('k', 'v')));

@@ -38,7 +38,8 @@ it(
   async () => {
     const dir = dirOf();
     const old = join(dir, 'old');
-    const oldNode = await leader('a', 'before', old, ['--bootstrap']);
+    // With a voter budget: the group's settings must survive the backup too.
+    const oldNode = await leader('a', 'before', old, ['--bootstrap', '--voters', '3']);
     const binary = randomBytes(300_000);
     await writeFile(join(dir, 'bin'), binary);
     await Promise.all([
@@ -64,10 +65,17 @@ it(
 
     // The new group: its only member leads at once, with the state, and takes writes after the backup's index.
     const newNode = await leader('r', 'after', fresh, []);
-    const [color, bin, set] = await Promise.all([
+    const [color, bin, set, state] = await Promise.all([
       cli.run(['get', 'color', '--data', fresh, '--linearizable']),
       cli.run(['get', 'bin', '--data', fresh, '--json']),
       cli.run(['set', 'new', 'key', '--data', fresh]),
+      cli.run(['state', '--data', fresh, '--json']),
+    ]);
+    expect((JSON.parse(state.stdout) as { settings?: unknown }).settings).toEqual([
+      { key: 'eligible/a', value: '', encoding: 'utf8' },
+      // The restored member, a voter under the budget it found, says it may vote.
+      { key: 'eligible/r', value: '', encoding: 'utf8' },
+      { key: 'voters', value: '3', encoding: 'utf8' },
     ]);
     expect(color.stdout).toBe('blue\n');
     expect(Buffer.from((JSON.parse(bin.stdout) as { value: string }).value, 'base64').equals(binary)).toBe(

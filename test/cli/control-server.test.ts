@@ -191,6 +191,30 @@ describe('the control server', () => {
     expect(await controlRequest(path, { cmd: 'del', key: 'k' }, MS)).toEqual({ ok: true, index: 3 });
   });
 
+  it("adds the group's settings to the state, in key order, only when it has some", async () => {
+    await controlRequest(path, { cmd: 'set', key: 'k', value: 'v' }, MS);
+    for (const [seq, key, value] of [
+      [10, 'voters', '3'],
+      [11, 'eligible/a', '1'],
+    ] as const) {
+      const data = encodeProposal({
+        member: 'admin',
+        seq,
+        input: { op: 'setting', key, value: text.encode(value) },
+      });
+      member.fsm.apply({ index: seq, term: 2, type: 'command', data });
+    }
+    expect(await controlRequest(path, { cmd: 'state' }, MS)).toEqual({
+      ok: true,
+      index: 11,
+      entries: [{ key: 'k', value: 'v', encoding: 'utf8' }],
+      settings: [
+        { key: 'eligible/a', value: '1', encoding: 'utf8' },
+        { key: 'voters', value: '3', encoding: 'utf8' },
+      ],
+    });
+  });
+
   it('passes member changes to the member with their options, and answers with index and warnings', async () => {
     expect(
       await controlRequest(
