@@ -14,8 +14,6 @@ export interface JoinContext {
   /** True when the store held no state before this open. */
   readonly existing: boolean;
   readonly bootstrap: boolean;
-  /** An observer joins as a non-voter (and counts as in the group as one). */
-  readonly role: 'voter' | 'observer';
   readonly deadline: number;
   readonly clock: Clock;
   /** True when the newest committed configuration applied here lists `id`. */
@@ -23,21 +21,19 @@ export interface JoinContext {
 }
 
 /**
- * Joins through the leader when this member is not a voter of the group (an observer: not listed
- * in it): a fresh member; one
- * that left or was leaving (its store records the removal, or a lower bound of its index, though
- * its log may still list it as a voter); one whose log shows it removed. A fresh member with an id the group still lists (its store was
- * wiped) is removed first: the leader's record of what that id holds is false now, and a server
- * that lost its stable storage must come back as a new one (Raft thesis §3.8, §4.2.1).
+ * Joins through the leader, as a non-voter, when this member is not listed in the group: a fresh
+ * member; one that left or was leaving (its store records the removal, or a lower bound of its
+ * index, though its log may still list it); one whose log shows it removed. A fresh member with an
+ * id the group still lists (its store was wiped) is removed first: the leader's record of what
+ * that id holds is false now, and a server that lost its stable storage must come back as a new
+ * one (Raft thesis §3.8, §4.2.1). A member that is to vote then takes its vote ({@link takeVote}).
  */
 export async function joinIfOutside(ctx: JoinContext): Promise<void> {
   const { raft, storage, id, deadline, clock } = ctx;
   const removedAt = await Raft.removalIndex(storage);
   const fresh = !ctx.existing && !ctx.bootstrap;
   const latest = raft.getConfiguration();
-  const inGroup =
-    ctx.role === 'observer' ? isListed(latest.configuration, id) : isVoter(latest.configuration, id);
-  if (!fresh && removedAt === 0 && inGroup) return;
+  if (!fresh && removedAt === 0 && isListed(latest.configuration, id)) return;
   // The join shows as a committed configuration listing us that is newer than what removed us;
   // an older one (replayed from our own log) proves nothing.
   const newerThan = Math.max(removedAt, fresh ? 0 : latest.index + 1);
@@ -49,11 +45,7 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
     // The group no longer counts on what our old self acknowledged: we may vote and replicate.
     raft.listen();
   }
-  const join =
-    ctx.role === 'observer'
-      ? raft.addNonvoter(id, { timeoutMs: timeoutMs() })
-      : raft.addVoter(id, { timeoutMs: timeoutMs() });
-  const { index } = await join;
+  const { index } = await raft.addNonvoter(id, { timeoutMs: timeoutMs() });
   await waitUntil(
     clock,
     () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && ctx.isMember(id),
@@ -65,6 +57,41 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
 
 function isListed(configuration: Configuration, id: string): boolean {
   return configuration.servers.some((server) => server.id === id);
+}
+
+/** What {@link takeVote} needs of the opening binding. */
+export interface VoteContext {
+  readonly raft: Raft;
+  readonly id: string;
+  readonly deadline: number;
+  readonly clock: Clock;
+  /** True when the replicated settings hold a voter budget. */
+  readonly budgeted: () => boolean;
+  /** Records in the replicated settings that `id` may be promoted, unless they say so already. */
+  readonly registerEligible: () => Promise<void>;
+}
+
+/**
+ * A member that is to vote takes its vote once it knows whether the group has a voter budget, which
+ * only the replicated state says (so it first applies what was committed when it started): under
+ * a budget it registers as eligible and the leader promotes it when a seat is free
+ * (voter-keeper.ts); without one it has itself promoted at once, as any server added to a Raft
+ * group is, staging until it has caught up (thesis §4.2.1).
+ */
+export async function takeVote(ctx: VoteContext): Promise<void> {
+  const { raft, id, deadline, clock } = ctx;
+  const known = raft.stats().commitIndex;
+  await waitUntil(
+    clock,
+    () => raft.stats().appliedIndex >= known,
+    deadline,
+    'the committed state to be applied',
+  );
+  if (ctx.budgeted()) return ctx.registerEligible();
+  const voting = () => isVoter(raft.getCommittedConfiguration().configuration, id);
+  if (voting()) return;
+  await raft.addVoter(id, { timeoutMs: Math.max(1, deadline - clock.now()) });
+  await waitUntil(clock, voting, deadline, 'the vote to be applied here');
 }
 
 /** Resolves once `condition` holds; fails `open()` with `TIMEOUT` at `deadline`. */

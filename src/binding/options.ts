@@ -33,11 +33,11 @@ export const BindingOptionsSchema = z.object({
    */
   role: z.enum(['voter', 'observer']).default('voter'),
   /**
-   * The group's voter budget, 1 to 15 (README, "Voters and observers"): members joining with role
-   * `voter` beyond it join as non-voters, and the leader promotes the healthiest of them when a
-   * voter is missing or lost for `voterLossTimeout`. The bootstrap member writes it into the
-   * replicated state, where it holds for the whole group; on other members it makes a voter join
-   * as a non-voter first. Default: none (every voter joins as a voter).
+   * The group's voter budget, 1 to 15 (README, "Voters and observers"): members with role `voter`
+   * beyond it stay non-voters, and the leader promotes the healthiest of them when a voter is
+   * missing or lost for `voterLossTimeout`. The bootstrap member writes it into the replicated
+   * state, where it holds for the whole group, whatever the options of the members that join.
+   * Default: none (every voter takes its vote as it joins).
    */
   voters: z.number().int().min(1, 'must be from 1 to 15').max(15, 'must be from 1 to 15').optional(),
   /** With a voter budget: a voter silent this long is replaced by a non-voter (at least `electionTimeout`). */

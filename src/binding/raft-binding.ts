@@ -12,7 +12,7 @@ import type { Transport } from '../transport/types.js';
 import type { BindingStatus, Consistency, ProposeOptions } from './binding-types.js';
 import { startDeadMemberReaper } from './dead-members.js';
 import { type Input, parseInput } from './input.js';
-import { joinIfOutside, leaveGroup, waitUntil } from './join.js';
+import { joinIfOutside, leaveGroup, takeVote, waitUntil } from './join.js';
 import type { LeaderChore } from './leader-chore.js';
 import {
   MemberAdmin,
@@ -158,8 +158,9 @@ export class RaftBinding {
   }
 
   /**
-   * Makes the started node a member: a new group elects its only member and stores its budget;
-   * a member outside the group joins it; under a budget a voter records that it may be promoted.
+   * Makes the started node a member: a new group elects its only member and stores its budget; a
+   * member outside the group joins it as a non-voter; a voter then takes its vote, at once or,
+   * under the group's budget, when the leader has a seat for it.
    */
   private async enterGroup(raft: Raft, existing: boolean, deadline: number): Promise<void> {
     const o = this.options;
@@ -178,16 +179,24 @@ export class RaftBinding {
       id: o.id,
       existing,
       bootstrap: o.bootstrap,
-      // Under a budget a voter joins as a non-voter; the leader promotes it while voters are missing.
-      role: o.role === 'voter' && o.voters === undefined ? 'voter' : 'observer',
       deadline,
       clock: this.clock,
       isMember: (id) => this.membership.current.has(id),
     });
-    const budgeted = o.voters !== undefined || this.voterBudget() !== null;
-    if (o.role === 'voter' && budgeted && this.fsm.setting(eligibleSetting(o.id)) === undefined) {
-      await this.propose(raft, eligibleInput(o.id), { timeoutMs: Math.max(1, deadline - this.clock.now()) });
-    }
+    if (o.role !== 'voter') return;
+    await takeVote({
+      raft,
+      id: o.id,
+      deadline,
+      clock: this.clock,
+      budgeted: () => this.voterBudget() !== null,
+      registerEligible: async () => {
+        if (this.fsm.setting(eligibleSetting(o.id)) !== undefined) return;
+        await this.propose(raft, eligibleInput(o.id), {
+          timeoutMs: Math.max(1, deadline - this.clock.now()),
+        });
+      },
+    });
   }
 
   /** The group's voter budget from the replicated settings, or null when it has none. */

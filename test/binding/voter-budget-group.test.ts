@@ -115,12 +115,21 @@ describe('a group with a voter budget', () => {
       ['b', 'nonvoter'],
     ]);
     expect(b.voterBudget()).toBe(1);
-    // Without the option, a member joins as a voter, as in a group without a budget.
-    const c = await group.open('c');
-    expect(roles(c)).toEqual([
+    // Without the option, a member follows the budget the group holds: it joins as a non-voter
+    // and, the budget being full, stays one; it may be promoted later, so it registers.
+    const cStore = reopenable(new MemoryStore());
+    const c = await group.open('c', cStore);
+    const full = [
       ['a', 'voter'],
       ['b', 'nonvoter'],
-      ['c', 'voter'],
-    ]);
+      ['c', 'nonvoter'],
+    ];
+    expect(roles(c)).toEqual(full);
+    expect(c.voterBudget()).toBe(1);
+    // Restarted, it learns the budget from its own log again before deciding: it stays a non-voter.
+    await group.kill('c');
+    const again = await group.open('c', cStore);
+    expect(roles(again)).toEqual(full);
+    expect(roles(await group.leader())).toEqual(full);
   });
 });
