@@ -10,10 +10,11 @@ import type { MqttTransportStats } from '../transport/mqtt-stats.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import type { Transport } from '../transport/types.js';
 import type { BindingStatus, Consistency, ProposeOptions } from './binding-types.js';
-import { startDeadMemberReaper } from './dead-members.js';
+import { enterGroup } from './enter-group.js';
 import { type Input, parseInput } from './input.js';
-import { joinIfOutside, leaveGroup, takeVote, waitUntil } from './join.js';
+import { leaveGroup } from './join.js';
 import type { LeaderChore } from './leader-chore.js';
+import { startMemberChores } from './member-chores.js';
 import {
   MemberAdmin,
   type MemberCallOptions,
@@ -30,8 +31,7 @@ import { ProposalSessions } from './proposal-sessions.js';
 import { type ApplyResult, RaftFsm } from './raft-fsm.js';
 import type { IndexedObserveOptions, StateCapture, StateObservation } from './state-observation.js';
 import { bindingTransportOptions } from './transport-options.js';
-import { budgetInput, decodeBudget, eligibleInput, eligibleSetting, VOTERS_SETTING } from './voter-budget.js';
-import { startVoterKeeper } from './voter-keeper.js';
+import { budgetInput, decodeBudget, VOTERS_SETTING } from './voter-budget.js';
 
 /**
  * A member of a group that keeps a key-value state in sync through Raft over an MQTT broker: any
@@ -105,8 +105,19 @@ export class RaftBinding {
     const { raft, existing } = await this.startNode(deadline);
     this.membership.committed(raft.getCommittedConfiguration().configuration);
     raft.on('configurationCommitted', ({ configuration }) => this.membership.committed(configuration));
-    this.startChores(raft);
-    await this.enterGroup(raft, existing, deadline);
+    const setting = (key: string) => this.fsm.setting(key);
+    this.chores = startMemberChores(raft, this.options, this.clock, setting);
+    await enterGroup({
+      raft,
+      storage: this.storage as RaftStorage,
+      options: this.options,
+      existing,
+      deadline,
+      clock: this.clock,
+      isMember: (id) => this.membership.current.has(id),
+      setting,
+      propose: (input, timeoutMs) => this.propose(raft, input, { timeoutMs }),
+    });
   }
 
   /** Opens the store, settles the group id, and starts the node on its transport (node-parts.ts). */
@@ -128,75 +139,6 @@ export class RaftBinding {
     this.raft = started.raft;
     if (o.metrics !== undefined) this.stopMetrics = observeMember(o.metrics, started.raft, started.transport);
     return { raft: started.raft, existing: started.existing };
-  }
-
-  /** The leader's membership chores: dead-member removal when asked for, and the voter budget. */
-  private startChores(raft: Raft): void {
-    const o = this.options;
-    if (o.deadMemberTimeout !== undefined) {
-      this.chores.push(
-        startDeadMemberReaper({
-          raft,
-          clock: this.clock,
-          deadAfterMs: o.deadMemberTimeout,
-          liveWithinMs: o.electionTimeout,
-          logger: o.logger,
-        }),
-      );
-    }
-    this.chores.push(
-      startVoterKeeper({
-        raft,
-        clock: this.clock,
-        budget: () => this.voterBudget(),
-        eligible: (id) => this.fsm.setting(eligibleSetting(id)) !== undefined,
-        lossAfterMs: o.voterLossTimeout,
-        liveWithinMs: o.electionTimeout,
-        logger: o.logger,
-      }),
-    );
-  }
-
-  /**
-   * Makes the started node a member: a new group elects its only member and stores its budget; a
-   * member outside the group joins it as a non-voter; a voter then takes its vote, at once or,
-   * under the group's budget, when the leader has a seat for it.
-   */
-  private async enterGroup(raft: Raft, existing: boolean, deadline: number): Promise<void> {
-    const o = this.options;
-    const storage = this.storage as RaftStorage;
-    // A new group elects its only member at once: wait, so proposals right after open() work.
-    if (!existing && o.bootstrap) {
-      await waitUntil(this.clock, () => raft.state() === 'leader', deadline, 'the first election');
-      if (o.voters !== undefined)
-        await this.propose(raft, budgetInput(o.voters), {
-          timeoutMs: Math.max(1, deadline - this.clock.now()),
-        });
-    }
-    await joinIfOutside({
-      raft,
-      storage,
-      id: o.id,
-      existing,
-      bootstrap: o.bootstrap,
-      deadline,
-      clock: this.clock,
-      isMember: (id) => this.membership.current.has(id),
-    });
-    if (o.role !== 'voter') return;
-    await takeVote({
-      raft,
-      id: o.id,
-      deadline,
-      clock: this.clock,
-      budgeted: () => this.voterBudget() !== null,
-      registerEligible: async () => {
-        if (this.fsm.setting(eligibleSetting(o.id)) !== undefined) return;
-        await this.propose(raft, eligibleInput(o.id), {
-          timeoutMs: Math.max(1, deadline - this.clock.now()),
-        });
-      },
-    });
   }
 
   /** The group's voter budget from the replicated settings, or null when it has none. */
