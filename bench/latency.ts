@@ -8,6 +8,8 @@ export interface LatencyOptions {
   valueBytes: number;
   /** raw_rtt_p50_us of the same run, for the ratio; NaN when unknown. */
   rawRttP50Us: number;
+  /** Which member proposes: the leader, or a follower (each proposal forwarded to the leader). */
+  via: 'leader' | 'follower';
 }
 
 export async function latency(
@@ -15,15 +17,15 @@ export async function latency(
   options: LatencyOptions,
   report: (r: Result) => void,
 ): Promise<void> {
-  const leader = await cluster.leader();
+  const proposer = options.via === 'leader' ? await cluster.leader() : await cluster.follower();
   const members = cluster.members.filter((m) => m.running).length;
-  const { samples } = await leader.request<{ samples: Array<[number, number]> }>(
+  const { samples } = await proposer.request<{ samples: Array<[number, number]> }>(
     { type: 'open', rate: options.rate, durationMs: options.durationMs, valueBytes: options.valueBytes },
     options.durationMs + 60_000,
   );
   const latencies = samples.filter(([, end]) => end > 0).map(([start, end]) => end - start);
   const failed = samples.length - latencies.length;
-  const q = { members, load: options.rate, via: 'leader', value_bytes: options.valueBytes };
+  const q = { members, load: options.rate, via: options.via, value_bytes: options.valueBytes };
   const p50 = quantile(latencies, 0.5);
   const p50Line: Result = { metric: 'propose_latency_p50_ms', value: round(p50, 2), unit: 'ms', ...q };
   if (Number.isFinite(options.rawRttP50Us))

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --json]`: baselines (raw MQTT through the broker, LevelDB synced
- * writes), then a 3-member group (member processes, broker process, LevelDB stores): throughput,
- * latency at a fixed load, failover, catch-up; the full run adds a 5-member throughput row.
+ * writes), then a 3-member group (member processes, broker process, LevelDB stores): open times,
+ * throughput, latency at a fixed load via the leader and via a follower, failover, catch-up; the
+ * full run adds a 5-member throughput row.
  * With --json: one JSON object per line on stdout; otherwise a table. Progress goes to stderr.
  */
 import { parseArgs } from 'node:util';
@@ -11,9 +12,9 @@ import { Cluster } from './cluster.js';
 import { failover } from './failover.js';
 import { latency } from './latency.js';
 import { type ThroughputGroup, type ThroughputOptions, throughput } from './throughput.js';
-import { killAll, type Result } from './util.js';
+import { killAll, type Result, round } from './util.js';
 
-const STEPS = ['baselines', 'throughput', 'latency', 'failover', 'catchup', 'five'] as const;
+const STEPS = ['baselines', 'open', 'throughput', 'latency', 'failover', 'catchup', 'five'] as const;
 type Step = (typeof STEPS)[number];
 
 const { values } = parseArgs({
@@ -93,7 +94,7 @@ async function run(): Promise<void> {
     progress('baseline: LevelDB synced writes');
     for (const r of await levelBaselines({ quick })) report(r);
   }
-  const threeMemberSteps: Step[] = ['throughput', 'latency', 'failover', 'catchup'];
+  const threeMemberSteps: Step[] = ['open', 'throughput', 'latency', 'failover', 'catchup'];
   if (threeMemberSteps.some((s) => steps.has(s))) await threeMembers();
   if (!quick && steps.has('five')) await fiveMembers();
 }
@@ -113,19 +114,23 @@ async function threeMembers(): Promise<void> {
   progress('starting 3 members');
   const cluster = await Cluster.start(3);
   try {
+    if (steps.has('open')) reportOpenTimes(cluster);
     if (steps.has('throughput')) await throughputPlainAndSealed(cluster);
     if (steps.has('latency')) {
-      progress('latency at 1000 proposals/s');
-      await latency(
-        cluster,
-        {
-          rate: 1000,
-          durationMs: quick ? 3000 : 10_000,
-          valueBytes: 256,
-          rawRttP50Us: metric('raw_rtt_p50_us'),
-        },
-        report,
-      );
+      for (const via of ['leader', 'follower'] as const) {
+        progress(`latency at 1000 proposals/s via the ${via}`);
+        await latency(
+          cluster,
+          {
+            rate: 1000,
+            durationMs: quick ? 3000 : 10_000,
+            valueBytes: 256,
+            rawRttP50Us: metric('raw_rtt_p50_us'),
+            via,
+          },
+          report,
+        );
+      }
     }
     if (steps.has('failover')) {
       progress('failover');
@@ -138,6 +143,24 @@ async function threeMembers(): Promise<void> {
   } finally {
     await cluster.stop();
   }
+}
+
+/**
+ * How long `open()` took in the member processes as the group formed: the bootstrap member (its
+ * broker probe, then its election) and each joiner (probe, join through the leader, catch-up).
+ */
+function reportOpenTimes(cluster: Cluster): void {
+  const [first, ...joiners] = cluster.members;
+  const members = cluster.members.length;
+  report({ metric: 'open_bootstrap_ms', value: round(first?.openMs ?? Number.NaN, 1), unit: 'ms', members });
+  const joins = joiners.map((m) => m.openMs);
+  report({
+    metric: 'open_join_max_ms',
+    value: round(Math.max(...joins), 1),
+    unit: 'ms',
+    members,
+    joiners: joins.length,
+  });
 }
 
 /**
