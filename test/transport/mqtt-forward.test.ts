@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { isRaftError, RaftError } from '../../src/errors.js';
 import { MqttTransport } from '../../src/transport/index.js';
@@ -99,6 +100,59 @@ describe.each(BROKER_KINDS)('MqttTransport: forwarding (%s)', (kind) => {
       index: 2,
     });
     expect(n('a').handler.forwards).toEqual([]);
+  });
+
+  it('names the call in each of its failures, and leaves no listener on the signal', async () => {
+    const n = await nodes('a', 'b');
+    const aborted = await rejectionOf(
+      n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS, signal: AbortSignal.abort() }),
+    );
+    expect(aborted).toMatchObject({ code: 'TIMEOUT', message: 'forward barrier from a to b: aborted' });
+    const invalid = await rejectionOf(n('a').transport.forward('x/y', barrier, { timeoutMs: WAIT_MS }));
+    expect(invalid).toMatchObject({
+      code: 'UNREACHABLE',
+      message: 'forward barrier from a to x/y: not a valid member id',
+      indefinite: false,
+    });
+    const silent = await rejectionOf(n('a').transport.forward('nobody', barrier, { timeoutMs: 100 }));
+    expect(silent).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'forward barrier from a to nobody: no answer within 100 ms',
+      retryable: true,
+      indefinite: true,
+    });
+    const controller = new AbortController();
+    const pending = n('a').transport.forward('nobody', barrier, {
+      timeoutMs: WAIT_MS,
+      signal: controller.signal,
+    });
+    controller.abort();
+    expect(await rejectionOf(pending)).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'forward barrier from a to nobody: aborted',
+      retryable: true,
+      indefinite: true,
+    });
+    const answered = new AbortController();
+    n('b').handler.onForwardBehavior = async () => ({ ok: true, index: 4 });
+    await n('a').transport.forward('b', barrier, { timeoutMs: WAIT_MS, signal: answered.signal });
+    expect(getEventListeners(answered.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('on a broadcast, takes an ok answer or a leader hint, and ignores answers that help nobody', async () => {
+    const n = await nodes('a', 'b', 'c');
+    const notLeader = (leader: string | null) =>
+      Promise.reject(new RaftError('NOT_LEADER', 'not the leader', { leader }));
+    n('b').handler.onForwardBehavior = () => notLeader(null);
+    n('c').handler.onForwardBehavior = () => notLeader('c');
+    const hinted = await n('a').transport.forward(null, barrier, { timeoutMs: WAIT_MS });
+    expect(hinted).toMatchObject({ ok: false, error: { code: 'NOT_LEADER', leader: 'c' } });
+    n('c').handler.onForwardBehavior = () => notLeader(null);
+    const unheard = await rejectionOf(n('a').transport.forward(null, barrier, { timeoutMs: 300 }));
+    expect(unheard).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'forward barrier from a to everyone: no answer within 300 ms',
+    });
   });
 
   it('runs many calls concurrently, each settled by its own answer', async () => {
