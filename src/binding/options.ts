@@ -71,10 +71,11 @@ export const BindingOptionsSchema = z.object({
   /** How long `open()` may take to restart or join. */
   startupTimeout: z.number().int().min(1, 'must be at least 1 ms').default(10_000),
   /**
-   * How long `open()` listens for live members on the broker first: to refuse an id that another
-   * live process uses, and a second bootstrap; a joining member waits on for the first answer.
+   * How long, at least, `open()` listens for live members on the broker first: to refuse an id
+   * that another live process uses, and a second bootstrap; a joining member waits on for the
+   * first answer. The window stretches to four broker round trips when the broker is far.
    */
-  probeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(300),
+  probeTimeout: z.number().int().min(1, 'must be at least 1 ms').default(100),
   /**
    * Where the member logs what it does (role changes, elections, membership changes, snapshots,
    * dropped messages, broker connection loss and recovery, fail-stops); pino-compatible. Default:

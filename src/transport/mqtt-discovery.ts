@@ -39,6 +39,14 @@ export const NOT_A_MEMBER: TransportHandler = {
 const FOREIGN_LOG_INTERVAL_MS = 10_000;
 /** Foreign groups remembered for rate limiting; a sender inventing ids cannot make it grow further. */
 const FOREIGN_GROUPS_KEPT = 64;
+/**
+ * The probe window in round trips to the broker, measured by the probe's own echo. A member's
+ * answer takes about two (the probe out and the answer back, each through the broker); the rest
+ * is the time a busy member may take to answer.
+ */
+const WINDOW_ROUND_TRIPS = 4;
+/** The longest window, in multiples of the shortest: for a broker that never echoes the probe. */
+const WINDOW_LIMIT_FACTOR = 20;
 
 /**
  * Discovery of the live members under a cluster name (docs/protocol.md §7): a `probe` on the
@@ -48,6 +56,8 @@ const FOREIGN_GROUPS_KEPT = 64;
  */
 export class Discovery {
   private readonly calls = new Map<string, (answer: ProbeAnswer & { token: string }) => void>();
+  /** The probes in flight, each waiting to hear itself back from the broker. */
+  private readonly echoes = new Map<string, () => void>();
   private readonly foreignLogged = new Map<string, number>();
 
   constructor(
@@ -60,9 +70,12 @@ export class Discovery {
   ) {}
 
   /**
-   * Broadcasts a probe and collects the answers that arrive within `windowMs`. A twin (another
-   * live process with this id) shows up as an answer from this id with another token, or as its
-   * hello (counted in `stats.duplicateMember` by the presence check, since `duplicatesBefore`).
+   * Broadcasts a probe and collects the answers that arrive within the window: at least
+   * `windowMs`, and longer on a distant broker, {@link WINDOW_ROUND_TRIPS} times the round trip
+   * the probe's own echo measures, so that a short window on a local broker does not miss the
+   * members of a remote one. A twin (another live process with this id) shows up as an answer
+   * from this id with another token, or as its hello (counted in `stats.duplicateMember` by the
+   * presence check, since `duplicatesBefore`).
    */
   async probe(windowMs: number, duplicatesBefore = this.stats.duplicateMember): Promise<ProbeResult> {
     const { link } = this;
@@ -73,6 +86,11 @@ export class Discovery {
       if (answer.id === link.localId) twin = twin || answer.token !== this.token;
       else live.set(answer.id, { id: answer.id, group: answer.group });
     });
+    const longest = windowMs * WINDOW_LIMIT_FACTOR;
+    const started = performance.now();
+    const echo = new Promise<number>((resolve) => {
+      this.echoes.set(id, () => resolve(performance.now() - started));
+    });
     try {
       const body = { token: this.token, group: this.group };
       await link
@@ -82,17 +100,27 @@ export class Discovery {
           1,
         )
         .catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      const roundTrip = await Promise.race([echo, delay(longest).then(() => longest)]);
+      const window = Math.min(longest, Math.max(windowMs, WINDOW_ROUND_TRIPS * roundTrip));
+      await delay(window - (performance.now() - started));
     } finally {
       this.calls.delete(id);
+      this.echoes.delete(id);
     }
     return { live: [...live.values()], duplicate: twin || this.stats.duplicateMember > duplicatesBefore };
   }
 
-  /** A probe arrived on the broadcast topic: answer it, unless it is our own or we only probe. */
+  /**
+   * A probe arrived on the broadcast topic: our own one times the broker's round trip; another's
+   * is answered, unless we only probe.
+   */
   onProbe(id: string, from: NodeId, body: { token: string; group: string }): void {
     const { link } = this;
-    if (body.token === this.token || !this.answers) return;
+    if (body.token === this.token) {
+      this.echoes.get(id)?.();
+      return;
+    }
+    if (!this.answers) return;
     if (body.group !== '' && this.group !== '' && body.group !== this.group) this.foreign(body.group, from);
     const answer = { token: this.token, group: this.group };
     link
@@ -129,4 +157,8 @@ export class Discovery {
       `cluster ${this.link.cluster} has a second group: ${from} belongs to group ${group}, this member to ${this.group}`,
     );
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -38,7 +38,7 @@ describe('binding options', () => {
       electionTimeout: 1000,
       rpcTimeout: 1000,
       startupTimeout: 10_000,
-      probeTimeout: 300,
+      probeTimeout: 100,
       closeTimeout: 5000,
       snapshotInterval: 120_000,
       snapshotThreshold: 8192,

@@ -4,7 +4,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * A TCP relay on 127.0.0.1 to another local port, whose link can be cut and healed: cutting
  * destroys every relayed connection and, until healed, every new one as soon as it arrives. Both
  * ends see a dead TCP link while their processes keep running, as with a network failure between
- * two sites (the listening port stays held, so nothing else can take it meanwhile).
+ * two sites (the listening port stays held, so nothing else can take it meanwhile). With
+ * `delayMs`, every chunk is held that long in each direction, in order: a distant link.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
@@ -13,15 +14,16 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly delayMs: number,
   ) {}
 
-  static async start(targetPort: number): Promise<TcpProxy> {
+  static async start(targetPort: number, options: { delayMs?: number } = {}): Promise<TcpProxy> {
     let proxy: TcpProxy | null = null;
     const server = createServer((inbound) => proxy?.relay(inbound, targetPort));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     if (typeof address !== 'object' || address === null) throw new Error('the proxy has no port');
-    proxy = new TcpProxy(server, address.port);
+    proxy = new TcpProxy(server, address.port, options.delayMs ?? 0);
     return proxy;
   }
 
@@ -36,7 +38,9 @@ export class TcpProxy {
       [outbound, inbound],
     ] as const) {
       this.sockets.add(from);
-      from.pipe(to);
+      if (this.delayMs === 0) from.pipe(to);
+      // Timers of one delay fire in the order they were set, so the stream keeps its order.
+      else from.on('data', (chunk) => setTimeout(() => to.destroyed || to.write(chunk), this.delayMs));
       // Either side ending or failing ends the pair, as a broken link does.
       from.once('close', () => {
         this.sockets.delete(from);

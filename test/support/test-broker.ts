@@ -89,7 +89,7 @@ class AedesBroker implements TestBroker {
  * Runs a broker of `kind` for the test file (or describe block) that calls this at its top level:
  * started before its first test, closed after its last.
  */
-export function useBroker(kind: BrokerKind = 'aedes'): { readonly url: string } {
+export function useBroker(kind: BrokerKind = 'aedes'): { readonly url: string; readonly port: number } {
   let broker: TestBroker | null = null;
   beforeAll(async () => {
     broker = await startTestBroker(kind);
@@ -97,10 +97,16 @@ export function useBroker(kind: BrokerKind = 'aedes'): { readonly url: string } 
   afterAll(async () => {
     await broker?.close();
   });
+  const running = (): TestBroker => {
+    if (broker === null) throw new Error('the test broker is not running');
+    return broker;
+  };
   return {
     get url(): string {
-      if (broker === null) throw new Error('the test broker is not running');
-      return broker.url;
+      return running().url;
+    },
+    get port(): number {
+      return running().port;
     },
   };
 }

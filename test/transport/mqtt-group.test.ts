@@ -4,6 +4,7 @@ import type { Message } from '../../src/core/types.js';
 import { MqttTransport } from '../../src/transport/index.js';
 import { RecordingHandler } from '../support/recording-handler.js';
 import { RecordingLogger } from '../support/recording-logger.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { closedAfterEach, useBroker } from '../support/test-broker.js';
 import { waitFor } from '../support/wait.js';
 
@@ -72,5 +73,20 @@ describe('MqttTransport: group ids', () => {
     ]);
     const twin = await MqttTransport.probeCluster({ localId: 'a', url: broker.url, cluster }, 300);
     expect(twin.duplicate).toBe(true);
+  });
+
+  it('a probe through a distant link waits for answers as long as the broker takes to echo it', async () => {
+    const cluster = `group-${++clusters}`;
+    await member(cluster, 'a', 'g1');
+    // 40 ms each way: the probe's echo and a's answer come back after about 80 ms, well past the
+    // 30 ms asked for, which the echo stretches to four round trips.
+    const proxy = await TcpProxy.start(broker.port, { delayMs: 40 });
+    try {
+      const url = `mqtt://127.0.0.1:${proxy.port}`;
+      const found = await MqttTransport.probeCluster({ localId: 'j', url, cluster }, 30);
+      expect(found.live).toEqual([{ id: 'a', group: 'g1' }]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
