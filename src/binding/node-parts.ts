@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js';
 import { Raft } from '../node/raft.js';
 import { RaftStore } from '../storage/raft-store.js';
 import type { RaftStorage } from '../storage/types.js';
+import type { Prober } from '../transport/mqtt-discovery.js';
+import type { MqttTransportOptions } from '../transport/mqtt-options.js';
 import { MqttTransport } from '../transport/mqtt-transport.js';
 import type { Transport } from '../transport/types.js';
 import { settleGroup } from './group-identity.js';
@@ -32,27 +34,33 @@ export async function startMemberNode(
   ctx: MemberNodeContext,
 ): Promise<{ raft: Raft; transport: Transport; existing: boolean }> {
   const { options: o, parts, clock, deadline } = ctx;
-  const storage = await (parts.openStorage?.() ?? RaftStore.open(o.store));
-  ctx.opened(storage);
-  const existing = await Raft.hasExistingState(storage);
   const transportOptions = bindingTransportOptions(o, Math.max(1, deadline - clock.now()));
   const custom = parts.createTransport;
-  const group =
-    custom !== undefined
-      ? ''
-      : await settleGroup({
-          id: o.id,
-          broker: o.broker,
-          cluster: o.cluster,
-          storage,
-          existing,
-          bootstrap: o.bootstrap,
-          deadline,
-          clock,
-          probe: (g) => MqttTransport.probeCluster({ ...transportOptions, group: g }, o.probeTimeout),
-          logger: o.logger,
-          ...(parts.randomBytes === undefined ? {} : { randomBytes: parts.randomBytes }),
-        });
+  const { storage, prober } = await openStoreAndProber(ctx, custom === undefined ? transportOptions : null);
+  let proberClosed: Promise<void> = Promise.resolve();
+  let group = '';
+  let existing: boolean;
+  try {
+    existing = await Raft.hasExistingState(storage);
+    if (prober !== null) {
+      group = await settleGroup({
+        id: o.id,
+        broker: o.broker,
+        cluster: o.cluster,
+        storage,
+        existing,
+        bootstrap: o.bootstrap,
+        deadline,
+        clock,
+        probe: (g) => prober.probe(g, o.probeTimeout),
+        logger: o.logger,
+        ...(parts.randomBytes === undefined ? {} : { randomBytes: parts.randomBytes }),
+      });
+    }
+  } finally {
+    // The prober's client has nothing more to do: it disconnects while the node starts.
+    proberClosed = prober?.close().catch(() => undefined) ?? proberClosed;
+  }
   if (!existing && o.bootstrap) {
     await Raft.bootstrapCluster(storage, { servers: [{ id: o.id, suffrage: 'voter' }] });
   }
@@ -78,5 +86,27 @@ export async function startMemberNode(
     ...(parts.random === undefined ? {} : { random: parts.random }),
     ...(parts.randomBytes === undefined ? {} : { randomBytes: parts.randomBytes }),
   });
+  await proberClosed;
   return { raft, transport, existing };
+}
+
+/**
+ * Opens the store and, on MQTT, connects the client that probes the broker, both at once; if
+ * either fails, the other is closed again (the store through `ctx.opened`, by the caller).
+ */
+async function openStoreAndProber(
+  ctx: MemberNodeContext,
+  transportOptions: MqttTransportOptions | null,
+): Promise<{ storage: RaftStorage; prober: Prober | null }> {
+  const [storage, prober] = await Promise.allSettled([
+    ctx.parts.openStorage?.() ?? RaftStore.open(ctx.options.store),
+    transportOptions === null ? null : MqttTransport.openProber(transportOptions),
+  ]);
+  if (storage.status === 'fulfilled') ctx.opened(storage.value);
+  if (storage.status === 'rejected') {
+    if (prober.status === 'fulfilled') await prober.value?.close();
+    throw storage.reason;
+  }
+  if (prober.status === 'rejected') throw prober.reason;
+  return { storage: storage.value, prober: prober.value };
 }

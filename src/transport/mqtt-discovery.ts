@@ -18,6 +18,13 @@ export interface ProbeResult {
   readonly duplicate: boolean;
 }
 
+/** A connected client that only probes (see `MqttTransport.openProber`). */
+export interface Prober {
+  /** Asks who is live under the cluster name, announcing `group`, for at least `windowMs`. */
+  probe(group: string, windowMs: number): Promise<ProbeResult>;
+  close(): Promise<void>;
+}
+
 /** The handler of a transport that only probes: it is no member, so it takes nothing. */
 export const NOT_A_MEMBER: TransportHandler = {
   onMessage: () => undefined,
@@ -75,9 +82,12 @@ export class Discovery {
    * the probe's own echo measures, so that a short window on a local broker does not miss the
    * members of a remote one. A twin (another live process with this id) shows up as an answer
    * from this id with another token, or as its hello (counted in `stats.duplicateMember` by the
-   * presence check, since `duplicatesBefore`).
+   * presence check, since `duplicatesBefore`). The probe announces `group`, by default our own.
    */
-  async probe(windowMs: number, duplicatesBefore = this.stats.duplicateMember): Promise<ProbeResult> {
+  async probe(
+    windowMs: number,
+    { group = this.group, duplicatesBefore = this.stats.duplicateMember } = {},
+  ): Promise<ProbeResult> {
     const { link } = this;
     const id = link.nextId();
     const live = new Map<NodeId, ProbeAnswer>();
@@ -92,7 +102,7 @@ export class Discovery {
       this.echoes.set(id, () => resolve(performance.now() - started));
     });
     try {
-      const body = { token: this.token, group: this.group };
+      const body = { token: this.token, group };
       await link
         .publish(
           link.topics.broadcast,

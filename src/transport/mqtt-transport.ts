@@ -14,7 +14,7 @@ import {
   type SingleResult,
 } from './mqtt-codec.js';
 import { MqttConnection } from './mqtt-connection.js';
-import { Discovery, NOT_A_MEMBER, type ProbeResult } from './mqtt-discovery.js';
+import { Discovery, NOT_A_MEMBER, type ProbeResult, type Prober } from './mqtt-discovery.js';
 import { ForwardCalls, serveForward } from './mqtt-forward.js';
 import { describe, type MqttLink } from './mqtt-link.js';
 import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
@@ -88,25 +88,32 @@ export class MqttTransport implements Transport {
   /**
    * Connects a transport that only probes (it takes no traffic and answers no probe), asks which
    * members are live under the cluster name for `windowMs` (docs/protocol.md §7), and closes it.
-   * A member runs this before it bootstraps or joins, and to check that its id is not in use.
    */
   static async probeCluster(options: MqttTransportOptions, windowMs: number): Promise<ProbeResult> {
+    const prober = await MqttTransport.openProber(options);
+    try {
+      return await prober.probe(options.group ?? '', windowMs);
+    } finally {
+      await prober.close();
+    }
+  }
+
+  /**
+   * Connects a transport that only probes: it takes no traffic and answers no probe. A member
+   * opens one before it bootstraps, joins or restarts, to learn which members are live under the
+   * cluster name and that its id is not in use; connecting it while the store opens saves open()
+   * a broker round trip or two.
+   */
+  static async openProber(options: MqttTransportOptions): Promise<Prober> {
     const transport = new MqttTransport(options);
     transport.probeOnly = true;
-    transport.discovery = new Discovery(
-      transport.link,
-      transport.token,
-      transport.config.group,
-      transport.stats,
-      false,
-    );
+    transport.discovery = new Discovery(transport.link, transport.token, '', transport.stats, false);
     await transport.start(NOT_A_MEMBER);
-    try {
+    return {
       // From 0: a twin may have answered the hello that start() sent before the probe begins.
-      return await transport.discovery.probe(windowMs, 0);
-    } finally {
-      await transport.close();
-    }
+      probe: (group, windowMs) => transport.discovery.probe(windowMs, { group, duplicatesBefore: 0 }),
+      close: () => transport.close(),
+    };
   }
 
   /** Validates `options`; throws `INVALID_CONFIG` (`<field>: <rule>`) when one is wrong. */
