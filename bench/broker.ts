@@ -1,10 +1,12 @@
 /** Starts the embedded broker in its own child process. */
 import type { ChildProcess } from 'node:child_process';
-import { forkBench, stopGracefully } from './util.js';
+import { forkBench, IpcPeer, stopGracefully } from './util.js';
 
 export interface BrokerProcess {
   url: string;
   child: ChildProcess;
+  /** The PUBLISH packets clients have sent the broker so far. */
+  publishes(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -21,5 +23,11 @@ export async function startBrokerProcess(): Promise<BrokerProcess> {
       }
     });
   });
-  return { url, child, stop: () => stopGracefully(child) };
+  const peer = new IpcPeer(child);
+  return {
+    url,
+    child,
+    publishes: async () => (await peer.request<{ count: number }>({ type: 'publishes' }, 5000)).count,
+    stop: () => stopGracefully(child),
+  };
 }

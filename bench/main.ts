@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick] [-- --json]`: baselines (raw MQTT through the broker, LevelDB synced
  * writes), then a 3-member group (member processes, broker process, LevelDB stores): open times,
  * throughput, latency at a fixed load via the leader and via a follower, failover, catch-up; the
- * full run adds a 5-member throughput row.
+ * full run adds a 5-member throughput row; then a fleet of 3 voters and 30 observers.
  * With --json: one JSON object per line on stdout; otherwise a table. Progress goes to stderr.
  */
 import { parseArgs } from 'node:util';
@@ -10,11 +10,12 @@ import { levelBaselines, mqttBaselines } from './baselines.js';
 import { catchup } from './catchup.js';
 import { Cluster } from './cluster.js';
 import { failover } from './failover.js';
+import { fleet } from './fleet.js';
 import { latency } from './latency.js';
 import { type ThroughputGroup, type ThroughputOptions, throughput } from './throughput.js';
 import { killAll, type Result, round } from './util.js';
 
-const STEPS = ['baselines', 'open', 'throughput', 'latency', 'failover', 'catchup', 'five'] as const;
+const STEPS = ['baselines', 'open', 'throughput', 'latency', 'failover', 'catchup', 'five', 'fleet'] as const;
 type Step = (typeof STEPS)[number];
 
 const { values } = parseArgs({
@@ -97,6 +98,20 @@ async function run(): Promise<void> {
   const threeMemberSteps: Step[] = ['open', 'throughput', 'latency', 'failover', 'catchup'];
   if (threeMemberSteps.some((s) => steps.has(s))) await threeMembers();
   if (!quick && steps.has('five')) await fiveMembers();
+  if (steps.has('fleet')) {
+    progress('fleet: 3 voters, 30 observers');
+    await fleet(
+      {
+        observers: 30,
+        hosts: quick ? 2 : 3,
+        rate: 200,
+        durationMs: quick ? 3000 : 10_000,
+        concurrency: 64,
+        throughputMs: quick ? 1500 : 5000,
+      },
+      report,
+    );
+  }
 }
 
 /** The throughput step's options, the same for the plain and the sealed group. */

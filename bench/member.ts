@@ -7,6 +7,7 @@
  * - `closed`: `concurrency` proposers propose back to back for `durationMs`; replies the count;
  * - `open`: proposals started at a fixed `rate` for `durationMs` (open loop, latency measured from
  *   each proposal's scheduled start); replies `[scheduledStart, end]` pairs (end -1 on failure);
+ *   with `prefix`, the i-th proposal sets the key `<prefix><i>`;
  * - `fill`: proposes distinct keys of `valueBytes` until `totalBytes` are in the state.
  */
 import { RaftBinding } from '../src/binding/raft-binding.js';
@@ -30,9 +31,13 @@ function num(request: Request, field: string, fallback: number): number {
 }
 
 let keySeq = 0;
-function input(valueBytes: number, keySpace: number): { op: 'set'; key: string; value: Uint8Array } {
+function input(
+  valueBytes: number,
+  keySpace: number,
+  key?: string,
+): { op: 'set'; key: string; value: Uint8Array } {
   const n = keySeq++;
-  return { op: 'set', key: `${id}-${n % keySpace}`, value: new Uint8Array(valueBytes).fill(n & 0xff) };
+  return { op: 'set', key: key ?? `${id}-${n % keySpace}`, value: new Uint8Array(valueBytes).fill(n & 0xff) };
 }
 
 async function closedLoop(r: Request): Promise<Record<string, number>> {
@@ -65,6 +70,7 @@ async function openLoop(r: Request): Promise<{ samples: Array<[number, number]> 
   const rate = num(r, 'rate', 1000);
   const valueBytes = num(r, 'valueBytes', 256);
   const timeoutMs = num(r, 'timeoutMs', 10_000);
+  const prefix = typeof r.prefix === 'string' ? r.prefix : null;
   const total = Math.round((rate * durationMs) / 1000);
   const start = nowMs();
   const samples: Array<[number, number]> = [];
@@ -78,12 +84,16 @@ async function openLoop(r: Request): Promise<{ samples: Array<[number, number]> 
       const sample: [number, number] = [scheduled, -1];
       samples.push(sample);
       pending.push(
-        binding.proposeInput(input(valueBytes, 10_000), { timeoutMs }).then(
-          () => {
-            sample[1] = nowMs();
-          },
-          () => undefined,
-        ),
+        binding
+          .proposeInput(input(valueBytes, 10_000, prefix === null ? undefined : `${prefix}${started}`), {
+            timeoutMs,
+          })
+          .then(
+            () => {
+              sample[1] = nowMs();
+            },
+            () => undefined,
+          ),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
