@@ -4,10 +4,15 @@
  * throughput, latency at a fixed load via the leader and via a follower, failover, catch-up; the
  * full run adds a 5-member throughput row; then a fleet of 3 voters and 30 observers.
  * With --json: one JSON object per line on stdout; otherwise a table. Progress goes to stderr.
+ * A complete run (no --only) that succeeded saves its results as bench/results/<quick|full>.jsonl
+ * and, in full mode, redraws bench/results/throughput.svg from them.
  */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { levelBaselines, mqttBaselines } from './baselines.js';
 import { catchup } from './catchup.js';
+import { throughputSvg } from './chart.js';
 import { Cluster } from './cluster.js';
 import { failover } from './failover.js';
 import { fleet } from './fleet.js';
@@ -217,6 +222,15 @@ async function fiveMembers(): Promise<void> {
   }
 }
 
+/** Keeps a complete run's results beside the bench, and redraws the chart from a full one. */
+async function save(): Promise<void> {
+  const path = (name: string): string => fileURLToPath(new URL(`./results/${name}`, import.meta.url));
+  const lines = results.map((r) => `${JSON.stringify(r)}\n`).join('');
+  await writeFile(path(quick ? 'quick.jsonl' : 'full.jsonl'), lines);
+  if (!quick) await writeFile(path('throughput.svg'), throughputSvg(results));
+  progress(`saved the results in bench/results/${quick ? 'quick.jsonl' : 'full.jsonl and throughput.svg'}`);
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void killAll().finally(() => process.exit(130));
@@ -233,5 +247,6 @@ try {
   await killAll();
 }
 if (!json) console.log(table());
+if (!failed && values.only === undefined) await save();
 progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);
