@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftError, type RaftError } from '../../src/index.js';
-import { NodeCluster } from '../support/node-cluster.js';
+import { FAST, NodeCluster } from '../support/node-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 const encoder = new TextEncoder();
@@ -16,8 +16,8 @@ afterEach(async () => {
   cluster = null;
 });
 
-async function threeNodes() {
-  cluster = await NodeCluster.start(['a', 'b', 'c']);
+async function threeNodes(config = FAST) {
+  cluster = await NodeCluster.start(['a', 'b', 'c'], 'memory', config);
   const leader = await cluster.waitForLeader();
   const followers = ['a', 'b', 'c'].filter((id) => id !== leader) as [string, string];
   for (const f of followers)
@@ -118,5 +118,25 @@ describe('refusals', () => {
     expect(err.message).toMatch(/^removeServer d: /);
     expect(err.retryable).toBe(false);
     expect(err.indefinite).toBe(false);
+  });
+
+  it('a change that would leave no voter: INVALID_INPUT, named, not retryable', async () => {
+    cluster = await NodeCluster.start(['a']);
+    await cluster.waitForLeader();
+    const err = await failure(cluster.raft('a').removeServer('a', { timeoutMs: 10_000 }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message).toMatch(/^removeServer a: /);
+    expect(err.retryable).toBe(false);
+    expect(err.indefinite).toBe(false);
+  });
+
+  it('a follower that does not forward fails with NOT_LEADER naming the leader, leaving the caller to go there', async () => {
+    const { c, leader, followers } = await threeNodes({ ...FAST, forwardToLeader: false });
+    const started = Date.now();
+    const err = await failure(c.raft(followers[0]).apply(encoder.encode('x=1'), { timeoutMs: 10_000 }));
+    // At its first refusal, not after retrying until the call's deadline.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(err).toMatchObject({ code: 'NOT_LEADER', leader, retryable: true, indefinite: false });
+    expect(err.message).toMatch(/^apply: /);
   });
 });
