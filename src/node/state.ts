@@ -130,8 +130,7 @@ export async function recoverStorage(
   } finally {
     state.release?.();
   }
-  const last = await storage.lastIndex();
-  if (last > 0) await storage.deleteRange(await storage.firstIndex(), last);
+  // resetLog drops every stored entry: the log starts afresh after the recovery snapshot.
   await storage.writeBatch({
     resetLog: true,
     entries: [],
