@@ -59,4 +59,40 @@ describe('withDeadline', () => {
     timers[0]?.fire();
     expect(await call.catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' });
   });
+
+  it('names the operation and the bound, and keeps the abort reason as the cause', async () => {
+    const late = await withDeadline(never(), bound({ what: 'apply', timeoutMs: 5 })).catch((e: unknown) => e);
+    expect(late).toMatchObject({ message: 'apply: no outcome within 5 ms' });
+    const reason = new Error('the caller left');
+    const controller = new AbortController();
+    const call = withDeadline(
+      never(),
+      bound({ what: 'barrier', signal: controller.signal, indefinite: true }),
+    );
+    controller.abort(reason);
+    expect(await call.catch((e: unknown) => e)).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'barrier: aborted',
+      indefinite: true,
+      cause: reason,
+    });
+    const early = await withDeadline(
+      never(),
+      bound({ signal: AbortSignal.abort(reason), indefinite: true }),
+    ).catch((e: unknown) => e);
+    expect(early).toMatchObject({ message: 'op: aborted', indefinite: true, cause: reason });
+  });
+
+  it('stops listening to the signal once the operation settled', async () => {
+    const given: unknown[] = [];
+    const controller = new AbortController();
+    const done = await withDeadline(
+      Promise.resolve('done'),
+      bound({ signal: controller.signal, onGiveUp: (e) => void given.push(e) }),
+    );
+    controller.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe('done');
+    expect(given).toEqual([]);
+  });
 });
