@@ -96,8 +96,9 @@ describe('forged peer input over the in-memory network', () => {
         configIndex: 1000,
       },
     };
+    // Refused on the core's verdict, before any data was stored.
     await expect(evil.sendSnapshot(forged, bytesOf(JSON.stringify([['k', 'forged']])))).rejects.toThrow(
-      /refused/,
+      `snapshot 1000/${stale} from evil refused: a stale term, not from the leader, or malformed`,
     );
     expect(c.raft(victim).stats().droppedMessages.snapshotRefused).toBe(1);
     expect((await c.member(victim).storage.list()).map((r) => r.meta.index)).not.toContain(1000);
