@@ -166,4 +166,39 @@ describe('NodeLog drop lines', () => {
       'warn snapshot failed',
     ]);
   });
+
+  it('writes each event as one line with its details (transcript)', () => {
+    const logger = new RecordingLogger();
+    const node = new FakeNode();
+    new NodeLog({ id: 'n', logger, clock: systemClock, on: (e, l) => node.on(e, l), dropped: () => ({}) });
+    const servers = [
+      { id: 'n', suffrage: 'voter' as const },
+      { id: 'o', suffrage: 'staging' as const },
+    ];
+    node.fire('stateChange', { previous: 'preCandidate', current: 'candidate', term: 2 });
+    node.fire('stateChange', { previous: 'candidate', current: 'leader', term: 2 });
+    node.fire('stateChange', { previous: 'candidate', current: 'follower', term: 3 });
+    node.fire('leaderChange', { leader: null, term: 3 });
+    node.fire('leaderChange', { leader: 'o', term: 3 });
+    node.fire('peerChange', { configuration: { servers }, index: 7 });
+    node.fire('configurationCommitted', { configuration: { servers: [] }, index: 8 });
+    node.fire('heartbeatResumed', { peer: 'o' });
+    node.fire('snapshotTaken', { index: 9, bytes: 10, durationMs: 11 });
+    node.fire('snapshotInstalled', { index: 12, bytes: 13, durationMs: 14 });
+    node.fire('snapshotFailed', { error: new Error('disk full') });
+    const transcript = logger.lines.map((l) => `${l.level} ${l.message} ${JSON.stringify(l.details)}`);
+    expect(transcript).toEqual([
+      'info election started (term 2) {"localId":"n","previous":"preCandidate","role":"candidate","term":2}',
+      'info elected leader (term 2) {"localId":"n","previous":"candidate","role":"leader","term":2}',
+      'info follower (term 3) {"localId":"n","previous":"candidate","role":"follower","term":3}',
+      'info no leader known (term 3) {"localId":"n","leader":null,"term":3}',
+      'info leader is o (term 3) {"localId":"n","leader":"o","term":3}',
+      'debug membership in force from 7 (not committed yet): n, o (staging) {"localId":"n","index":7,"servers":[{"id":"n","suffrage":"voter"},{"id":"o","suffrage":"staging"}]}',
+      'info membership committed at 8: (no servers) {"localId":"n","index":8,"servers":[]}',
+      'info peer o answers again {"localId":"n","peer":"o"}',
+      'info snapshot taken at 9 {"localId":"n","index":9,"bytes":10,"durationMs":11}',
+      'info snapshot installed at 12 {"localId":"n","index":12,"bytes":13,"durationMs":14}',
+      'warn snapshot failed {"localId":"n","error":"disk full"}',
+    ]);
+  });
 });
