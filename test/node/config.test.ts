@@ -34,6 +34,29 @@ describe('node configuration', () => {
     );
   });
 
+  it('says which field broke which rule, with the values compared, and keeps the schema error as the cause', () => {
+    const refusal = (input: Parameters<typeof parseRaftConfig>[0]) => {
+      try {
+        parseRaftConfig(input);
+      } catch (err) {
+        return err as { code: string; message: string; cause: unknown };
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal({ localId: 'a', leaderLeaseTimeout: 1001 }).message).toBe(
+      'leaderLeaseTimeout: cannot be larger than heartbeatTimeout (1001 > 1000)',
+    );
+    expect(
+      refusal({ localId: 'a', heartbeatTimeout: 1000, electionTimeout: 500, leaderLeaseTimeout: 100 })
+        .message,
+    ).toBe('electionTimeout: must be at least heartbeatTimeout (500 < 1000)');
+    // Not an object at all: no field to name, so the configuration as a whole.
+    const whole = refusal(null as unknown as Parameters<typeof parseRaftConfig>[0]);
+    expect(whole.code).toBe('INVALID_CONFIG');
+    expect(whole.message).toMatch(/^config: /);
+    expect(whole.cause).toBeInstanceOf(Error);
+  });
+
   it('derives core ticks from the timeouts', () => {
     const timing = coreTiming(
       parseRaftConfig({ localId: 'a', heartbeatTimeout: 1000, electionTimeout: 2000 }),
