@@ -406,7 +406,8 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (!result.accepted)
       throw new RaftError(result.code, `leadershipTransfer: ${result.message}`, {
         leader: result.leader,
-        retryable: true,
+        // A target that is this node or no voter stays wrong however often it is asked.
+        retryable: result.code !== 'INVALID_INPUT',
       });
     await withDeadline(this.transfers.wait(), {
       what: 'leadershipTransfer',

@@ -139,4 +139,26 @@ describe('refusals', () => {
     expect(err).toMatchObject({ code: 'NOT_LEADER', leader, retryable: true, indefinite: false });
     expect(err.message).toMatch(/^apply: /);
   });
+
+  it('a leadership transfer to itself or to no voter is INVALID_INPUT and not retryable; one cut short may still happen', async () => {
+    const { c, leader, followers } = await threeNodes();
+    const self = await failure(c.raft(leader).leadershipTransfer(leader));
+    expect(self).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: `leadershipTransfer: ${leader} is already the leader`,
+      retryable: false,
+    });
+    await c.addEmpty('d');
+    await c.raft(leader).addNonvoter('d');
+    const nonvoter = await failure(c.raft(leader).leadershipTransfer('d'));
+    expect(nonvoter).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'leadershipTransfer: d is not a voter',
+      retryable: false,
+    });
+    // The target is cut off: the caller stops waiting first, and the hand-over may still happen.
+    c.network.isolate(followers[0]);
+    const short = await failure(c.raft(leader).leadershipTransfer(followers[0], { timeoutMs: 1 }));
+    expect(short).toMatchObject({ code: 'TIMEOUT', indefinite: true });
+  });
 });
