@@ -59,6 +59,7 @@ export function withDeadline<T>(promise: Promise<T>, options: DeadlineOptions): 
       giveUp(
         new RaftError('TIMEOUT', `${what}: aborted`, { indefinite: mayStillHappen(), cause: signal?.reason }),
       );
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: cleanup() removes the listener on every path, so `once` only restates it
     signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
       clock.clearTimeout(timer);

@@ -123,6 +123,7 @@ export function mergeBatches(batches: ReadonlyArray<StorageBatch | null>): Stora
     } else if (first !== undefined) {
       // Appends are the rule (a leader's batches follow each other); only a rewrite filters.
       const last = entries.at(-1)?.index;
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: the filter keeps every entry of an append anyway; the guard only spares the copy
       if (last !== undefined && first <= last) entries = entries.filter((e) => e.index < first);
       entries.push(...b.entries);
     }
