@@ -1,7 +1,7 @@
 import { MAX_ENTRIES_PER_APPEND } from '../core/peer-rules.js';
 import type { Message, MessageType, NodeId } from '../core/types.js';
 import { msgpackDecode, msgpackEncode } from '../msgpack.js';
-import { fastBody, fastEnvelope } from './mqtt-fast-checks.js';
+import { fastEnvelope, readBody } from './mqtt-fast-checks.js';
 import {
   type ControlBody,
   type ControlKind,
@@ -322,13 +322,6 @@ export function decodeInbound(
   return judge(k, id, b, route, ctx);
 }
 
-/** What {@link readBody} needs of a body schema. */
-interface BodySchema {
-  safeParse(
-    value: unknown,
-  ): { success: true; data: unknown } | { success: false; error: Parameters<typeof firstIssue>[0] };
-}
-
 /** Who sent an envelope, to whom, and on which topic it came. */
 interface Route {
   readonly f: NodeId;
@@ -357,18 +350,6 @@ function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: De
   if (typeof body === 'string') return refuse('invalidBody', body);
   const inbound = { kind: k, id, from: f, to: t, body } as ControlInbound;
   return { ok: true, inbound };
-}
-
-/**
- * The body of kind `k` as its schema reads it, checked by hand for the kinds of every proposal
- * (mqtt-fast-checks.ts); anything those checks do not accept goes to the schema, whose first
- * issue is the reason returned (as a string) when it refuses too.
- */
-function readBody(k: string, b: unknown, schema: BodySchema): object | string {
-  const fast = fastBody(k, b);
-  if (fast !== null) return fast;
-  const parsed = schema.safeParse(b);
-  return parsed.success ? (parsed.data as object) : `${k}: ${firstIssue(parsed.error)}`;
 }
 
 /** Kinds a batch may carry: the QoS 0 traffic between two members (docs/protocol.md §3, "Batches"). */
@@ -416,14 +397,4 @@ function entryCount(body: unknown): number {
   const entries =
     typeof body === 'object' && body !== null ? (body as { entries?: unknown }).entries : undefined;
   return Array.isArray(entries) ? entries.length : 0;
-}
-
-/** The first problem zod found, as `path: message`. */
-export function firstIssue(error: {
-  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>;
-}): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return 'invalid';
-  const path = issue.path.map(String).join('.');
-  return path === '' ? issue.message : `${path}: ${issue.message}`;
 }

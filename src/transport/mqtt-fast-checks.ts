@@ -118,3 +118,32 @@ export function fastBody(k: string, b: unknown): Fields | null {
   const check = Object.hasOwn(FAST_BODIES, k) ? FAST_BODIES[k] : undefined;
   return check === undefined || !isFields(b) ? null : check(b);
 }
+
+/** What {@link readBody} needs of a body schema. */
+interface BodySchema {
+  safeParse(
+    value: unknown,
+  ): { success: true; data: unknown } | { success: false; error: Parameters<typeof firstIssue>[0] };
+}
+
+/**
+ * The body of kind `k` as its schema reads it: checked by hand ({@link fastBody}) for the kinds
+ * every proposal sends; anything those checks do not accept goes to the schema, whose first issue
+ * is the reason returned (as a string) when it refuses too.
+ */
+export function readBody(k: string, b: unknown, schema: BodySchema): object | string {
+  const fast = fastBody(k, b);
+  if (fast !== null) return fast;
+  const parsed = schema.safeParse(b);
+  return parsed.success ? (parsed.data as object) : `${k}: ${firstIssue(parsed.error)}`;
+}
+
+/** The first problem zod found, as `path: message`. */
+export function firstIssue(error: {
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>;
+}): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid';
+  const path = issue.path.map(String).join('.');
+  return path === '' ? issue.message : `${path}: ${issue.message}`;
+}

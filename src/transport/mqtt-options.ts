@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RaftError } from '../errors.js';
 import { isLogger, type Logger, silentLogger } from '../logger.js';
 import { type GroupKeyInput, groupKeyProblem, parseGroupKey } from './group-key.js';
-import { firstIssue } from './mqtt-codec.js';
+import { firstIssue } from './mqtt-fast-checks.js';
 import { nameProblem, rootProblem } from './mqtt-topics.js';
 
 /** PEM text (a string) or its bytes, as `node:tls` takes them. */

@@ -7,10 +7,10 @@ import {
   encodeBatch,
   encodeEnvelope,
   encodeWithBody,
-  firstIssue,
   MAX_BATCH_ITEMS,
   messageEnvelope,
 } from '../../src/transport/mqtt-codec.js';
+import { firstIssue } from '../../src/transport/mqtt-fast-checks.js';
 import type { TopicRole } from '../../src/transport/mqtt-topics.js';
 import { heartbeat } from '../support/messages.js';
 
