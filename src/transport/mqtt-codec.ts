@@ -1,7 +1,7 @@
 import { MAX_ENTRIES_PER_APPEND } from '../core/peer-rules.js';
 import type { Message, MessageType, NodeId } from '../core/types.js';
 import { msgpackDecode, msgpackEncode } from '../msgpack.js';
-import { fastEnvelope, readBody } from './mqtt-fast-checks.js';
+import { fastEnvelope, firstIssue, readBody } from './mqtt-fast-checks.js';
 import {
   type ControlBody,
   type ControlKind,
