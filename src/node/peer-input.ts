@@ -71,7 +71,10 @@ export class PeerInput {
       step(request);
       throw this.refused(request, 'a stale term, not from the leader, or malformed');
     }
-    if (verdict === 'skip' || (await findSnapshot(storage, meta)) !== null) {
+    // Held is checked after the store lookup: a second delivery of the same snapshot (a leader
+    // that gave up on a slow send) may pass the verdict while the first is being stored, and
+    // storing it again would replace the held data, which then nothing would close or cancel.
+    if (verdict === 'skip' || (await findSnapshot(storage, meta)) !== null || this.held.has(keyOf(meta))) {
       // Nothing to store: drain the stream so the sender completes, then let the core answer.
       for await (const _ of chunks) void _;
       step(request);

@@ -124,7 +124,7 @@ export class SnapshotScheduler {
   send(m: SnapshotRequest): void {
     if (this.sending.has(m.to)) return;
     this.sending.add(m.to);
-    const { storage, transport, config } = this.ctx;
+    const { storage, transport, config, clock } = this.ctx;
     void (async () => {
       try {
         const record = await findSnapshot(storage, m.snapshot);
@@ -134,7 +134,14 @@ export class SnapshotScheduler {
         // A stalled receiver must not block snapshots to that peer forever: allow ten election
         // timeouts plus one millisecond per KiB (at least 1 MB/s).
         const timeoutMs = 10 * config.electionTimeout + Math.ceil(record.size / 1024);
-        await transport.sendSnapshot(m, chunks, AbortSignal.timeout(timeoutMs));
+        // On the node's clock, so a simulation decides when a transfer stalled.
+        const stalled = new AbortController();
+        const timer = clock.setTimeout(() => stalled.abort(), timeoutMs);
+        try {
+          await transport.sendSnapshot(m, chunks, stalled.signal);
+        } finally {
+          clock.clearTimeout(timer);
+        }
       } catch {
         this.ctx.enqueue((core) => core.reportSnapshotFailure(m.to));
       } finally {

@@ -56,6 +56,20 @@ describe('PeerInput.admit', () => {
     expect(input.dropped).toEqual({});
   });
 
+  it('counts no bytes for malformed entries, and bounds only AppendEntries', () => {
+    // Malformed input is the core's to refuse; admit must neither throw on it nor count it.
+    const input = intake();
+    const full = entry(1, DEFAULT_MAX_BYTES_PER_MESSAGE - entrySize(entry(0, 0)));
+    expect(entrySize(full)).toBe(DEFAULT_MAX_BYTES_PER_MESSAGE);
+    const noBytes = { ...entry(2, 0), data: 'not bytes' } as unknown as Entry;
+    expect(input.admit(append([full, noBytes, null as unknown as Entry]))).toBe(true);
+    expect(input.admit(append({ length: 3 } as unknown as Entry[]))).toBe(true);
+    const heartbeat = { type: 'heartbeatRequest', from: 'a', to: 'b', term: 1, commit: 0, context: 0 };
+    const carrying = { ...heartbeat, entries: [entry(1, DEFAULT_MAX_BYTES_PER_MESSAGE), entry(2, 1)] };
+    expect(input.admit(carrying as unknown as Message)).toBe(true);
+    expect(input.dropped).toEqual({});
+  });
+
   it('drops a snapshot request without its data, counted as such', () => {
     const input = intake();
     const request: Message = {
