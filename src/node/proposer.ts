@@ -205,10 +205,11 @@ export class Proposer {
     if (to === null) {
       // Broadcasts are answered only by a leader (or a server that knows it). One waits until an
       // answer, a leader becoming known here (then the call goes to it), or a resend: a slow
-      // broker must not make every broadcast give up before its answer can arrive. No answer is
-      // taken as "no leader took it": a leader that did and is slow is joined by the next
-      // attempt, which carries the same ids; only a change of leader in between could perform
-      // the request twice.
+      // broker must not make every broadcast give up before its answer can arrive. No answer
+      // leaves the outcome unknown: a leader may have taken the request and be slow, or have
+      // failed it without an answer (nothing but success or a leader's name is sent to a
+      // broadcast). So only an idempotent call sends it again; the leader joins the repeat, which
+      // carries the same ids, to the first.
       const timeoutMs = Math.min(options.timeoutMs ?? this.ctx.resendAfterMs, this.ctx.resendAfterMs);
       const known = new AbortController();
       const stop = this.ctx.onLeaderChange((leader) => {
@@ -222,7 +223,11 @@ export class Proposer {
           (answer) => settle(answer),
           (err: unknown) => {
             if (!isRaftError(err, 'TIMEOUT') || options.signal?.aborted === true) throw err;
-            throw new RaftError('TIMEOUT', `${what}: no leader answered`, { retryable: true, cause: err });
+            throw new RaftError('TIMEOUT', `${what}: no leader answered`, {
+              retryable: true,
+              indefinite: true,
+              cause: err,
+            });
           },
         )
         .finally(stop);

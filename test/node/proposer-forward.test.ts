@@ -238,7 +238,7 @@ describe('Proposer broadcasting when no other leader is known', () => {
     expect(t.listeners.size).toBe(0);
   });
 
-  it('fails a broadcast nobody answered with a definite TIMEOUT that names the call', async () => {
+  it('fails a broadcast nobody answered with an indefinite TIMEOUT that names the call', async () => {
     const t = proposerOn({ leader: null });
     const applied = track(t.proposer.apply(data, { timeoutMs: 1000 }));
     const added = track(t.proposer.changeMembership({ type: 'addVoter', id: 'x' }, { timeoutMs: 1000 }));
@@ -247,14 +247,37 @@ describe('Proposer broadcasting when no other leader is known', () => {
     t.call(0).fail(timeouts[0]);
     t.call(1).fail(timeouts[1]);
     await flush();
-    // No answer means no leader took it: a slow leader that did is joined by the next attempt's ids.
-    const failure = { code: 'TIMEOUT', retryable: true, indefinite: false };
+    // A leader may have taken it and answered too late, or not answered at all (an unknown
+    // outcome is never sent to a broadcast): the outcome is unknown.
+    const failure = { code: 'TIMEOUT', retryable: true, indefinite: true };
     expect(applied.error).toMatchObject({ ...failure, message: 'apply: no leader answered' });
     expect(added.error).toMatchObject({ ...failure, message: 'addVoter x: no leader answered' });
     expect([(applied.error as Error).cause, (added.error as Error).cause]).toEqual(timeouts);
     expect((applied.error as Error).cause).toBe(timeouts[0]);
     expect(t.calls).toHaveLength(2);
     expect(t.listeners.size).toBe(0);
+  });
+
+  it('re-sends an unanswered broadcast only for an idempotent call, with the same ids', async () => {
+    const t = proposerOn({ leader: null });
+    const once = track(t.proposer.apply(data, { timeoutMs: 3000 }));
+    const again = track(t.proposer.apply(data, { idempotent: true, timeoutMs: 3000 }));
+    t.clock.advance(1000);
+    t.call(0).fail(noAnswer());
+    t.call(1).fail(noAnswer());
+    await flush();
+    expect(once.error).toMatchObject({ code: 'TIMEOUT', indefinite: true, message: 'apply: no leader answered' });
+    expect(again.done).toBe(false);
+    t.clock.advance(10);
+    await flush();
+    expect(sent(t.calls)).toEqual([
+      [null, 1, 1000],
+      [null, 2, 1000],
+      [null, 2, 1000],
+    ]);
+    t.call(2).answer({ ok: true, index: 3 });
+    await flush();
+    expect(again).toStrictEqual({ done: true, value: { index: 3 } });
   });
 
   it('passes other failures through, and the transport’s error once the caller aborted', async () => {
