@@ -43,6 +43,8 @@ export class SnapshotScheduler {
   private readonly sending = new Set<string>();
   /** Entries and milliseconds added to the threshold and interval until the next snapshot. */
   private spread = { entries: 0, ms: 0 };
+  /** No scheduled snapshot starts before this time: set after one failed. */
+  private retryAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: SnapshotContext,
@@ -73,13 +75,19 @@ export class SnapshotScheduler {
 
   /** Starts a snapshot when the threshold or the interval says one is due. Call inside the loop. */
   maybeStart(): void {
-    if (this.running !== null) return;
+    // After a failure (a full disk, say) the threshold stays crossed: without the pause every
+    // Ready would capture the whole state again.
+    if (this.running !== null || this.ctx.clock.now() < this.retryAt) return;
     const applied = this.ctx.appliedIndex();
     const { snapshotThreshold, snapshotInterval } = this.ctx.config;
     const due =
       applied - this.lastIndex >= snapshotThreshold + this.spread.entries ||
       (applied > this.lastIndex && this.ctx.clock.now() - this.lastAt >= snapshotInterval + this.spread.ms);
-    if (due) this.start().catch((err: unknown) => this.ctx.failed(err));
+    if (!due) return;
+    this.start().catch((err: unknown) => {
+      this.retryAt = this.ctx.clock.now() + snapshotInterval;
+      this.ctx.failed(err);
+    });
   }
 
   /**

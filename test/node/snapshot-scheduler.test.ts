@@ -88,7 +88,7 @@ describe('SnapshotScheduler.maybeStart', () => {
     expect(h.failed).toEqual([]);
   });
 
-  it('reports the failure of a snapshot it started, then may start again', async () => {
+  it('reports the failure of a snapshot it started, and tries again only an interval later', async () => {
     const { h, scheduler } = setup();
     const err = new Error('disk full');
     h.persist = () => Promise.reject(err);
@@ -99,10 +99,17 @@ describe('SnapshotScheduler.maybeStart', () => {
     expect(h.failed[0]).toBe(err);
     expect(scheduler.lastIndex).toBe(20);
     h.persist = async (sink) => sink.write(new Uint8Array(1));
+    // Every Ready calls maybeStart: without a pause a full disk would capture the state on each.
+    h.now = 1000 + 999;
+    scheduler.maybeStart();
+    await flush();
+    expect(h.captures).toBe(1);
+    h.now = 1000 + 1000;
     scheduler.maybeStart();
     await flush();
     expect(h.captures).toBe(2);
     expect(h.taken).toEqual([{ index: 40, bytes: 1, durationMs: 0 }]);
+    expect(h.failed).toEqual([err]);
   });
 
   it('measures the interval from the end of the last snapshot, with the new spread', async () => {
