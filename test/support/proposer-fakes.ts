@@ -4,7 +4,6 @@
  * script, and a leader the test changes. Everything settles through promises, so after
  * {@link flush} the test sees exactly what the proposer did, without sleeping.
  */
-import type { Clock, ClockTimer } from '../../src/clock.js';
 import type { ProposeResult } from '../../src/core/leader.js';
 import type { RaftCore } from '../../src/core/raft.js';
 import type { Entry, NodeId, Role } from '../../src/core/types.js';
@@ -12,38 +11,10 @@ import { RaftError, type RaftErrorCode } from '../../src/errors.js';
 import { PendingProposals } from '../../src/node/pending.js';
 import { Proposer, type ProposerContext } from '../../src/node/proposer.js';
 import type { ForwardRequest, ForwardResponse, Transport, WireError } from '../../src/transport/types.js';
+import { manualClock } from './manual-clock.js';
 import type { Gate } from './promises.js';
 
-/** Lets every queued promise reaction run: the proposer never waits on anything but promises here. */
-export const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A clock that starts at 1000 and fires its timers only in {@link advance}. */
-export function manualClock(): Clock & { advance(ms: number): void } {
-  let now = 1000;
-  let last = 0;
-  const timers = new Map<number, { at: number; fire: () => void }>();
-  return {
-    now: () => now,
-    setTimeout: (fire, ms) => {
-      timers.set(++last, { at: now + ms, fire });
-      // The handle is only ever given back to clearTimeout, which reads the id.
-      return { id: last } as ClockTimer;
-    },
-    clearTimeout: (timer: ClockTimer) => void timers.delete((timer as { id: number }).id),
-    setInterval: () => {
-      throw new Error('the proposer sets no intervals');
-    },
-    clearInterval: () => undefined,
-    advance: (ms) => {
-      now += ms;
-      for (const [id, timer] of [...timers]) {
-        if (timer.at > now) continue;
-        timers.delete(id);
-        timer.fire();
-      }
-    },
-  };
-}
+export { flush, manualClock, track } from './manual-clock.js';
 
 /** One `Transport.forward` call as the proposer made it; the test answers or fails it. */
 export interface ForwardCall {
@@ -176,16 +147,6 @@ export function proposerOn(setup: Setup = {}) {
       return c;
     },
   };
-}
-
-/** A promise's fate, readable without awaiting it: a call that never settles fails the test, not hangs it. */
-export function track<T>(promise: Promise<T>): { done: boolean; value?: T; error?: unknown } {
-  const fate: { done: boolean; value?: T; error?: unknown } = { done: false };
-  promise.then(
-    (value) => Object.assign(fate, { done: true, value }),
-    (error: unknown) => Object.assign(fate, { done: true, error }),
-  );
-  return fate;
 }
 
 /** The forwards made so far as [target, seq, timeoutMs]. */
