@@ -266,7 +266,11 @@ describe('Proposer broadcasting when no other leader is known', () => {
     t.call(0).fail(noAnswer());
     t.call(1).fail(noAnswer());
     await flush();
-    expect(once.error).toMatchObject({ code: 'TIMEOUT', indefinite: true, message: 'apply: no leader answered' });
+    expect(once.error).toMatchObject({
+      code: 'TIMEOUT',
+      indefinite: true,
+      message: 'apply: no leader answered',
+    });
     expect(again.done).toBe(false);
     t.clock.advance(10);
     await flush();
