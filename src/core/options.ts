@@ -33,6 +33,11 @@ export interface CoreOptions {
   /** A staging server is promoted to voter once it is at most this many entries behind. Default 64. */
   maxPromotionLag?: number;
   /**
+   * A non-voter answers its leader's appends at most once every this many ticks (or sooner, once
+   * a quarter of `maxInflight` answers are waiting); see `AckPacer`. Default 3.
+   */
+  nonvoterAckTicks?: number;
+  /**
    * How often a leader checks that it heard from a quorum (check-quorum). Defaults to
    * `electionTicks`; the node sets it from hashicorp's leader lease.
    */
@@ -53,6 +58,7 @@ const positiveIntegers = [
   'maxBytesPerMessage',
   'maxApplyPerReady',
   'leaderLeaseTicks',
+  'nonvoterAckTicks',
 ] as const;
 
 /** Fills in defaults and rejects invalid options with an `INVALID_CONFIG` error naming the field. */
@@ -68,6 +74,7 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     maxApplyPerReady: 1024,
     trailingEntries: 10240,
     maxPromotionLag: 64,
+    nonvoterAckTicks: 3,
     ...options,
     leaderLeaseTicks: options.leaderLeaseTicks ?? options.electionTicks ?? 10,
   };

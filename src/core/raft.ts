@@ -1,3 +1,4 @@
+import { AckPacer } from './ack-pacer.js';
 import { ConfigTracker } from './config-tracker.js';
 import { isVoter, votersOf } from './configuration.js';
 import { handleAppend, handleSnapshot } from './follower.js';
@@ -79,6 +80,13 @@ export class RaftCore {
   private installedSnapshot: SnapshotMeta | null = null;
   private readonly handover: Handover;
   private readonly removedAt: number;
+  /**
+   * The end of the last append or snapshot this follower accepted from its current leader in the
+   * current term: its log matches the leader's up to there (Log Matching, Raft §5.3; a leader never
+   * rewrites its log within its term), so a heartbeat's commit index may be applied up to it.
+   */
+  private matchedLeader = 0;
+  private readonly acks: AckPacer;
   private readonly drops: Partial<Record<PeerDropReason, number>> = {};
 
   constructor(options: CoreOptions, initial: CoreInitialState) {
@@ -94,6 +102,10 @@ export class RaftCore {
     this.config.refresh(this.log);
     this.handover = new Handover(hardState);
     this.removedAt = initial.removedAt ?? 0;
+    this.acks = new AckPacer(
+      this.options.nonvoterAckTicks,
+      Math.max(1, Math.floor(this.options.maxInflight / 4)),
+    );
     this.resetElectionTimer();
   }
 
@@ -143,6 +155,7 @@ export class RaftCore {
       this.leaderState.tick();
       return;
     }
+    for (const m of this.acks.tick()) this.send(m);
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) this.campaign();
   }
@@ -440,6 +453,10 @@ export class RaftCore {
   }
 
   private becomeFollower(term: number, leader: NodeId | null): void {
+    if (term > this.termValue || leader !== this.leaderValue) {
+      this.matchedLeader = 0;
+      this.acks.clear();
+    }
     if (term > this.termValue) {
       this.termValue = term;
       this.voteValue = null;
@@ -528,16 +545,32 @@ export class RaftCore {
     if (this.roleValue !== 'follower' || this.leaderValue !== m.from) this.becomeFollower(m.term, m.from);
     this.electionElapsed = 0;
     if (m.type === 'heartbeatRequest') {
-      // The leader sends min(match, commit), so every index up to it matches the leader's log.
-      this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-      this.send({ type: 'heartbeatResponse', to: m.from, context: m.context });
+      this.log.commitTo(Math.min(m.commit, this.matchedLeader, this.log.lastIndex()));
+      this.answerLeader({ type: 'heartbeatResponse', to: m.from, context: m.context });
     } else if (m.type === 'appendRequest') {
-      this.send(handleAppend(this.log, this.config, m));
+      this.answerLeader(handleAppend(this.log, this.config, m));
     } else {
       const { response, installed } = handleSnapshot(this.log, this.config, m);
       if (installed !== null) this.installedSnapshot = installed;
-      this.send(response);
+      this.answerLeader(response, { snapshot: true });
     }
+  }
+
+  /** Sends an answer to the leader; a non-voter's answers are paced (see {@link AckPacer}). */
+  private answerLeader(m: MessageDraft, { snapshot = false } = {}): void {
+    if (m.type === 'appendResponse' && m.success) this.matchedLeader = Math.max(this.matchedLeader, m.index);
+    const self = this.config.config.servers.find((s) => s.id === this.id);
+    if (self?.suffrage !== 'nonvoter') {
+      this.send(m);
+      return;
+    }
+    const now =
+      m.type === 'heartbeatResponse'
+        ? this.acks.heartbeatAnswer(m)
+        : m.type === 'appendResponse' && m.success && !snapshot
+          ? this.acks.appendAnswer(m)
+          : this.acks.now(m);
+    for (const answer of now) this.send(answer);
   }
 
   private failForwardedReads(): void {

@@ -71,10 +71,9 @@ export class Replication {
   }
 
   broadcastHeartbeat(commit: number, context: number): void {
-    for (const [to, pr] of this.progress) {
-      // Never promise more than the follower is known to hold: its log may still differ above match.
-      this.send({ type: 'heartbeatRequest', to, commit: Math.min(pr.match, commit), context });
-    }
+    // The whole commit index, the same for every follower so that one multicast carries it: each
+    // follower commits only as far as it knows its log matches ours (RaftCore.answerLeader).
+    for (const to of this.progress.keys()) this.send({ type: 'heartbeatRequest', to, commit, context });
   }
 
   handleAppendResponse(m: AppendResponse): void {

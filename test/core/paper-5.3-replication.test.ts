@@ -141,13 +141,32 @@ describe('§5.3 Log replication', () => {
     expect(appliedCommands(c.node('b'))).toEqual(['x']);
   });
 
-  it('a heartbeat never makes a follower commit past its own log', () => {
+  it('a heartbeat commits only what the follower has matched with the leader in its term', () => {
+    // b holds entries 1-3; entry 3 is from a term-1 leader that never committed it, and the term-2
+    // leader's log may differ there. Heartbeats carry the leader's whole commit index (the same
+    // for every follower, so one multicast carries it): b alone knows how far its log matches.
     const core = newCore('b', ['a', 'b', 'c'], {
       hardState: { term: 1, vote: null, commit: 0 },
-      entries: entries(1, [1, 1]),
+      entries: entries(1, [1, 1, 1]),
     });
-    core.step(heartbeatRequest('a', 'b', 1, 10));
+    core.step(heartbeatRequest('a', 'b', 2, 10));
+    expect(core.status().commitIndex).toBe(0);
+    core.step(appendRequest('a', 'b', 2, { prevIndex: 2, prevTerm: 1, entries: [], commit: 0 }));
+    core.step(heartbeatRequest('a', 'b', 2, 10));
     expect(core.status().commitIndex).toBe(2);
+    core.step(appendRequest('a', 'b', 2, { prevIndex: 2, prevTerm: 1, entries: [entry(3, 2)], commit: 0 }));
+    core.step(heartbeatRequest('a', 'b', 2, 10));
+    expect(core.status().commitIndex).toBe(3);
+    expect(core.status().lastIndex).toBe(3);
+  });
+
+  it('what a follower matched with one leader does not let the next leader commit by heartbeat', () => {
+    const core = newCore('b', ['a', 'b', 'c'], { hardState: { term: 1, vote: null, commit: 0 } });
+    core.step(
+      appendRequest('a', 'b', 1, { prevIndex: 0, prevTerm: 0, entries: entries(1, [1, 1]), commit: 0 }),
+    );
+    core.step(heartbeatRequest('c', 'b', 2, 2));
+    expect(core.status().commitIndex).toBe(0);
   });
 
   // §5.3: "When sending an AppendEntries RPC, the leader includes the index and term of the entry

@@ -3,14 +3,16 @@ import { runSimulation, type SimResult } from './simulation.js';
 import { summarize } from './summary.js';
 
 /**
- * `npm run sim -- --seeds N [--nodes 3|5] [--seed S] [--from F]`: runs seeds F..F+N-1 (default 1..N)
- * for each cluster size (3 and 5 unless --nodes picks one), or replays the single seed S with its
+ * `npm run sim -- --seeds N [--nodes 3|5] [--nonvoters K] [--seed S] [--from F]`: runs seeds
+ * F..F+N-1 (default 1..N) for each cluster size (3 and 5 voters unless --nodes picks one, plus K
+ * non-voters in the initial configuration, default 0), or replays the single seed S with its
  * trace. Ends with `sim: <N> seeds, <V> violations` and exits 0 only when V is 0.
  */
 function parseArgs(argv: readonly string[]): {
   seeds: number;
   from: number;
   sizes: number[];
+  nonvoters: number;
   verbose: boolean;
 } {
   const { raw: args, int } = parseCliArgs(argv);
@@ -23,6 +25,7 @@ function parseArgs(argv: readonly string[]): {
     seeds,
     from,
     sizes: nodes === 0 ? [3, 5] : [nodes],
+    nonvoters: int('nonvoters', 0),
     verbose: args.has('verbose') || seed !== undefined,
   };
 }
@@ -34,7 +37,8 @@ function report(result: SimResult): void {
     );
   }
   if (result.violations.length > 0) {
-    console.log(`  replay: npm run sim -- --seed ${result.seed} --nodes ${result.nodes}`);
+    const nonvoters = result.nonvoters > 0 ? ` --nonvoters ${result.nonvoters}` : '';
+    console.log(`  replay: npm run sim -- --seed ${result.seed} --nodes ${result.nodes}${nonvoters}`);
     for (const line of result.trace) console.log(`  ${line}`);
   }
 }
@@ -51,13 +55,13 @@ function main(): void {
   for (const nodes of options.sizes) {
     const results: SimResult[] = [];
     for (let seed = options.from; seed < options.from + options.seeds; seed++) {
-      const result = runSimulation({ seed, nodes });
+      const result = runSimulation({ seed, nodes, nonvoters: options.nonvoters });
       results.push(result);
       violations += result.violations.length;
       report(result);
       if (options.verbose) console.log(JSON.stringify({ seed, nodes, stats: result.stats }));
     }
-    console.log(summarize(nodes, results));
+    console.log(summarize(nodes, results, options.nonvoters));
   }
   console.log(`sim: ${options.seeds} seeds, ${violations} violations`);
   process.exit(violations === 0 ? 0 : 1);

@@ -46,15 +46,19 @@ export class InvariantMonitor {
   private readonly leaders = new Map<number, string>();
   tick = 0;
 
-  /** `all` are every server that may ever exist; `voters` the initial configuration. */
-  constructor(all: readonly string[], voters: readonly string[] = all) {
+  /**
+   * `all` are every server that may ever exist; `voters` the voters of the initial configuration
+   * and `members` all its servers (its non-voters too, which know the voters from the start).
+   */
+  constructor(all: readonly string[], voters: readonly string[] = all, members: readonly string[] = voters) {
     for (const id of all) {
+      const known = members.includes(id) ? voters : [];
       this.nodes.set(id, {
         chain: [GENESIS],
         terms: [0],
         base: 0,
-        voters: voters.includes(id) ? voters : [],
-        previousVoters: voters.includes(id) ? voters : [],
+        voters: known,
+        previousVoters: known,
         hard: { term: 0, vote: null, commit: 0 },
         persistedCommit: 0,
         commit: 0,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CommitsEarlierTermsCore } from './broken-cores.js';
-import { failingSeeds } from './run-seeds.js';
+import { RaftCore } from '../../src/core/index.js';
+import { CommitsEarlierTermsCore, IgnoresLogCore } from './broken-cores.js';
+import { describeFailures, failingSeeds } from './run-seeds.js';
 import { runSimulation } from './simulation.js';
 
 describe('the simulation itself', () => {
@@ -13,7 +14,15 @@ describe('the simulation itself', () => {
   });
 
   it('exercises every fault it claims to inject', () => {
-    const totals = { crashes: 0, crashPoints: 0, partitions: 0, dropped: 0, duplicated: 0, committed: 0 };
+    const totals = {
+      crashes: 0,
+      crashPoints: 0,
+      partitions: 0,
+      dropped: 0,
+      duplicated: 0,
+      committed: 0,
+      multicasts: 0,
+    };
     for (let seed = 1; seed <= 20; seed++) {
       const { stats } = runSimulation({ seed, nodes: 5 });
       totals.crashes += stats.crashes;
@@ -23,6 +32,7 @@ describe('the simulation itself', () => {
       totals.dropped += stats.messagesDropped;
       totals.duplicated += stats.messagesDuplicated;
       totals.committed += stats.committedProposals;
+      totals.multicasts += stats.multicasts;
     }
     for (const [fault, count] of Object.entries(totals)) expect(count, fault).toBeGreaterThan(0);
   });
@@ -47,6 +57,35 @@ describe('the simulation itself', () => {
       expect(failures.map((f) => f.violations[0]?.invariant)).toContain('leader completeness');
     },
   );
+
+  it('sends identical appends and heartbeats to the group topic, one publish for several followers', () => {
+    const { stats } = runSimulation({ seed: 7, nodes: 5 });
+    expect(stats.multicasts).toBeGreaterThan(0);
+    expect(stats.multicastRecipients).toBeGreaterThanOrEqual(2 * stats.multicasts);
+    const replay = runSimulation({ seed: 7, nodes: 5 });
+    expect(replay.stats).toEqual(stats);
+  });
+
+  it('keeps every invariant with non-voters in the initial configuration', () => {
+    const { failures } = failingSeeds(20, { nodes: 3, nonvoters: 2 });
+    expect(failures.length, describeFailures(failures)).toBe(0);
+  }, 60_000);
+
+  // Non-voters count for no commit, so a non-voter that never takes the log breaks no safety
+  // invariant: only the check that every member applied the marker after the heal can see it.
+  it('fails a run in which a non-voter never receives the log', () => {
+    const result = runSimulation({
+      seed: 3,
+      nodes: 3,
+      nonvoters: 1,
+      membership: false,
+      coreFactory: (options, storage) =>
+        options.id === 'o1'
+          ? new IgnoresLogCore(options, storage.initialState())
+          : new RaftCore(options, storage.initialState()),
+    });
+    expect(result.violations.map((v) => v.invariant)).toEqual(['liveness']);
+  });
 
   it('reports liveness failures when the cluster cannot recover', () => {
     const result = runSimulation({ seed: 1, nodes: 3, livenessTicks: 1 });

@@ -2,13 +2,13 @@ import {
   type CoreOptions,
   decodeConfiguration,
   type HardState,
-  type Message,
   RaftCore,
   type Ready,
   sameConfiguration,
   seededRandom,
   votersOf,
 } from '../../src/core/index.js';
+import { isMulticast, multicastFor } from '../../src/core/multicast.js';
 import type { MemStorage } from '../support/storage.js';
 import { FaultInjector, type FaultRates } from './faults.js';
 import { InvariantMonitor, type Violation } from './monitor.js';
@@ -25,6 +25,8 @@ export interface SimOptions {
   readonly seed: number;
   /** Voters of the initial configuration. */
   readonly nodes: number;
+  /** Non-voters of the initial configuration (o1, o2, ...). Default 0. */
+  readonly nonvoters?: number;
   /** Ticks of random faults and client operations before everything heals. Default 1500. */
   readonly faultTicks?: number;
   /**
@@ -62,6 +64,9 @@ export interface SimStats {
   messagesDropped: number;
   messagesDuplicated: number;
   messagesBlocked: number;
+  /** Publishes to the group topic, and the point-to-point messages they stood for. */
+  multicasts: number;
+  multicastRecipients: number;
   /** Ticks from the heal until the liveness check passed. */
   recoveryTicks: number;
 }
@@ -70,6 +75,7 @@ export interface SimStats {
 export interface SimResult {
   readonly seed: number;
   readonly nodes: number;
+  readonly nonvoters: number;
   readonly violations: readonly Violation[];
   readonly trace: readonly string[];
   readonly stats: SimStats;
@@ -124,18 +130,23 @@ export class Simulation {
     this.faultTicks = options.faultTicks ?? 1500;
     this.livenessTicks = options.livenessTicks ?? 40 * ELECTION_TICKS;
     const members = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+    const observers = Array.from({ length: options.nonvoters ?? 0 }, (_, i) => `o${i + 1}`);
     const spares = options.membership === false ? [] : ['s1', 's2'];
-    const ids = [...members, ...spares];
+    const ids = [...members, ...observers, ...spares];
     const faultRates: FaultRates = {
       crash: 0.001 + r.float() * 0.006,
       crashPoint: 0.0005 + r.float() * 0.003,
       partition: 0.003 + r.float() * 0.012,
     };
-    this.network = new SimNetwork(r, {
-      dropRate: r.float() < 0.3 ? 0 : r.float() * 0.3,
-      duplicateRate: r.float() < 0.3 ? 0 : r.float() * 0.2,
-      maxDelay: 1 + r.int(5),
-    });
+    this.network = new SimNetwork(
+      r,
+      {
+        dropRate: r.float() < 0.3 ? 0 : r.float() * 0.3,
+        duplicateRate: r.float() < 0.3 ? 0 : r.float() * 0.2,
+        maxDelay: 1 + r.int(5),
+      },
+      ids,
+    );
     this.rates = {
       propose: 0.05 + r.float() * 0.5,
       membership: options.membership === false ? 0 : 0.002 + r.float() * 0.01,
@@ -156,7 +167,7 @@ export class Simulation {
     };
     this.allowShrink = coreOptions.preVote || coreOptions.checkQuorum;
     this.faults = new FaultInjector(r, ids, this.network, faultRates);
-    this.monitor = new InvariantMonitor(ids, members);
+    this.monitor = new InvariantMonitor(ids, members, [...members, ...observers]);
     const build =
       options.coreFactory ?? ((o: CoreOptions, s: MemStorage) => new RaftCore(o, s.initialState()));
     const makeCore: CoreFactory = (id, storage, restarts) =>
@@ -169,9 +180,15 @@ export class Simulation {
         storage,
       );
     const library = new SnapshotLibrary();
-    const initial = { servers: members.map((id) => ({ id, suffrage: 'voter' as const })) };
+    const initial = {
+      servers: [
+        ...members.map((id) => ({ id, suffrage: 'voter' as const })),
+        ...observers.map((id) => ({ id, suffrage: 'nonvoter' as const })),
+      ],
+    };
+    const inInitial = (id: string) => initial.servers.some((s) => s.id === id);
     this.nodes = ids.map(
-      (id) => new SimNode(id, members.includes(id) ? initial : { servers: [] }, makeCore, library),
+      (id) => new SimNode(id, inInitial(id) ? initial : { servers: [] }, makeCore, library),
     );
     this.workload = new Workload(r, this.nodes, this.monitor);
     this.stats = {
@@ -189,9 +206,17 @@ export class Simulation {
       messagesDropped: 0,
       messagesDuplicated: 0,
       messagesBlocked: 0,
+      multicasts: 0,
+      multicastRecipients: 0,
       recoveryTicks: -1,
     };
-    this.trace.add(0, 'config', { ...coreOptions, ...this.network.faults, faultRates, rates: this.rates });
+    this.trace.add(0, 'config', {
+      nonvoters: observers,
+      ...coreOptions,
+      ...this.network.faults,
+      faultRates,
+      rates: this.rates,
+    });
   }
 
   run(): SimResult {
@@ -224,6 +249,7 @@ export class Simulation {
     return {
       seed: this.options.seed,
       nodes: this.options.nodes,
+      nonvoters: this.options.nonvoters ?? 0,
       violations: this.monitor.violations,
       trace: failed ? this.trace.format() : [],
       stats: this.stats,
@@ -275,11 +301,22 @@ export class Simulation {
     }
   }
 
+  /**
+   * Steps what arrives. Every member receives each multicast; a recipient steps it as addressed
+   * to itself (as the transport does), the others drop it unseen, so only the former are traced.
+   */
   private deliverMessages(): void {
-    for (const m of this.network.due(this.now)) {
-      const target = this.nodes.find((n) => n.id === m.to);
+    for (const { to, out } of this.network.due(this.now)) {
+      const target = this.nodes.find((n) => n.id === to);
       if (target?.core == null) continue;
-      this.trace.add(this.now, 'deliver', m);
+      if (!isMulticast(out)) {
+        this.trace.add(this.now, 'deliver', out);
+        target.core.step(out);
+        continue;
+      }
+      const m = multicastFor(to, out);
+      if (m === null) continue;
+      this.trace.add(this.now, 'multicast', { message: m, group: out.recipients });
       target.core.step(m);
     }
   }
@@ -326,7 +363,7 @@ export class Simulation {
         this.trace.add(this.now, 'leader', { node: node.id, term: node.core?.term });
       }
     }
-    for (const m of outcome.messages) this.network.send(m as Message, this.now);
+    this.network.sendAll(outcome.messages, this.now);
     if (crashAt !== null) {
       this.stats.crashPoints[crashAt]++;
       this.crash(node, crashAt);
@@ -354,7 +391,7 @@ export class Simulation {
     for (const w of writes) {
       this.stats.writesFinishedLater++;
       this.reportPersist(node, w.ready, w.hardStateWritten);
-      for (const m of w.messages) this.network.send(m as Message, this.now);
+      this.network.sendAll(w.messages, this.now);
     }
   }
 
@@ -435,6 +472,8 @@ export class Simulation {
     this.stats.messagesDropped = net.dropped;
     this.stats.messagesDuplicated = net.duplicated;
     this.stats.messagesBlocked = net.blocked;
+    this.stats.multicasts = net.multicasts;
+    this.stats.multicastRecipients = net.multicastRecipients;
     this.stats.committedProposals = this.workload.accepted.filter(
       (p) => this.monitor.committedAt(p.index) === p.identity,
     ).length;

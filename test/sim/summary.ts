@@ -8,7 +8,7 @@ function total(records: ReadonlyArray<Record<string, number>>): Record<string, n
 }
 
 /** One line per cluster size: how many runs, violations, and how often each fault and operation fired. */
-export function summarize(nodes: number, results: readonly SimResult[]): string {
+export function summarize(nodes: number, results: readonly SimResult[], nonvoters = 0): string {
   const sum = (f: (r: SimResult) => number) => results.reduce((acc, r) => acc + f(r), 0);
   const recovery = results.map((r) => r.stats.recoveryTicks).filter((t) => t >= 0);
   const fields: Record<string, number> = {
@@ -37,9 +37,12 @@ export function summarize(nodes: number, results: readonly SimResult[]): string 
     dropped: sum((r) => r.stats.messagesDropped),
     duplicated: sum((r) => r.stats.messagesDuplicated),
     blockedByPartition: sum((r) => r.stats.messagesBlocked),
+    multicasts: sum((r) => r.stats.multicasts),
+    multicastRecipients: sum((r) => r.stats.multicastRecipients),
     maxRecoveryTicks: recovery.length === 0 ? -1 : Math.max(...recovery),
   };
-  return `sim[${nodes} nodes]: ${Object.entries(fields)
+  const size = nonvoters > 0 ? `${nodes} nodes + ${nonvoters} nonvoters` : `${nodes} nodes`;
+  return `sim[${size}]: ${Object.entries(fields)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}`;
 }

@@ -25,11 +25,23 @@ export class Trace {
       this.events.length < this.capacity
         ? this.events
         : [...this.events.slice(this.next), ...this.events.slice(0, this.next)];
-    return ordered.map(
-      (e) =>
-        `t${e.tick} ${e.kind} ${e.kind === 'deliver' ? describeMessage(e.detail as Message) : JSON.stringify(e.detail)}`,
-    );
+    return ordered.map((e) => `t${e.tick} ${e.kind} ${describeEvent(e)}`);
   }
+}
+
+/** A multicast's copy as one recipient stepped it, and the whole group it went to. */
+export interface MulticastDelivery {
+  readonly message: Message;
+  readonly group: readonly string[];
+}
+
+function describeEvent(e: TraceEvent): string {
+  if (e.kind === 'deliver') return describeMessage(e.detail as Message);
+  if (e.kind === 'multicast') {
+    const { message, group } = e.detail as MulticastDelivery;
+    return `${describeMessage(message)} group=${group.join(',')}`;
+  }
+  return JSON.stringify(e.detail);
 }
 
 /** A one-line description of a message. */
