@@ -85,9 +85,10 @@ function digest(data: Buffer): Buffer {
 
 /**
  * The topic layout of src/transport/mqtt-topics.ts as permissions. Under `<root>/<cluster>/`:
- * - a member subscribes to `node/<its id>/in`, `node/<its id>/reply` and `broadcast`;
+ * - a member subscribes to `node/<its id>/in`, `node/<its id>/reply`, `broadcast` and `multicast`;
  * - a member publishes to `node/<any id>/in` (Raft messages, snapshot chunks, forwards, its own
- *   hellos), `node/<any id>/reply` (answers) and `broadcast` (forwards while no leader is known).
+ *   hellos), `node/<any id>/reply` (answers), `broadcast` (forwards while no leader is known) and
+ *   `multicast` (a leader's appends and heartbeats to several followers).
  * Publishing to any id, not only to listed members, matches mosquitto's `+` and keeps a member
  * connected when it addresses an id the ACL does not list yet (aedes disconnects on a refused
  * publish); only listed members can read those inboxes. Anything else is refused.
@@ -112,7 +113,8 @@ class AclTemplate {
       (prefix) =>
         filter === `${prefix}node/${username}/in` ||
         filter === `${prefix}node/${username}/reply` ||
-        filter === `${prefix}broadcast`,
+        filter === `${prefix}broadcast` ||
+        filter === `${prefix}multicast`,
     );
   }
 
@@ -121,7 +123,7 @@ class AclTemplate {
     return this.prefixesOf(username).some((prefix) => {
       if (!topic.startsWith(prefix)) return false;
       const rest = topic.slice(prefix.length);
-      if (rest === 'broadcast') return true;
+      if (rest === 'broadcast' || rest === 'multicast') return true;
       const levels = rest.split('/');
       return (
         levels.length === 3 &&

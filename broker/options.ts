@@ -28,8 +28,8 @@ export interface BrokerTls {
 /**
  * The ACL template of one group: the usernames in `members` are its member ids (a member connects
  * with its id as username), and each may only subscribe to its own inbox, its own reply inbox and
- * the group's broadcast topic, and only publish to inboxes and reply inboxes of the group and its
- * broadcast topic. See docs/security.md.
+ * the group's broadcast and multicast topics, and only publish to inboxes and reply inboxes of the
+ * group and its broadcast and multicast topics. See docs/security.md.
  */
 export interface GroupAcl {
   /** The topic root the group uses. Default `'mqtt-raft'`. */

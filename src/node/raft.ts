@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { type Clock, type ClockTimer, systemClock } from '../clock.js';
 import { decodeConfiguration, votersOf } from '../core/configuration.js';
 import type { ConfChange } from '../core/membership.js';
+import { isMulticast, planSends } from '../core/multicast.js';
 import { type CoreInitialState, RaftCore } from '../core/raft.js';
 import type { RandomBytes, RandomSource } from '../core/random.js';
 import type { Ready } from '../core/ready.js';
@@ -524,7 +525,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   private async handleReady(ready: Ready): Promise<void> {
     const core = this.core;
     // A leader's appends go out first: its followers write while it writes (thesis §10.2.1).
-    for (const m of ready.earlyMessages) this.transport.send(m);
+    this.sendAll(ready.earlyMessages);
     if (ready.snapshot !== null) await this.peerInput.installing(ready.snapshot);
     const persistLater = core.mayPersistLater(ready);
     if (persistLater) {
@@ -562,11 +563,22 @@ export class Raft extends TypedEmitter<RaftEvents> {
     if (!this.closed) this.snapshots.maybeStart();
   }
 
+  /** Sends a Ready's messages; identical appends and heartbeats to several followers as one multicast. */
   private sendAll(messages: readonly Message[]): void {
-    for (const m of messages) {
-      if (m.type === 'snapshotRequest') this.snapshots.send(m);
-      else this.transport.send(m);
+    const transport = this.transport;
+    if (transport.multicast === undefined || messages.length < 2) {
+      for (const m of messages) this.sendOne(m);
+      return;
     }
+    for (const out of planSends(messages, 2)) {
+      if (isMulticast(out)) transport.multicast(out.recipients, out.message);
+      else this.sendOne(out);
+    }
+  }
+
+  private sendOne(m: Message): void {
+    if (m.type === 'snapshotRequest') this.snapshots.send(m);
+    else this.transport.send(m);
   }
 
   private async applyEntry(entry: Entry): Promise<void> {

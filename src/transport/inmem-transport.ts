@@ -1,3 +1,4 @@
+import type { MulticastMessage } from '../core/multicast.js';
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import type { InmemNetwork } from './inmem-network.js';
@@ -55,6 +56,14 @@ export class InmemTransport implements Transport {
   /** Sends `message` to `message.to`; never throws, never waits. */
   send(message: Message): void {
     this.network.dispatch(this, message);
+  }
+
+  /**
+   * Delivers `message` to each recipient as addressed to it, each delivery on its own with the
+   * network's faults: what a multicast through a broker amounts to (docs/protocol.md §3).
+   */
+  multicast(recipients: readonly NodeId[], message: MulticastMessage): void {
+    for (const to of recipients) this.network.dispatch(this, { ...message, to });
   }
 
   /** Streams a snapshot to `request.to`; see the class description for how it settles. */

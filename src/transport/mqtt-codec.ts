@@ -2,6 +2,7 @@ import { MAX_ENTRIES_PER_APPEND } from '../core/peer-rules.js';
 import type { Message, MessageType, NodeId } from '../core/types.js';
 import { msgpackDecode, msgpackEncode } from '../msgpack.js';
 import { fastEnvelope, firstIssue, readBody } from './mqtt-fast-checks.js';
+import { type MulticastSkip, recipientCheck } from './mqtt-multicast.js';
 import {
   type ControlBody,
   type ControlKind,
@@ -76,6 +77,7 @@ export type InboundDropReason =
   | 'tooManyEntries'
   | 'unsealed'
   | 'sealedWithoutKey'
+  | MulticastSkip
   | SealDropReason;
 
 /** Why one received payload was refused. */
@@ -233,6 +235,8 @@ function acceptedOn(role: TopicRole, kind: EnvelopeKind): boolean {
       );
     case 'broadcast':
       return kind === 'forwardRequest' || kind === 'probe';
+    case 'multicast':
+      return kind === 'appendRequest' || kind === 'heartbeatRequest' || kind === 'batch';
   }
 }
 
@@ -303,6 +307,9 @@ export function decodeInbound(
     if (!parsed.success) return refuse('invalidEnvelope', firstIssue(parsed.error));
     envelope = parsed.data;
   }
+  // Before the seal is opened: a leader receives each of its multicasts back, and opening them
+  // would cost it a cipher pass per publish. A forger naming us as sender gains nothing by it.
+  if (role === 'multicast' && envelope.f === ctx.localId) return refuse('ownMulticast', 'our own multicast');
   const opened = unseal(envelope, topic, ctx.seal);
   if (!opened.ok) return opened;
   const b = opened.body;
@@ -333,8 +340,12 @@ interface Route {
 function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: DecodeContext): SingleResult {
   if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
   if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
-  const addressed = role === 'broadcast' ? t === null : t === ctx.localId;
+  const addressed = role === 'broadcast' || role === 'multicast' ? t === null : t === ctx.localId;
   if (!addressed) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
+  if (role === 'multicast') {
+    const problem = recipientCheck(b, ctx.localId);
+    if (problem !== null) return refuse(problem.reason, problem.detail);
+  }
   if (isMessageKind(k)) {
     // Counted before the schema walks them: validating half a million tiny entries blocked the
     // event loop for most of a second (design §7: bound what one message makes us do).
@@ -342,7 +353,7 @@ function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: De
       return refuse('tooManyEntries', `${entryCount(b)} entries exceeds ${MAX_ENTRIES_PER_APPEND}`);
     const body = readBody(k, b, messageBodySchemas[k]);
     if (typeof body === 'string') return refuse('invalidBody', body);
-    // t is ctx.localId here: the inbox accepts no broadcast.
+    // Addressed to us: by `t` on the inbox, by the recipients of a multicast (`r`, not kept).
     const message = { ...body, type: k, from: f, to: ctx.localId } as Message;
     return { ok: true, inbound: { kind: 'message', message } };
   }
@@ -365,7 +376,8 @@ function batchable(kind: string): boolean {
 function judgeBatch(b: unknown, route: Route, ctx: DecodeContext): DecodeResult {
   const { f, t, role } = route;
   if (!acceptedOn(role, 'batch')) return refuse('wrongTopic', `kind batch on the ${role} topic`);
-  if (t !== ctx.localId) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
+  if (role === 'multicast' ? t !== null : t !== ctx.localId)
+    return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
   if (!Array.isArray(b) || b.length < 2 || b.length > MAX_BATCH_ITEMS) {
     return refuse('invalidBody', `batch: not an array of 2 to ${MAX_BATCH_ITEMS} envelopes`);
   }

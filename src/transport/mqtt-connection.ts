@@ -20,7 +20,7 @@ export interface ConnectionEvents {
 
 /**
  * One mqtt.js client: MQTT 3.1.1, clean session, automatic reconnection. It subscribes to the
- * node's inbox, reply inbox and the broadcast topic after every CONNACK itself, instead of
+ * node's inbox, reply inbox, the broadcast and the multicast topic after every CONNACK itself, instead of
  * relying on mqtt.js's `resubscribe`, so that "ready" means the SUBACK is in: a clean session
  * (which a broker restart also implies) starts with no subscriptions.
  */
@@ -184,10 +184,10 @@ export class MqttConnection {
   }
 
   private subscribe(client: MqttClient, generation: number): Promise<void> {
-    const { inbox, reply, broadcast } = this.topics;
+    const { inbox, reply, broadcast, multicast } = this.topics;
     return new Promise((resolve, reject) => {
       client.subscribe(
-        { [inbox]: { qos: 1 }, [reply]: { qos: 1 }, [broadcast]: { qos: 1 } },
+        { [inbox]: { qos: 1 }, [reply]: { qos: 1 }, [broadcast]: { qos: 1 }, [multicast]: { qos: 1 } },
         (err, granted) => {
           if (generation !== this.generation) {
             resolve();

@@ -6,7 +6,7 @@
  * and per entry cost more CPU than the rest of decoding (docs/benchmarks.md, "Decoding").
  */
 import type { Entry, EntryType } from '../core/types.js';
-import type { Envelope } from './mqtt-schemas.js';
+import { type Envelope, PROTOCOL_VERSION } from './mqtt-schemas.js';
 import { MAX_NAME_LENGTH, nameProblem } from './mqtt-topics.js';
 
 type Fields = Record<string, unknown>;
@@ -36,7 +36,7 @@ function isNodeId(value: unknown): value is string {
 export function fastEnvelope(raw: unknown): Envelope | null {
   if (!isFields(raw)) return null;
   const { v, k, id, f, t, c, g, s, n, x } = raw;
-  if (v !== 1 || typeof k !== 'string' || typeof c !== 'string') return null;
+  if (v !== PROTOCOL_VERSION || typeof k !== 'string' || typeof c !== 'string') return null;
   if (typeof id !== 'string' || id.length > MAX_ID_LENGTH) return null;
   if (!isNodeId(f) || (t !== null && !isNodeId(t))) return null;
   if (g !== undefined && (typeof g !== 'string' || g.length > MAX_GROUP_LENGTH)) return null;

@@ -71,6 +71,13 @@ export interface MqttTransportOptions {
    */
   maxBufferedBytes?: number;
   /**
+   * A leader's identical appends and heartbeats to at least this many followers go out as one
+   * publish to the multicast topic, which every member reads (docs/protocol.md §3, "Multicasts");
+   * to fewer, one to each inbox. Default 3: in a group of three, a multicast would save one
+   * publish and cost the leader the delivery of its own publish.
+   */
+  multicastMinRecipients?: number;
+  /**
    * Base time a snapshot transfer may take; each transfer gets this plus the bytes sent so far at
    * {@link snapshotBytesPerSecond}. A receiver also gives up after this long without a chunk. Default 30,000 ms.
    */
@@ -113,6 +120,7 @@ export interface MqttConfig {
   readonly snapshotWindow: number;
   readonly maxMessageBytes: number;
   readonly maxBufferedBytes: number;
+  readonly multicastMinRecipients: number;
   readonly snapshotTimeoutMs: number;
   readonly snapshotBytesPerSecond: number;
   readonly reconnectPeriodMs: number;
@@ -193,6 +201,7 @@ const optionsSchema = z
       .max(256 * MiB, 'must be at most 256 MiB (MQTT limit)')
       .optional(),
     maxBufferedBytes: z.int('must be an integer').min(0, 'must be at least 0').optional(),
+    multicastMinRecipients: z.int('must be an integer').min(2, 'must be at least 2').optional(),
     snapshotTimeoutMs: positiveMs.optional(),
     snapshotBytesPerSecond: z.number().positive('must be positive').optional(),
     reconnectPeriodMs: positiveMs.optional(),
@@ -248,6 +257,7 @@ export function resolveOptions(options: MqttTransportOptions): MqttConfig {
     snapshotWindow: o.snapshotWindow ?? 4,
     maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxBufferedBytes: o.maxBufferedBytes ?? 2 * MiB,
+    multicastMinRecipients: o.multicastMinRecipients ?? 3,
     snapshotTimeoutMs: o.snapshotTimeoutMs ?? 30_000,
     snapshotBytesPerSecond: o.snapshotBytesPerSecond ?? MiB,
     reconnectPeriodMs: o.reconnectPeriodMs ?? 500,

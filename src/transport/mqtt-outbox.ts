@@ -22,12 +22,12 @@ const FRAMING_BYTES = 1024;
  * (`setImmediate`), nothing is delayed by a timer.
  */
 export class Outbox {
-  private readonly queues = new Map<string, { to: NodeId; items: QueuedEnvelope[] }>();
+  private readonly queues = new Map<string, { to: NodeId | null; items: QueuedEnvelope[] }>();
   private scheduled: NodeJS.Immediate | null = null;
   private queuedBytes = 0;
 
   constructor(
-    private readonly publish: (topic: string, to: NodeId, group: readonly QueuedEnvelope[]) => void,
+    private readonly publish: (topic: string, to: NodeId | null, group: readonly QueuedEnvelope[]) => void,
     private readonly maxBytes: number,
   ) {}
 
@@ -36,8 +36,8 @@ export class Outbox {
     return this.queuedBytes;
   }
 
-  /** Queues `item` for `topic`, the inbox or reply topic of `to`. */
-  add(topic: string, to: NodeId, item: QueuedEnvelope): void {
+  /** Queues `item` for `topic`: the inbox or reply topic of `to`, or the multicast topic (`to` null). */
+  add(topic: string, to: NodeId | null, item: QueuedEnvelope): void {
     const queue = this.queues.get(topic);
     if (queue === undefined) this.queues.set(topic, { to, items: [item] });
     else queue.items.push(item);

@@ -10,7 +10,7 @@ import type { ForwardRequest, ForwardResponse, WireError } from './types.js';
  */
 
 /** The only envelope version this transport speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** A non-negative safe integer: terms, indexes, sequence numbers. */
 const uint = z.int().min(0);

@@ -2,6 +2,10 @@
 export interface MqttTransportStats {
   /** Raft messages published by `send`. */
   sent: number;
+  /** Multicasts queued for the multicast topic (each one publish, or part of one batch). */
+  multicastsSent: number;
+  /** Multicasts received and not read: our own, and those for other followers. */
+  multicastsSkipped: number;
   /** Raft messages handed to the handler. */
   received: number;
   /** Payloads refused on receipt and messages not sent; `droppedReasons` breaks this down. */
@@ -36,6 +40,8 @@ export interface MqttTransportStats {
 export function newStats(): MqttTransportStats {
   return {
     sent: 0,
+    multicastsSent: 0,
+    multicastsSkipped: 0,
     received: 0,
     dropped: 0,
     droppedReasons: {},

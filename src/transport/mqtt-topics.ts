@@ -46,7 +46,7 @@ export function rootProblem(root: string): string | null {
 }
 
 /** Where a received publish came in, as far as the transport is concerned. */
-export type TopicRole = 'inbox' | 'reply' | 'broadcast';
+export type TopicRole = 'inbox' | 'reply' | 'broadcast' | 'multicast';
 
 /** The topics of one cluster under one root. */
 export class Topics {
@@ -57,12 +57,15 @@ export class Topics {
   readonly reply: string;
   /** The cluster's broadcast topic (forwarded requests when no leader is known). */
   readonly broadcast: string;
+  /** The cluster's multicast topic: a leader's appends and heartbeats to several followers at once. */
+  readonly multicast: string;
 
   constructor(root: string, cluster: string, localId: NodeId) {
     this.prefix = `${root}/${cluster}`;
     this.inbox = this.inboxOf(localId);
     this.reply = this.replyOf(localId);
     this.broadcast = `${this.prefix}/broadcast`;
+    this.multicast = `${this.prefix}/multicast`;
   }
 
   /** The request inbox of member `id`: Raft messages, snapshot data, forwarded requests, hellos. */
@@ -80,6 +83,7 @@ export class Topics {
     if (topic === this.inbox) return 'inbox';
     if (topic === this.reply) return 'reply';
     if (topic === this.broadcast) return 'broadcast';
+    if (topic === this.multicast) return 'multicast';
     return null;
   }
 }

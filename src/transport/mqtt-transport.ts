@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { MulticastMessage } from '../core/multicast.js';
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import { RaftError } from '../errors.js';
 import { msgpackEncode } from '../msgpack.js';
@@ -17,6 +18,7 @@ import { MqttConnection } from './mqtt-connection.js';
 import { Discovery, NOT_A_MEMBER, type ProbeResult, type Prober } from './mqtt-discovery.js';
 import { ForwardCalls, serveForward } from './mqtt-forward.js';
 import { describe, type MqttLink } from './mqtt-link.js';
+import { multicastEnvelope } from './mqtt-multicast.js';
 import { type MqttConfig, type MqttTransportOptions, resolveOptions } from './mqtt-options.js';
 import { Outbox, type QueuedEnvelope } from './mqtt-outbox.js';
 import { Presence } from './mqtt-presence.js';
@@ -198,17 +200,42 @@ export class MqttTransport implements Transport {
 
   /** Publishes `message` (QoS 0) to its addressee's inbox; never throws, never waits. */
   send(message: Message): void {
-    if (this.state !== 'running') {
-      this.drop('notRunning', message.to);
+    if (!isValidName(message.to)) {
+      if (this.state === 'running') this.drop('invalidAddress', message.to);
+      else this.drop('notRunning', message.to);
       return;
     }
-    if (!isValidName(message.to)) {
-      this.drop('invalidAddress', message.to);
+    if (!this.mayQueue(message)) return;
+    this.queue(this.topics.inboxOf(message.to), message.to, messageEnvelope(this.config.cluster, message));
+  }
+
+  /**
+   * Publishes `message` once to the multicast topic, which every member reads, for `recipients`
+   * to read as addressed to each of them (docs/protocol.md §3, "Multicasts"). To fewer than
+   * `multicastMinRecipients`, sends to each inbox instead: every member, the leader included,
+   * receives a multicast, so for two followers it would save one publish and cost the leader a
+   * delivery of its own. Never throws, never waits.
+   */
+  multicast(recipients: readonly NodeId[], message: MulticastMessage): void {
+    const valid = recipients.filter((to) => isValidName(to));
+    if (valid.length < this.config.multicastMinRecipients) {
+      for (const to of recipients) this.send(to === message.to ? message : { ...message, to });
       return;
+    }
+    if (!this.mayQueue(message)) return;
+    this.stats.multicastsSent++;
+    this.queue(this.topics.multicast, null, multicastEnvelope(this.config.cluster, valid, message));
+  }
+
+  /** Whether a message may be queued now; counts the drop when not. */
+  private mayQueue(message: Message): boolean {
+    if (this.state !== 'running') {
+      this.drop('notRunning', message.to);
+      return false;
     }
     if (this.connection?.ready !== true) {
       this.drop('notConnected', message.to);
-      return;
+      return false;
     }
     // Bulk waits, the heartbeats behind it must not: past the limit, entries are left for Raft to resend.
     if (
@@ -217,28 +244,32 @@ export class MqttTransport implements Transport {
       this.connection.bufferedBytes + this.outbox.bytes > this.config.maxBufferedBytes
     ) {
       this.drop('congested', message.to);
-      return;
+      return false;
     }
-    const envelope = messageEnvelope(this.config.cluster, message);
+    return true;
+  }
+
+  /** Encodes a message's envelope body and queues it in the outbox for `topic`. */
+  private queue(topic: string, to: NodeId | null, envelope: OutboundEnvelope): void {
+    const peer = to ?? 'multicast';
     let body: Uint8Array;
     try {
       body = msgpackEncode(envelope.b);
     } catch (err) {
-      this.drop('unencodable', message.to, describe(err));
+      this.drop('unencodable', peer, describe(err));
       return;
     }
     if (body.byteLength > this.config.maxMessageBytes) {
-      this.drop('tooLarge', message.to, `${body.byteLength} bytes`);
+      this.drop('tooLarge', peer, `${body.byteLength} bytes`);
       return;
     }
     this.stats.sent++;
-    const to = message.to;
-    this.outbox.add(this.topics.inboxOf(to), to, {
+    this.outbox.add(topic, to, {
       k: envelope.k,
       id: '',
       body,
       settle: (err) => {
-        if (err !== null) this.drop('publishFailed', to, describe(err));
+        if (err !== null) this.drop('publishFailed', peer, describe(err));
       },
     });
   }
@@ -360,7 +391,7 @@ export class MqttTransport implements Transport {
   }
 
   /** Publishes one group from the outbox: one envelope alone, or several as a `batch`. */
-  private publishGroup(topic: string, to: NodeId, group: readonly QueuedEnvelope[]): void {
+  private publishGroup(topic: string, to: NodeId | null, group: readonly QueuedEnvelope[]): void {
     const settle = (err: unknown) => {
       for (const item of group) item.settle(err);
     };
@@ -455,6 +486,10 @@ export class MqttTransport implements Transport {
   /** Hands a decoded envelope to the node or the RPC it answers, or counts why it was refused. */
   private deliver(result: SingleResult, topic: string, handler: TransportHandler): void {
     if (!result.ok) {
+      if (result.reason === 'ownMulticast' || result.reason === 'notRecipient') {
+        this.stats.multicastsSkipped++;
+        return;
+      }
       if (SUSPICIOUS.has(result.reason)) {
         this.dropSuspicious(result.reason, topic, result.detail);
         return;

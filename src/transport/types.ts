@@ -1,3 +1,4 @@
+import type { MulticastMessage } from '../core/multicast.js';
 import type { Message, NodeId, SnapshotRequest } from '../core/types.js';
 import type { RaftErrorCode } from '../errors.js';
 
@@ -75,6 +76,12 @@ export interface Transport {
   start(handler: TransportHandler): Promise<void>;
   /** Sends a message; never throws, never waits. Messages to unknown or unreachable nodes are dropped. */
   send(message: Message): void;
+  /**
+   * Optional: sends `message` to each of `recipients` as one transmission that every member
+   * receives (each recipient reads it as addressed to itself, the others ignore it), or to each
+   * alone when that is cheaper. Never throws, never waits. Without it, the node sends to each.
+   */
+  multicast?(recipients: readonly NodeId[], message: MulticastMessage): void;
   /**
    * Sends a snapshot request with its data, streamed from `chunks`. Resolves once the receiver has
    * stored it and stepped the request; rejects (with a `RaftError`) when that cannot be confirmed.

@@ -176,19 +176,20 @@ describe('ACL template', () => {
   const acl = [{ cluster: 'g', members: ['a', 'b'] }];
   const users = { a: 'pa', b: 'pb', outsider: 'po' };
 
-  it('lets a member subscribe only to its own inboxes and the broadcast topic', async () => {
+  it('lets a member subscribe only to its own inboxes, the broadcast and the multicast topic', async () => {
     const broker = await start({ users, acl });
     const a = await client(broker.url, { username: 'a', password: 'pa' });
     expect(await granted(a, 'mqtt-raft/g/node/a/in')).toBe(1);
     expect(await granted(a, 'mqtt-raft/g/node/a/reply')).toBe(1);
     expect(await granted(a, 'mqtt-raft/g/broadcast')).toBe(1);
+    expect(await granted(a, 'mqtt-raft/g/multicast')).toBe(1);
     expect(await granted(a, 'mqtt-raft/g/node/b/in')).toBe(128);
     expect(await granted(a, 'mqtt-raft/g/node/+/in')).toBe(128);
     expect(await granted(a, 'mqtt-raft/g/#')).toBe(128);
     expect(await granted(a, 'mqtt-raft/other/node/a/in')).toBe(128);
   });
 
-  it('lets a member publish to inboxes and the broadcast topic, and disconnects one publishing elsewhere', async () => {
+  it('lets a member publish to inboxes, the broadcast and multicast topics, and disconnects one publishing elsewhere', async () => {
     const broker = await start({ users, acl });
     const b = await client(broker.url, { username: 'b', password: 'pb' });
     const inbox = new Promise<string>((resolve) => b.once('message', (_t, p) => resolve(p.toString())));
@@ -198,6 +199,7 @@ describe('ACL template', () => {
     expect(await inbox).toBe('from a');
     await a.publishAsync('mqtt-raft/g/node/b/reply', 'answer', { qos: 1 });
     await a.publishAsync('mqtt-raft/g/broadcast', 'anyone?', { qos: 1 });
+    await a.publishAsync('mqtt-raft/g/multicast', 'everyone', { qos: 1 });
     a.publish('mqtt-raft/g/elsewhere', 'x', { qos: 0 });
     await closed(a);
   });
@@ -205,7 +207,12 @@ describe('ACL template', () => {
   it('gives a user with valid credentials who is not a member nothing: no subscription, no publish', async () => {
     const broker = await start({ users, acl });
     const outsider = await client(broker.url, { username: 'outsider', password: 'po' });
-    for (const filter of ['mqtt-raft/g/node/a/in', 'mqtt-raft/g/broadcast', 'mqtt-raft/g/node/outsider/in']) {
+    for (const filter of [
+      'mqtt-raft/g/node/a/in',
+      'mqtt-raft/g/broadcast',
+      'mqtt-raft/g/multicast',
+      'mqtt-raft/g/node/outsider/in',
+    ]) {
       expect(await granted(outsider, filter), filter).toBe(128);
     }
     outsider.publish('mqtt-raft/g/node/a/in', 'forged', { qos: 0 });

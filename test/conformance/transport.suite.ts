@@ -213,6 +213,26 @@ export function transportConformance(name: string, makeCluster: TransportCluster
       expect(isRaftError(err)).toBe(true);
     });
 
+    // multicast is optional in the interface; both transports of this project implement it, and
+    // the suite holds them to it.
+    it('multicasts to exactly its recipients, each reading the message as addressed to itself', async () => {
+      const c = await startCluster(['a', 'b', 'c', 'd', 'e']);
+      const multicast = c.transport('a').multicast?.bind(c.transport('a'));
+      expect(multicast).toBeTypeOf('function');
+      const sent = appendWithEntries('a', '');
+      multicast?.(['b', 'c', 'd'], sent);
+      for (const id of ['b', 'c', 'd']) {
+        await waitFor(() => c.handler(id).messages.length === 1, WAIT_MS, `${id} to receive the multicast`);
+        expect(c.handler(id).messages).toEqual([{ ...sent, to: id }]);
+      }
+      // e is not a recipient: a marker on a's link to e shows what e was sent.
+      const marker = heartbeat('a', 'e', 1);
+      c.transport('a').send(marker);
+      await waitFor(() => c.handler('e').messages.length > 0, WAIT_MS, 'e to receive the marker');
+      expect(c.handler('e').messages).toEqual([marker]);
+      expect(c.handler('a').messages).toEqual([]);
+    });
+
     it('delivers nothing more to a closed node, and its sends neither throw nor arrive', async () => {
       const c = await startCluster();
       await c.transport('b').close();

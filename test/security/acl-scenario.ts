@@ -90,6 +90,7 @@ export async function outsiderListening(url: string): Promise<OutsiderView> {
     '#',
     `mqtt-raft/${CLUSTER}/#`,
     `mqtt-raft/${CLUSTER}/broadcast`,
+    `mqtt-raft/${CLUSTER}/multicast`,
     ...MEMBERS.flatMap((id) => [
       `mqtt-raft/${CLUSTER}/node/${id}/in`,
       `mqtt-raft/${CLUSTER}/node/${id}/reply`,
@@ -100,13 +101,14 @@ export async function outsiderListening(url: string): Promise<OutsiderView> {
 }
 
 /**
- * Publishes {@link FORGED} at QoS 1 to every member's inboxes and the broadcast topic, and waits
+ * Publishes {@link FORGED} at QoS 1 to every member's inboxes, the broadcast and multicast topics, and waits
  * until each publish settled: acknowledged (mosquitto acknowledges a denied publish and drops it)
  * or failed (aedes closes the connection of a client whose publish it refuses).
  */
 export async function forge(outsider: MqttClient): Promise<void> {
   const topics = [
     `mqtt-raft/${CLUSTER}/broadcast`,
+    `mqtt-raft/${CLUSTER}/multicast`,
     ...MEMBERS.flatMap((id) => [
       `mqtt-raft/${CLUSTER}/node/${id}/in`,
       `mqtt-raft/${CLUSTER}/node/${id}/reply`,

@@ -37,7 +37,7 @@ export class Attacker {
     id?: string;
     b: unknown;
   }): Record<string, unknown> {
-    return { v: 1, id: '', c: this.cluster, ...fields };
+    return { v: 2, id: '', c: this.cluster, ...fields };
   }
 
   async publish(topic: string, payload: Uint8Array | Record<string, unknown>, retain = false): Promise<void> {

@@ -53,7 +53,7 @@ async function attackedGroup(): Promise<Group> {
 
 /** Publishes one envelope (docs/protocol.md §3) to `to`'s inbox, claiming to come from `from`. */
 async function forge(g: Group, k: string, from: string, to: string, b: unknown, id = ''): Promise<void> {
-  const envelope = { v: 1, k, id, f: from, t: to, c: g.name, b };
+  const envelope = { v: 2, k, id, f: from, t: to, c: g.name, b };
   await (attacker as MqttClient).publishAsync(
     `mqtt-raft/${g.name}/node/${to}/in`,
     Buffer.from(msgpackEncode(envelope)),

@@ -109,7 +109,7 @@ describe('sealed envelopes', () => {
     expect(seal.incarnation.byteLength).toBe(INCARNATION_BYTES);
     expect(startTimeOf(seal.incarnation)).toBeGreaterThanOrEqual(before);
     expect(startTimeOf(seal.incarnation)).toBeLessThanOrEqual(Date.now());
-    const header = { v: 1, k: 'hello', id: '', f: 'a', t: 'a', c: 'c1', g: '', topic: TOPIC };
+    const header = { v: 2, k: 'hello', id: '', f: 'a', t: 'a', c: 'c1', g: '', topic: TOPIC };
     expect(seal.seal(header, new Uint8Array(1)).n).toBe(1);
     expect(seal.seal(header, new Uint8Array(1)).n).toBe(2);
   });

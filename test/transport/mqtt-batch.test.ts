@@ -94,9 +94,9 @@ describe('MQTT envelope codec: batches', () => {
       '',
       msgpackEncode({ term: 2, commit: i, context: 0 }),
     ]);
-    const forged = msgpackEncode({ v: 1, k: 'batch', id: '', f: 'a', t: 'b', c: 'c1', b: tooMany });
+    const forged = msgpackEncode({ v: 2, k: 'batch', id: '', f: 'a', t: 'b', c: 'c1', b: tooMany });
     expect(decodeInbound(forged, 'inbox', ctx)).toMatchObject({ ok: false, reason: 'invalidBody' });
-    const notItems = msgpackEncode({ v: 1, k: 'batch', id: '', f: 'a', t: 'b', c: 'c1', b: [1, 2] });
+    const notItems = msgpackEncode({ v: 2, k: 'batch', id: '', f: 'a', t: 'b', c: 'c1', b: [1, 2] });
     expect(outcomes(decodeInbound(notItems, 'inbox', ctx))).toEqual(['invalidBody', 'invalidBody']);
   });
 

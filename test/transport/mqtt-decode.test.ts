@@ -19,7 +19,7 @@ const hb = { term: 2, commit: 1, context: 0 };
 
 /** A raw envelope: the fields of a heartbeat from a to b in c1, with `over` replacing or adding some. */
 function raw(over: Record<string, unknown>): Uint8Array {
-  return msgpackEncode({ v: 1, k: 'heartbeatRequest', id: '', f: 'a', t: 'b', c: 'c1', b: hb, ...over });
+  return msgpackEncode({ v: 2, k: 'heartbeatRequest', id: '', f: 'a', t: 'b', c: 'c1', b: hb, ...over });
 }
 
 /**
@@ -35,7 +35,7 @@ const REFUSED: Array<[string, Uint8Array, TopicRole, string, string | RegExp]> =
     '4097 bytes exceeds the limit of 4096',
   ],
   ['bytes that are no msgpack', Uint8Array.from([0xc1]), 'inbox', 'undecodable', /./],
-  ['another protocol version', raw({ v: 2 }), 'inbox', 'version', 'protocol version 2 is not 1'],
+  ['another protocol version', raw({ v: 1 }), 'inbox', 'version', 'protocol version 1 is not 2'],
   ['an envelope without a body', raw({ b: undefined }), 'inbox', 'invalidEnvelope', 'b: required'],
   ['another cluster', raw({ c: 'c2' }), 'inbox', 'wrongCluster', 'cluster "c2"'],
   ['another group', raw({ g: 'g2' }), 'inbox', 'wrongGroup', 'group g2 from a'],
@@ -93,6 +93,62 @@ const REFUSED: Array<[string, Uint8Array, TopicRole, string, string | RegExp]> =
     `${MAX_ENTRIES_PER_APPEND + 1} entries exceeds ${MAX_ENTRIES_PER_APPEND}`,
   ],
   [
+    'a multicast without recipients',
+    raw({ t: null }),
+    'multicast',
+    'invalidBody',
+    'r: not a list of 1 to 1024 recipients',
+  ],
+  [
+    'a multicast with an empty list of recipients',
+    raw({ t: null, b: { ...hb, r: [] } }),
+    'multicast',
+    'invalidBody',
+    'r: not a list of 1 to 1024 recipients',
+  ],
+  [
+    'a multicast to more recipients than a group can have',
+    raw({ t: null, b: { ...hb, r: new Array(1025).fill('b') } }),
+    'multicast',
+    'invalidBody',
+    'r: not a list of 1 to 1024 recipients',
+  ],
+  [
+    'a multicast naming a recipient that cannot be a member id',
+    raw({ t: null, b: { ...hb, r: ['b', 'x/y'] } }),
+    'multicast',
+    'invalidBody',
+    'r: not a member id',
+  ],
+  [
+    'a multicast addressed to one member',
+    raw({ t: 'b', b: { ...hb, r: ['b'] } }),
+    'multicast',
+    'wrongAddressee',
+    'addressed to b',
+  ],
+  [
+    'a vote request on the multicast topic',
+    raw({ k: 'voteRequest', t: null, b: { ...hb, r: ['b'] } }),
+    'multicast',
+    'wrongTopic',
+    'kind voteRequest on the multicast topic',
+  ],
+  [
+    'a multicast for other members',
+    raw({ t: null, b: { ...hb, r: ['c', 'd'] } }),
+    'multicast',
+    'notRecipient',
+    'a multicast for other members',
+  ],
+  [
+    'our own multicast, sent back by the broker',
+    raw({ f: 'b', t: null, b: { ...hb, r: ['c', 'd'] } }),
+    'multicast',
+    'ownMulticast',
+    'our own multicast',
+  ],
+  [
     'a forward answer without its fields',
     raw({ k: 'forwardResponse', id: 'r', b: {} }),
     'reply',
@@ -109,6 +165,14 @@ describe('decoding a received payload', () => {
     expect(result.reason).toBe(reason);
     if (typeof detail === 'string') expect(result.detail).toBe(detail);
     else expect(result.detail).toMatch(detail);
+  });
+
+  it('reads a multicast naming this member as a message addressed to it, without the recipients', () => {
+    const payload = raw({ t: null, b: { ...hb, r: ['c', 'b', 'd'] } });
+    expect(decodeInbound(payload, 'multicast', ctx)).toEqual({
+      ok: true,
+      inbound: { kind: 'message', message: { ...heartbeat('a', 'b', 1), term: 2 } },
+    });
   });
 
   it('counts entries of an append at the limit as allowed', () => {

@@ -15,7 +15,7 @@ const WAIT_MS = 5000;
 /** A valid envelope of a heartbeat from `f` to `t`, with fields to override. */
 function envelope(cluster: string, fields: Record<string, unknown> = {}) {
   return {
-    v: 1,
+    v: 2,
     k: 'heartbeatRequest',
     id: '',
     f: 'a',
@@ -68,7 +68,7 @@ describe.each(BROKER_KINDS)('MqttTransport: validation of what it receives (%s)'
       // 0xc1 is never used by msgpack.
       [inbox, new Uint8Array([0xc1, 0x13, 0x37, 0x00, 0xff]), 'undecodable'],
       [inbox, new Uint8Array(0), 'undecodable'],
-      [inbox, encode(envelope(cluster, { v: 2 })), 'version'],
+      [inbox, encode(envelope(cluster, { v: 1 })), 'version'],
       [inbox, encode([1, 2, 3]), 'invalidEnvelope'],
       [inbox, encode('hello'), 'invalidEnvelope'],
       [inbox, encode(envelope(cluster, { f: 'a/b' })), 'invalidEnvelope'],
@@ -189,7 +189,7 @@ describe.each(BROKER_KINDS)('MqttTransport: validation of what it receives (%s)'
     });
     await rogue.subscribeAsync(replyOfX, { qos: 1 });
     const inbox = `mqtt-raft/${cluster}/node/b/in`;
-    const base = { v: 1, id: 't1', f: 'x', t: 'b', c: cluster };
+    const base = { v: 2, id: 't1', f: 'x', t: 'b', c: cluster };
     const meta = {
       index: 10,
       term: 2,

@@ -37,6 +37,7 @@ const TOPIC_OF: Record<TopicRole, string> = {
   inbox: topics.inbox,
   reply: topics.reply,
   broadcast: topics.broadcast,
+  multicast: topics.multicast,
 };
 
 /** The transport's inbound handler, which the MQTT connection calls for every publish. */
