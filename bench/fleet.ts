@@ -52,6 +52,8 @@ export async function fleet(options: FleetOptions, report: (r: Result) => void):
       observers: options.observers,
       ratio_vs_voters_only: round(full / bare, 2),
     });
+    // The closed loop leaves the observers behind; the fixed load starts once they caught up.
+    await barrier(leader, hosts, options.observers);
     await atFixedLoad(cluster, leader, hosts, options, report);
   } finally {
     await Promise.all(hosts.map((h) => stopGracefully(h.child)));
@@ -93,8 +95,38 @@ async function startHosts(cluster: Cluster, options: FleetOptions, hosts: Host[]
   return (await Promise.all(opening)).flat();
 }
 
+const LOAD = 'fleet-load-';
+const BARRIER = 'fleet-barrier-';
+
+/** One proposal through the leader; resolves once every observer has seen it (or 10 s passed). */
+async function barrier(leader: MemberProcess, hosts: readonly Host[], observers: number): Promise<void> {
+  await leader.request({ type: 'open', rate: 1000, durationMs: 1, valueBytes: 16, prefix: BARRIER }, 60_000);
+  await whenAllSeen(hosts, 1, observers, BARRIER);
+}
+
+/** The processes of the fleet by what they run: the leader, the other voters, the broker, the hosts. */
+function processRoles(
+  cluster: Cluster,
+  leader: MemberProcess,
+  hosts: readonly Host[],
+): Map<string, number[]> {
+  const pids = (children: ReadonlyArray<ChildProcess | null>): number[] =>
+    children.flatMap((c) => (c?.pid === undefined ? [] : [c.pid]));
+  return new Map([
+    ['leader', pids([leader.child])],
+    ['followers', pids(cluster.members.filter((m) => m !== leader && m.running).map((m) => m.child))],
+    ['broker', pids([cluster.broker.child])],
+    ['observer_hosts', pids(hosts.map((h) => h.child))],
+  ]);
+}
+
+/** CPU time used so far (ms) by each role's processes together, null where unknown. */
+function cpuByRole(roles: Map<string, number[]>): Map<string, number | null> {
+  return new Map([...roles].map(([role, pids]) => [role, pids.length === 0 ? null : cpuMsOf(pids)]));
+}
+
 /**
- * Proposals at `rate` through the leader, each setting key `fleet-<i>`; then, once every observer
+ * Proposals at `rate` through the leader, each setting key `fleet-load-<i>`; then, once every observer
  * has seen every change (or 10 s have passed), when the last one saw each.
  */
 async function atFixedLoad(
@@ -104,15 +136,15 @@ async function atFixedLoad(
   options: FleetOptions,
   report: (r: Result) => void,
 ): Promise<void> {
-  const leaderPid = leader.child?.pid;
+  const roles = processRoles(cluster, leader, hosts);
   const publishesBefore = await cluster.broker.publishes();
-  const cpuBefore = leaderPid === undefined ? null : cpuMsOf([leaderPid]);
+  const cpuBefore = cpuByRole(roles);
   const { samples } = await leader.request<{ samples: Array<[number, number]> }>(
-    { type: 'open', rate: options.rate, durationMs: options.durationMs, valueBytes: 256, prefix: 'fleet-' },
+    { type: 'open', rate: options.rate, durationMs: options.durationMs, valueBytes: 256, prefix: LOAD },
     options.durationMs + 60_000,
   );
   const publishes = (await cluster.broker.publishes()) - publishesBefore;
-  const cpuAfter = leaderPid === undefined ? null : cpuMsOf([leaderPid]);
+  const cpuAfter = cpuByRole(roles);
   const committed = samples.filter(([, end]) => end > 0);
   const q = { voters: 3, observers: options.observers, load: options.rate, via: 'leader' };
   const latencies = committed.map(([start, end]) => end - start);
@@ -124,15 +156,24 @@ async function atFixedLoad(
     unit: 'publishes',
     ...q,
   });
-  if (cpuBefore !== null && cpuAfter !== null) {
-    const perProposal = ((cpuAfter - cpuBefore) * 1000) / Math.max(1, committed.length);
-    report({ metric: 'fleet_leader_cpu_us_per_proposal', value: round(perProposal, 0), unit: 'µs', ...q });
+  for (const [role, after] of cpuAfter) {
+    const before = cpuBefore.get(role);
+    if (before === undefined || before === null || after === null) continue;
+    const perProposal = ((after - before) * 1000) / Math.max(1, committed.length);
+    const metric = role === 'leader' ? 'fleet_leader_cpu_us_per_proposal' : 'fleet_cpu_us_per_proposal';
+    report({
+      metric,
+      value: round(perProposal, 0),
+      unit: 'µs',
+      ...q,
+      ...(role === 'leader' ? {} : { role }),
+    });
   }
-  const lastSeen = await whenAllSeen(hosts, committed.length, options.observers);
+  const lastSeen = await whenAllSeen(hosts, committed.length, options.observers, LOAD);
   const visible: number[] = [];
   let missing = 0;
   samples.forEach(([start, end], i) => {
-    const last = lastSeen.get(`fleet-${i}`);
+    const last = lastSeen.get(`${LOAD}${i}`);
     if (end > 0 && last !== undefined) visible.push(last - start);
     else if (end > 0) missing++;
   });
@@ -145,17 +186,21 @@ async function atFixedLoad(
   });
 }
 
-/** For each key every observer saw: when the last one saw it (epoch ms). Waits up to 10 s for all. */
+/**
+ * For each key with `prefix` every observer saw: when the last one saw it (epoch ms). Waits up to
+ * 10 s for `keys` of them.
+ */
 async function whenAllSeen(
   hosts: readonly Host[],
   keys: number,
   observers: number,
+  prefix: string,
 ): Promise<Map<string, number>> {
   const collect = async (): Promise<Map<string, number>> => {
     const totals = new Map<string, { count: number; last: number }>();
     for (const host of hosts) {
       const { seen } = await host.peer.request<{ seen: Array<[string, number, number]> }>(
-        { type: 'seen' },
+        { type: 'seen', prefix },
         10_000,
       );
       for (const [key, count, last] of seen) {
