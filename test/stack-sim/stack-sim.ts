@@ -134,6 +134,10 @@ export class StackSimulation {
     });
     this.clients = new Clients(this.clock, this.recorder, KEYS, options.seed);
     const rates = { process: 0.1 + r.float() * 0.2, partition: 0.01 + r.float() * 0.05 };
+    // With observers the voters are fewer than the members, so the nemesis's minority of the
+    // members may be a majority of the voters: two wiped voters of three is a loss Raft cannot
+    // survive (§5.4.1 needs a majority holding every committed entry). Strike only while every voter serves.
+    const voters = options.voters ?? ((options.observers ?? 0) > 0 ? options.members : undefined);
     this.nemesis = new StackNemesis(
       r,
       this.processes,
@@ -141,7 +145,7 @@ export class StackSimulation {
       rates,
       { bringUpAfter: (p, ms) => this.clock.setTimeout(() => this.bringUp(p), ms) },
       (p, ms) => this.clock.setTimeout(() => p.resume(), ms),
-      () => options.voters === undefined || this.budgetFull(options.voters),
+      () => voters === undefined || this.budgetFull(voters),
     );
     this.trace.add(0, 'config', {
       dropRate,
