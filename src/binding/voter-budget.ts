@@ -66,6 +66,14 @@ export interface BudgetView
   readonly liveWithinMs: number;
 }
 
+/**
+ * Entries by which one non-voter may trail another and still count as just as far in the log. A
+ * non-voter answers appends at most every few ticks or every quarter of the leader's in-flight
+ * window (the core's AckPacer, 64 appends by default), so the leader's match index for it lags
+ * by up to that much: within it, which one looks further is the pacing's noise, not health.
+ */
+export const CAUGHT_UP_SLACK = 64;
+
 /** One membership change to make, and why. */
 export type BudgetAction =
   | { readonly change: 'promote'; readonly id: NodeId; readonly reason: string }
@@ -93,16 +101,13 @@ export function voterBudgetDecision(view: BudgetView): BudgetAction | null {
   const lost = voters
     .filter((id) => id !== view.self && silentFor(id) >= view.lossAfterMs)
     .sort((a, b) => silentFor(b) - silentFor(a) || (a < b ? -1 : 1));
-  // The healthiest: live, then furthest in the log, then heard from most recently.
-  const candidates = config.servers
+  // The healthiest: live, then caught up (within CAUGHT_UP_SLACK of the furthest), then by id.
+  const eligible = config.servers
     .filter((s) => s.suffrage === 'nonvoter' && live.has(s.id) && view.eligible(s.id))
-    .map((s) => s.id)
-    .sort(
-      (a, b) =>
-        view.matchIndex(b) - view.matchIndex(a) ||
-        (view.lastContact(b) ?? 0) - (view.lastContact(a) ?? 0) ||
-        (a < b ? -1 : 1),
-    );
+    .map((s) => s.id);
+  const furthest = Math.max(0, ...eligible.map((id) => view.matchIndex(id)));
+  const behind = (id: NodeId): number => Math.max(0, furthest - CAUGHT_UP_SLACK - view.matchIndex(id));
+  const candidates = eligible.sort((a, b) => behind(a) - behind(b) || (a < b ? -1 : 1));
   const best = candidates[0];
   if (best !== undefined && voters.length < view.budget) {
     return { change: 'promote', id: best, reason: `${voters.length} of ${view.budget} voters` };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type BudgetView,
   budgetInput,
+  CAUGHT_UP_SLACK,
   decodeBudget,
   voterBudgetDecision,
 } from '../../src/binding/voter-budget.js';
@@ -37,11 +38,11 @@ function view(rows: Row[], budget: number): BudgetView {
 describe('voterBudgetDecision', () => {
   it('promotes the eligible live non-voter furthest in the log while voters are missing', () => {
     const rows: Row[] = [
-      ['a', 'voter', 0, 50, true],
-      ['b', 'nonvoter', 10, 40, true],
-      ['c', 'nonvoter', 10, 48, true],
-      ['o', 'nonvoter', 10, 50, false],
-      ['d', 'nonvoter', 5_000, 50, true],
+      ['a', 'voter', 0, 500, true],
+      ['b', 'nonvoter', 10, 400, true],
+      ['c', 'nonvoter', 10, 480, true],
+      ['o', 'nonvoter', 10, 500, false],
+      ['d', 'nonvoter', 5_000, 500, true],
     ];
     expect(voterBudgetDecision(view(rows, 3))).toEqual({
       change: 'promote',
@@ -50,15 +51,16 @@ describe('voterBudgetDecision', () => {
     });
   });
 
-  it('breaks a tie in the log by the most recent contact, then by id', () => {
+  // Non-voters' answers are paced, so the leader's match indexes for them lag by up to the slack.
+  it('counts non-voters within CAUGHT_UP_SLACK of the furthest as level, and picks the lowest id', () => {
     const rows: Row[] = [
-      ['a', 'voter', 0, 50, true],
-      ['c', 'nonvoter', 300, 50, true],
-      ['b', 'nonvoter', 100, 50, true],
+      ['a', 'voter', 0, 500, true],
+      ['c', 'nonvoter', 100, 500, true],
+      ['b', 'nonvoter', 300, 500 - CAUGHT_UP_SLACK, true],
     ];
     expect(voterBudgetDecision(view(rows, 3))).toMatchObject({ change: 'promote', id: 'b' });
-    rows[2] = ['b', 'nonvoter', 300, 50, true];
-    expect(voterBudgetDecision(view(rows, 3))).toMatchObject({ change: 'promote', id: 'b' });
+    rows[2] = ['b', 'nonvoter', 300, 500 - CAUGHT_UP_SLACK - 1, true];
+    expect(voterBudgetDecision(view(rows, 3))).toMatchObject({ change: 'promote', id: 'c' });
   });
 
   it('never promotes an observer, a silent member, or while a promotion is staging', () => {
