@@ -223,6 +223,7 @@ export class MqttTransport implements Transport {
       return;
     }
     if (!this.mayQueue(message)) return;
+    for (const to of recipients) if (!isValidName(to)) this.drop('invalidAddress', to);
     this.stats.multicastsSent++;
     this.queue(this.topics.multicast, null, multicastEnvelope(this.config.cluster, valid, message));
   }

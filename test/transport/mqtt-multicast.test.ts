@@ -62,6 +62,17 @@ describe.each(BROKER_KINDS)('MqttTransport: multicasts (%s)', (kind) => {
     expect(member('d').transport.stats.multicastsSkipped).toBe(0);
   });
 
+  it('leaves out, and counts as dropped, a recipient whose id cannot be an address', async () => {
+    const member = await group(['a', 'b', 'c', 'd']);
+    const hb: HeartbeatRequest = { ...heartbeat('a', 'b', 7), term: 3 };
+    member('a').transport.multicast(['b', 'c', 'd', 'x/#'], hb);
+    for (const id of ['b', 'c', 'd']) {
+      await waitFor(() => member(id).handler.messages.length === 1, WAIT_MS, `${id} to receive it`);
+    }
+    expect(member('a').transport.stats.multicastsSent).toBe(1);
+    expect(member('a').transport.stats.droppedReasons).toEqual({ invalidAddress: 1 });
+  });
+
   it('carries appends with their entries, byte for byte', async () => {
     const member = await group(['a', 'b', 'c', 'd']);
     const append = appendWithEntries('a', 'd');
