@@ -2,7 +2,7 @@
 import type { Clock } from '../clock.js';
 import type { Raft } from '../node/raft.js';
 import type { RaftStorage } from '../storage/types.js';
-import { joinIfOutside, takeVote, waitUntil } from './join.js';
+import { joinIfOutside, nodeEvents, takeVote, waitUntil } from './join.js';
 import type { ResolvedBindingOptions } from './options.js';
 import type { EntryInput } from './proposal.js';
 import { budgetInput, decodeBudget, eligibleInput, eligibleSetting, VOTERS_SETTING } from './voter-budget.js';
@@ -34,7 +34,7 @@ export async function enterGroup(ctx: EnterContext): Promise<void> {
   const timeoutMs = () => Math.max(1, deadline - clock.now());
   // A new group elects its only member at once: wait, so proposals right after open() work.
   if (!ctx.existing && o.bootstrap) {
-    await waitUntil(clock, () => raft.state() === 'leader', deadline, 'the first election');
+    await waitUntil(clock, () => raft.state() === 'leader', deadline, 'the first election', nodeEvents(raft));
     if (o.voters !== undefined) await ctx.propose(budgetInput(o.voters), timeoutMs());
   }
   await joinIfOutside({

@@ -1,5 +1,5 @@
 /** How a binding's `open()` joins the group when its member is not in it, and how `close()` leaves. */
-import { type Clock, sleep } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { isVoter } from '../core/configuration.js';
 import type { Configuration } from '../core/types.js';
 import { RaftError } from '../errors.js';
@@ -51,6 +51,7 @@ export async function joinIfOutside(ctx: JoinContext): Promise<void> {
     () => raft.getCommittedConfiguration().index >= Math.max(index, newerThan) && ctx.isMember(id),
     deadline,
     'the join to be applied here',
+    nodeEvents(raft),
   );
   if (removedAt !== 0) await Raft.recordRemoval(storage, 0);
 }
@@ -91,19 +92,57 @@ export async function takeVote(ctx: VoteContext): Promise<void> {
   const voting = () => isVoter(raft.getCommittedConfiguration().configuration, id);
   if (voting()) return;
   await raft.addVoter(id, { timeoutMs: Math.max(1, deadline - clock.now()) });
-  await waitUntil(clock, voting, deadline, 'the vote to be applied here');
+  await waitUntil(clock, voting, deadline, 'the vote to be applied here', nodeEvents(raft));
 }
 
-/** Resolves once `condition` holds; fails `open()` with `TIMEOUT` at `deadline`. */
+/** Subscribes `listener` to whatever may make a wait's condition true; returns how to unsubscribe. */
+export type Wake = (listener: () => void) => () => void;
+
+/**
+ * The node events after which a condition of `open()` may have become true: its role (the first
+ * election), and configurations taking effect or being applied (a join, a vote).
+ */
+export function nodeEvents(raft: Raft): Wake {
+  return (listener) => {
+    raft.on('stateChange', listener);
+    raft.on('configurationCommitted', listener);
+    raft.on('peerChange', listener);
+    return () => {
+      raft.off('stateChange', listener);
+      raft.off('configurationCommitted', listener);
+      raft.off('peerChange', listener);
+    };
+  };
+}
+
+/**
+ * Resolves once `condition` holds; fails `open()` with `TIMEOUT` at `deadline`. Checks again on
+ * every `wake`, and every 10 ms for what no event announces (entries applied to the state machine).
+ */
 export async function waitUntil(
   clock: Clock,
   condition: () => boolean,
   deadline: number,
   what: string,
+  wake?: Wake,
 ): Promise<void> {
-  while (!condition()) {
-    if (clock.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
-    await sleep(clock, 10);
+  if (condition()) return;
+  let woken: (() => void) | null = null;
+  const unsubscribe = wake?.(() => woken?.());
+  try {
+    do {
+      if (clock.now() >= deadline) throw new RaftError('TIMEOUT', `open: timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(resolve, 10);
+        woken = () => {
+          clock.clearTimeout(timer);
+          resolve();
+        };
+      });
+      woken = null;
+    } while (!condition());
+  } finally {
+    unsubscribe?.();
   }
 }
 

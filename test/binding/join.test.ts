@@ -5,7 +5,7 @@
  * 10 ms on that clock, so each `advance(10)` runs exactly one more check.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { joinIfOutside, leaveGroup, takeVote, waitUntil } from '../../src/binding/join.js';
+import { joinIfOutside, leaveGroup, takeVote } from '../../src/binding/join.js';
 import type { Role } from '../../src/core/types.js';
 import { RaftError } from '../../src/errors.js';
 import { Raft } from '../../src/node/raft.js';
@@ -58,6 +58,9 @@ function fakeRaft() {
     addNonvoter: call('addNonvoter'),
     addVoter: call('addVoter'),
     leadershipTransfer: call('leadershipTransfer'),
+    // No events: the waits here go by their 10 ms checks.
+    on: () => raft,
+    off: () => raft,
   } as unknown as Raft;
   // Settling a call that was not made throws: the test then fails on the missing call.
   const settle = async (method: string, how: 'resolve' | 'reject', value: unknown) => {
@@ -305,56 +308,6 @@ describe('takeVote', () => {
   it('gives addVoter at least 1 ms when the deadline has passed', async () => {
     const v = await voting({ appliedIndex: 5, deadline: 900 });
     expect(v.calls).toEqual([['addVoter', 'a', { timeoutMs: 1 }]]);
-  });
-});
-
-/** waitUntil at time 1000 on a condition the test flips, counting its checks and the timers set. */
-async function waiting(deadline: number, holds = false) {
-  const clock = manualClock();
-  const timers = vi.spyOn(clock, 'setTimeout');
-  const state = { holds, checks: 0 };
-  const condition = () => {
-    state.checks++;
-    return state.holds;
-  };
-  const fate = track(waitUntil(clock, condition, deadline, 'x'));
-  await flush();
-  return { clock, timers, state, fate };
-}
-
-describe('waitUntil', () => {
-  it('resolves at once, with no timer, when the condition holds, even past the deadline', async () => {
-    const w = await waiting(1000, true);
-    expect(w.fate).toEqual({ done: true, value: undefined });
-    expect(w.timers).not.toHaveBeenCalled();
-  });
-
-  it('checks again every 10 ms on the clock until the condition holds', async () => {
-    const w = await waiting(5000);
-    expect(w.state.checks).toBe(1);
-    expect(w.timers.mock.calls.map(([, ms]) => ms)).toEqual([10]);
-    await tick(w.clock, 9);
-    expect(w.state.checks).toBe(1);
-    await tick(w.clock, 1);
-    expect(w.state.checks).toBe(2);
-    w.state.holds = true;
-    await tick(w.clock);
-    expect(w.fate).toEqual({ done: true, value: undefined });
-    expect(w.timers.mock.calls.map(([, ms]) => ms)).toEqual([10, 10]);
-  });
-
-  // Checks run at 1000, 1010, 1020: a deadline of 1010 ends the wait at the second, 1011 at the third.
-  it.each([
-    { deadline: 1010, checks: 2 },
-    { deadline: 1011, checks: 3 },
-  ])('fails with TIMEOUT at the first check at or after deadline $deadline', async ({ deadline, checks }) => {
-    const w = await waiting(deadline);
-    for (let i = 1; i < checks; i++) {
-      expect(w.fate.done).toBe(false);
-      await tick(w.clock);
-    }
-    expect(w.state.checks).toBe(checks);
-    expectTimeout(w.fate, 'open: timed out waiting for x');
   });
 });
 
