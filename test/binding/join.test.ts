@@ -10,7 +10,7 @@ import type { Role } from '../../src/core/types.js';
 import { RaftError } from '../../src/errors.js';
 import { Raft } from '../../src/node/raft.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { flush, manualClock, track } from '../support/manual-clock.js';
+import { expectTimeout, flush, manualClock, tick, track } from '../support/manual-clock.js';
 
 /** A configuration with the index of its entry, as Raft reports both. */
 type Indexed = ReturnType<Raft['getConfiguration']>;
@@ -76,17 +76,6 @@ function fakeRaft() {
 }
 
 type FakeRaft = ReturnType<typeof fakeRaft>;
-
-/** Moves the clock on by `ms`, firing the timers due, and lets what they started run. */
-async function tick(clock: ReturnType<typeof manualClock>, ms = 10) {
-  clock.advance(ms);
-  await flush();
-}
-
-function expectTimeout(fate: { done: boolean; error?: unknown }, message: string) {
-  expect(fate.error).toBeInstanceOf(RaftError);
-  expect(fate.error).toEqual(expect.objectContaining({ code: 'TIMEOUT', message }));
-}
 
 const JOIN_TIMEOUT = 'open: timed out waiting for the join to be applied here';
 

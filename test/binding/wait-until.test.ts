@@ -4,19 +4,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { type Wake, waitUntil } from '../../src/binding/join.js';
-import { RaftError } from '../../src/errors.js';
-import { flush, manualClock, track } from '../support/manual-clock.js';
-
-/** Moves the clock on by `ms`, firing the timers due, and lets what they started run. */
-async function tick(clock: ReturnType<typeof manualClock>, ms = 10) {
-  clock.advance(ms);
-  await flush();
-}
-
-function expectTimeout(fate: { done: boolean; error?: unknown }, message: string) {
-  expect(fate.error).toBeInstanceOf(RaftError);
-  expect(fate.error).toEqual(expect.objectContaining({ code: 'TIMEOUT', message }));
-}
+import { expectTimeout, flush, manualClock, tick, track } from '../support/manual-clock.js';
 
 /** waitUntil at time 1000 on a condition the test flips, counting its checks and the timers set. */
 async function waiting(deadline: number, holds = false) {

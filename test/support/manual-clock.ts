@@ -2,7 +2,9 @@
  * Time on fakes: a clock whose timers fire only when the test moves it, and helpers to see what
  * promise-driven code did without sleeping. Shared by the proposer's and join.ts's unit tests.
  */
+import { expect } from 'vitest';
 import type { Clock, ClockTimer } from '../../src/clock.js';
+import { RaftError } from '../../src/errors.js';
 
 /** Lets every queued promise reaction run: the code under test waits on nothing but promises here. */
 export const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -43,4 +45,16 @@ export function track<T>(promise: Promise<T>): { done: boolean; value?: T; error
     (error: unknown) => Object.assign(fate, { done: true, error }),
   );
   return fate;
+}
+
+/** Moves `clock` on by `ms`, firing the timers due, and lets what they started run. */
+export async function tick(clock: ReturnType<typeof manualClock>, ms = 10): Promise<void> {
+  clock.advance(ms);
+  await flush();
+}
+
+/** Asserts that `fate` failed with a `TIMEOUT` RaftError carrying `message`. */
+export function expectTimeout(fate: { done: boolean; error?: unknown }, message: string): void {
+  expect(fate.error).toBeInstanceOf(RaftError);
+  expect(fate.error).toEqual(expect.objectContaining({ code: 'TIMEOUT', message }));
 }
