@@ -1,6 +1,6 @@
 import { AckPacer } from './ack-pacer.js';
 import { ConfigTracker } from './config-tracker.js';
-import { isVoter, votersOf } from './configuration.js';
+import { isVoter, suffrageOf, votersOf } from './configuration.js';
 import { handleAppend, handleSnapshot } from './follower.js';
 import { ForwardedReads } from './forwarded-reads.js';
 import { Handover } from './handover.js';
@@ -559,8 +559,7 @@ export class RaftCore {
   /** Sends an answer to the leader; a non-voter's answers are paced (see {@link AckPacer}). */
   private answerLeader(m: MessageDraft, { snapshot = false } = {}): void {
     if (m.type === 'appendResponse' && m.success) this.matchedLeader = Math.max(this.matchedLeader, m.index);
-    const self = this.config.config.servers.find((s) => s.id === this.id);
-    if (self?.suffrage !== 'nonvoter') {
+    if (suffrageOf(this.config.config, this.id) !== 'nonvoter') {
       this.send(m);
       return;
     }

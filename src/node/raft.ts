@@ -566,7 +566,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
   /** Sends a Ready's messages; identical appends and heartbeats to several followers as one multicast. */
   private sendAll(messages: readonly Message[]): void {
     const transport = this.transport;
-    if (transport.multicast === undefined || messages.length < 2) {
+    if (transport.multicast === undefined) {
       for (const m of messages) this.sendOne(m);
       return;
     }

@@ -336,12 +336,21 @@ interface Route {
   readonly role: TopicRole;
 }
 
+/**
+ * Whether an envelope on `role`'s topic is for this member: on an inbox or reply topic addressed to
+ * it (`t`), on the broadcast and multicast topics addressed to no one (a multicast names its
+ * recipients in its body).
+ */
+function addressedToUs(role: TopicRole, t: NodeId | null, localId: NodeId): boolean {
+  return role === 'broadcast' || role === 'multicast' ? t === null : t === localId;
+}
+
 /** Checks one envelope's kind, topic, addressee and body, all it has left once its envelope passed. */
 function judge(k: string, id: string, b: unknown, { f, t, role }: Route, ctx: DecodeContext): SingleResult {
   if (!isMessageKind(k) && !isControlKind(k)) return refuse('unknownKind', `kind ${JSON.stringify(k)}`);
   if (!acceptedOn(role, k)) return refuse('wrongTopic', `kind ${k} on the ${role} topic`);
-  const addressed = role === 'broadcast' || role === 'multicast' ? t === null : t === ctx.localId;
-  if (!addressed) return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
+  if (!addressedToUs(role, t, ctx.localId))
+    return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
   if (role === 'multicast') {
     const problem = recipientCheck(b, ctx.localId);
     if (problem !== null) return refuse(problem.reason, problem.detail);
@@ -376,7 +385,7 @@ function batchable(kind: string): boolean {
 function judgeBatch(b: unknown, route: Route, ctx: DecodeContext): DecodeResult {
   const { f, t, role } = route;
   if (!acceptedOn(role, 'batch')) return refuse('wrongTopic', `kind batch on the ${role} topic`);
-  if (role === 'multicast' ? t !== null : t !== ctx.localId)
+  if (!addressedToUs(role, t, ctx.localId))
     return refuse('wrongAddressee', `addressed to ${t === null ? 'everyone' : t}`);
   if (!Array.isArray(b) || b.length < 2 || b.length > MAX_BATCH_ITEMS) {
     return refuse('invalidBody', `batch: not an array of 2 to ${MAX_BATCH_ITEMS} envelopes`);
