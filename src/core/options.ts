@@ -34,7 +34,8 @@ export interface CoreOptions {
   maxPromotionLag?: number;
   /**
    * A non-voter answers its leader's appends at most once every this many ticks (or sooner, once
-   * a quarter of `maxInflight` answers are waiting); see `AckPacer`. Default 3.
+   * a quarter of `maxInflight` answers are waiting); see `AckPacer`. Default 3, or a third of
+   * `electionTicks` (at least 1) when that is less.
    */
   nonvoterAckTicks?: number;
   /**
@@ -74,9 +75,12 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     maxApplyPerReady: 1024,
     trailingEntries: 10240,
     maxPromotionLag: 64,
-    nonvoterAckTicks: 3,
     ...options,
     leaderLeaseTicks: options.leaderLeaseTicks ?? options.electionTicks ?? 10,
+    // At least three answers per election timeout: whoever judges liveness by an election timeout
+    // of silence (the node's member health, the voter budget) always hears a live non-voter.
+    nonvoterAckTicks:
+      options.nonvoterAckTicks ?? Math.max(1, Math.min(3, Math.floor((options.electionTicks ?? 10) / 3))),
   };
   if (typeof resolved.id !== 'string' || resolved.id === '') {
     throw new RaftError('INVALID_CONFIG', 'id: must be a non-empty string');

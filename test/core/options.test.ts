@@ -37,9 +37,29 @@ describe('resolveCoreOptions defaults', () => {
       maxApplyPerReady: 1024,
       trailingEntries: 10240,
       maxPromotionLag: 64,
+      nonvoterAckTicks: 3,
     });
     expect(resolved.random).toBe(base.random);
   });
+
+  // A non-voter heard less than once per election timeout would look dead to the member health.
+  it.each([
+    { electionTicks: 2, nonvoterAckTicks: 1 },
+    { electionTicks: 6, nonvoterAckTicks: 2 },
+    { electionTicks: 9, nonvoterAckTicks: 3 },
+    { electionTicks: 40, nonvoterAckTicks: 3 },
+  ])(
+    'paces non-voters at most to a third of electionTicks $electionTicks',
+    ({ electionTicks, nonvoterAckTicks }) => {
+      expect(resolveCoreOptions({ ...base, electionTicks, heartbeatTicks: 1 }).nonvoterAckTicks).toBe(
+        nonvoterAckTicks,
+      );
+      expect(
+        resolveCoreOptions({ ...base, electionTicks, heartbeatTicks: 1, nonvoterAckTicks: 5 })
+          .nonvoterAckTicks,
+      ).toBe(5);
+    },
+  );
 
   it('keeps explicit values', () => {
     const resolved = resolveCoreOptions({
