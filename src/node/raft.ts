@@ -484,6 +484,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       readies: this.readies,
       entries: this.persister.entries,
       batches: this.persister.batches,
+      unsyncedBatches: this.persister.unsyncedBatches,
       dropped: this.peerInput.dropped,
     });
   }
@@ -528,6 +529,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.sendAll(ready.earlyMessages);
     if (ready.snapshot !== null) await this.peerInput.installing(ready.snapshot);
     const persistLater = core.mayPersistLater(ready);
+    const sync = core.needsSync(ready);
     if (persistLater) {
       this.persister.persist(ready).then(
         () => {
@@ -540,7 +542,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
           }),
       );
     } else {
-      await this.persister.persist(ready);
+      await this.persister.persist(ready, { sync });
       this.sendAll(ready.messages);
     }
     if (ready.snapshot !== null) {

@@ -5,6 +5,8 @@ import type { RaftStorage, StorageBatch } from '../storage/types.js';
 interface Waiting {
   /** What this Ready adds to the next write; null when it adds nothing. */
   readonly batch: StorageBatch | null;
+  /** Whether this Ready, and everything written before it, must be durable when it resolves. */
+  readonly sync: boolean;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -19,16 +21,23 @@ interface Waiting {
  * it from its leader, and never starts below its snapshot), so this costs nothing in safety, and
  * it takes a disk write off the path of every commit: followers answer the leader's commit notice
  * without touching the disk.
+ *
+ * A Ready the core allows to stay unsynced (`RaftCore.needsSync`) is written without a sync; the
+ * next Ready that must be durable syncs it too, with a write of its own when it has nothing else
+ * to write, since LevelDB syncs its write-ahead log up to the synced write.
  */
 export class ReadyPersister {
-  /** Synced batches written, and the entries in them (for stats). */
+  /** Batches written (synced or not), those left unsynced, and the entries in them (for stats). */
   batches = 0;
+  unsyncedBatches = 0;
   entries = 0;
   /** The newest hard state written or queued. */
   private queued: HardState;
   private held: HardState | null = null;
   private waiting: Waiting[] = [];
   private writing = false;
+  /** An unsynced batch was written since the last synced one. */
+  private unsynced = false;
   private failure: { err: unknown } | null = null;
 
   constructor(
@@ -38,21 +47,25 @@ export class ReadyPersister {
     this.queued = initial;
   }
 
-  /** Resolves once `ready`'s state and everything persisted before it are durable. */
-  persist(ready: Ready): Promise<void> {
-    return this.enqueue(this.batchOf(ready));
+  /**
+   * Resolves once `ready`'s state and everything persisted before it are written: durable, unless
+   * `sync` is false (then only readable, until a later synced write).
+   */
+  persist(ready: Ready, { sync = true }: { sync?: boolean } = {}): Promise<void> {
+    return this.enqueue(this.batchOf(ready), sync);
   }
 
   /** Resolves once every write queued so far is durable. */
   drained(): Promise<void> {
-    return this.enqueue(null);
+    return this.enqueue(null, true);
   }
 
-  private enqueue(batch: StorageBatch | null): Promise<void> {
+  private enqueue(batch: StorageBatch | null, sync: boolean): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure.err);
-    if (batch === null && !this.writing && this.waiting.length === 0) return Promise.resolve();
+    const nothingToDo = batch === null && !(sync && this.unsynced);
+    if (nothingToDo && !this.writing && this.waiting.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ batch, resolve, reject });
+      this.waiting.push({ batch, sync, resolve, reject });
       this.pump();
     });
   }
@@ -76,14 +89,20 @@ export class ReadyPersister {
     if (this.writing || this.waiting.length === 0) return;
     const group = this.waiting;
     this.waiting = [];
-    const batch = mergeBatches(group.map((w) => w.batch));
+    const sync = group.some((w) => w.sync);
+    const merged = mergeBatches(group.map((w) => w.batch));
+    // Syncing what earlier batches left unsynced takes a write: the hard state again will do.
+    const batch =
+      merged ?? (sync && this.unsynced ? { resetLog: false, entries: [], hardState: this.queued } : null);
     this.writing = true;
     const written =
       batch === null
         ? Promise.resolve()
-        : this.storage.writeBatch(batch).then(() => {
+        : this.storage.writeBatch(batch, { sync }).then(() => {
             this.batches++;
             this.entries += batch.entries.length;
+            if (!sync) this.unsyncedBatches++;
+            this.unsynced = !sync;
           });
     written.then(
       () => {

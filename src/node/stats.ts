@@ -21,7 +21,10 @@ export interface RaftStats {
   readonly pendingProposals: number;
   readonly readiesHandled: number;
   readonly entriesPersisted: number;
+  /** Batches written (a Ready's state each, or several merged), synced or not. */
   readonly batchesPersisted: number;
+  /** Of those, batches written without a sync: a non-voter's that sent nothing (`RaftCore.needsSync`). */
+  readonly batchesUnsynced: number;
   /**
    * Peer messages dropped for breaking a rule or a bound, by reason: the core's (`PeerDropReason`)
    * and the node's (`NodeDropReason`). See docs/protocol.md, "Validation and drops".
@@ -34,10 +37,11 @@ export interface NodeCounters {
   readonly appliedIndex: number;
   readonly lastSnapshotIndex: number;
   readonly pendingProposals: number;
-  /** Readies handled, entries persisted, synced batches written. */
+  /** Readies handled, entries persisted, batches written and those of them left unsynced. */
   readonly readies: number;
   readonly entries: number;
   readonly batches: number;
+  readonly unsyncedBatches: number;
   readonly dropped: Readonly<Partial<Record<NodeDropReason, number>>>;
 }
 
@@ -60,6 +64,7 @@ export function nodeStats(s: CoreStatus, c: NodeCounters): RaftStats {
     readiesHandled: c.readies,
     entriesPersisted: c.entries,
     batchesPersisted: c.batches,
+    batchesUnsynced: c.unsyncedBatches,
     droppedMessages: { ...s.droppedMessages, ...c.dropped },
   };
 }

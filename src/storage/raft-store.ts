@@ -18,7 +18,14 @@ import { boundsAfterBatch, boundsAfterDelete, boundsAfterStore, type LogBounds }
 import { OpGate } from './op-gate.js';
 import { resolveRetain, type StoreOptions } from './retention.js';
 import { LevelSnapshots } from './snapshot-level.js';
-import type { RaftStorage, SnapshotRecord, SnapshotSink, StableKey, StorageBatch } from './types.js';
+import type {
+  BatchWriteOptions,
+  RaftStorage,
+  SnapshotRecord,
+  SnapshotSink,
+  StableKey,
+  StorageBatch,
+} from './types.js';
 import {
   assertBytes,
   assertIndex,
@@ -236,10 +243,10 @@ export class RaftStore implements RaftStorage {
   }
 
   /**
-   * Writes a Ready's log changes and hard state in one synced LevelDB batch: after a crash either
-   * all of it is there or none of it is.
+   * Writes a Ready's log changes and hard state in one LevelDB batch, synced unless
+   * `options.sync` is false: after a crash either all of it is there or none of it is.
    */
-  async writeBatch(batch: StorageBatch): Promise<void> {
+  async writeBatch(batch: StorageBatch, options: BatchWriteOptions = {}): Promise<void> {
     const { resetLog, entries, hardState } = checkBatch(batch);
     return this.#writeLog(async ({ root, log, stable }, bounds) => {
       const after = boundsAfterBatch(bounds, entries, resetLog);
@@ -256,7 +263,7 @@ export class RaftStore implements RaftStorage {
       if (hardState !== null) {
         ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
       }
-      await writeOps(root, ops);
+      await writeOps(root, ops, { sync: options.sync ?? true });
       return after;
     });
   }

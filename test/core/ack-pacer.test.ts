@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AckPacer } from '../../src/core/ack-pacer.js';
-import type { Configuration, Message, MessageDraft, RaftCore } from '../../src/core/index.js';
-import { appendRequest, drain, entries, heartbeatRequest, newCore, ofType } from './helpers.js';
+import type { Message, MessageDraft, RaftCore } from '../../src/core/index.js';
+import { appendRequest, drain, entries, heartbeatRequest, mixedConfig, newCore, ofType } from './helpers.js';
 
 function ok(index: number): MessageDraft {
   return { type: 'appendResponse', to: 'a', success: true, index, hintIndex: 0, hintTerm: 0 };
@@ -101,14 +101,7 @@ describe('AckPacer', () => {
 });
 
 describe('a non-voter paces its answers to the leader', () => {
-  const config: Configuration = {
-    servers: [
-      { id: 'a', suffrage: 'voter' },
-      { id: 'b', suffrage: 'voter' },
-      { id: 'c', suffrage: 'voter' },
-      { id: 'd', suffrage: 'nonvoter' },
-    ],
-  };
+  const config = mixedConfig(['a', 'b', 'c'], ['d']);
 
   /** Steps `m` into `core` (addressed to it) and returns the answers of the Ready that follows. */
   function answers(core: RaftCore, m: Message): Message[] {

@@ -28,6 +28,16 @@ export function votersConfig(...ids: string[]): Configuration {
   return { servers: ids.map((id) => ({ id, suffrage: 'voter' as const })) };
 }
 
+/** A configuration of voters `voters` and non-voters `nonvoters`. */
+export function mixedConfig(voters: readonly string[], nonvoters: readonly string[]): Configuration {
+  return {
+    servers: [
+      ...voters.map((id) => ({ id, suffrage: 'voter' as const })),
+      ...nonvoters.map((id) => ({ id, suffrage: 'nonvoter' as const })),
+    ],
+  };
+}
+
 /** An entry; `text` becomes its data. */
 export function entry(index: number, term: number, type: EntryType = 'command', text = ''): Entry {
   return { index, term, type, data: encoder.encode(text) };

@@ -26,16 +26,18 @@ function ready(fields: Partial<Pick<Ready, 'hardState' | 'entries'>>): Ready {
   };
 }
 
-/** A MemoryStore that records every batch written to it. */
-async function recordingStore(): Promise<{ store: MemoryStore; batches: StorageBatch[] }> {
+/** A MemoryStore that records every batch written to it, and whether it was synced. */
+async function recordingStore(): Promise<{ store: MemoryStore; batches: StorageBatch[]; synced: boolean[] }> {
   const store = new MemoryStore();
   const batches: StorageBatch[] = [];
+  const synced: boolean[] = [];
   const writeBatch = store.writeBatch.bind(store);
-  store.writeBatch = (batch) => {
+  store.writeBatch = (batch, options) => {
     batches.push(batch);
-    return writeBatch(batch);
+    synced.push(options?.sync ?? true);
+    return writeBatch(batch, options);
   };
-  return { store, batches };
+  return { store, batches, synced };
 }
 
 describe('ReadyPersister', () => {
@@ -122,5 +124,57 @@ describe('ReadyPersister', () => {
     const persister = new ReadyPersister(store, hs(1, null, 0));
     await persister.persist(ready({}));
     expect(batches).toEqual([]);
+  });
+
+  describe('unsynced Readies (a non-voter that sends nothing)', () => {
+    it('writes them unsynced, and syncs them with a write of their own before a durable Ready that writes nothing', async () => {
+      const { store, batches, synced } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(2, null, 0));
+      await persister.persist(ready({ entries: [entry(1), entry(2)], hardState: hs(2, null, 1) }), {
+        sync: false,
+      });
+      await persister.persist(ready({ entries: [entry(3)] }), { sync: false });
+      expect(synced).toEqual([false, false]);
+      // An answer to the leader goes out after this Ready: what it acknowledges must be durable.
+      await persister.persist(ready({}));
+      expect(synced).toEqual([false, false, true]);
+      expect(batches[2]).toEqual({ resetLog: false, entries: [], hardState: hs(2, null, 1) });
+      // Nothing is left unsynced now: the next durable Ready with nothing to write writes nothing.
+      await persister.persist(ready({}));
+      expect(batches).toHaveLength(3);
+      expect(persister.batches).toBe(3);
+      expect(persister.unsyncedBatches).toBe(2);
+    });
+
+    it('syncs them with the next durable Ready that writes, without an extra write', async () => {
+      const { batches, synced, store } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(2, null, 0));
+      await persister.persist(ready({ entries: [entry(1)] }), { sync: false });
+      await persister.persist(ready({ entries: [entry(2)] }));
+      expect(synced).toEqual([false, true]);
+      expect(batches.map((b) => b.entries.length)).toEqual([1, 1]);
+      expect(persister.unsyncedBatches).toBe(1);
+    });
+
+    it('syncs a merged write when any Ready in it must be durable', async () => {
+      const { store, batches, synced } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(2, null, 0));
+      const first = persister.persist(ready({ entries: [entry(1)] }));
+      const merged = [
+        persister.persist(ready({ entries: [entry(2)] }), { sync: false }),
+        persister.persist(ready({}), { sync: true }),
+      ];
+      await Promise.all([first, ...merged]);
+      expect(batches.map((b) => b.entries.map((e) => e.index))).toEqual([[1], [2]]);
+      expect(synced).toEqual([true, true]);
+    });
+
+    it('drained() syncs what was left unsynced', async () => {
+      const { store, synced } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(2, null, 0));
+      await persister.persist(ready({ entries: [entry(1)] }), { sync: false });
+      await persister.drained();
+      expect(synced).toEqual([false, true]);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { RaftCore } from '../../src/core/raft.js';
 import type { CallOptions } from '../../src/node/deadline.js';
 import { ForwardServer } from '../../src/node/forwarding.js';
 import { Proposer } from '../../src/node/proposer.js';
@@ -12,10 +13,12 @@ import type { ForwardRequest, ForwardResponse } from '../../src/transport/types.
  * - `pinnedForward`: a forward waits for the leader it was sent to, as long as a leader waits for a
  *   forwarded call: it neither follows a new leader nor is sent again after two election timeouts,
  *   so a call sent to a leader that died or whose answer was lost hangs.
+ * - `syncNothing`: every member writes its Readies unsynced, voters too, so a crash (a power loss
+ *   on the simulated disk) takes back entries and votes the member already acknowledged.
  */
-export type PlantedBug = 'dedupeByMember' | 'pinnedForward';
+export type PlantedBug = 'dedupeByMember' | 'pinnedForward' | 'syncNothing';
 
-export const PLANTED_BUGS: readonly PlantedBug[] = ['dedupeByMember', 'pinnedForward'];
+export const PLANTED_BUGS: readonly PlantedBug[] = ['dedupeByMember', 'pinnedForward', 'syncNothing'];
 
 type WhileLeaderIs = <T>(
   leader: string,
@@ -44,6 +47,13 @@ export function plant(bug: PlantedBug): () => void {
       } as WhileLeaderIs;
       return () => {
         proto.whileLeaderIs = original;
+      };
+    }
+    case 'syncNothing': {
+      const original = RaftCore.prototype.needsSync;
+      RaftCore.prototype.needsSync = () => false;
+      return () => {
+        RaftCore.prototype.needsSync = original;
       };
     }
   }

@@ -26,6 +26,13 @@ describe('the stack simulation itself', () => {
     expect(failed).not.toBeNull();
   }, 600_000);
 
+  it('catches members that never sync: a power loss takes back what they acknowledged', async () => {
+    const failed = await firstFailingSeed(CI_SEEDS, { members: 3, bug: 'syncNothing' }, (v) =>
+      v.startsWith('DIVERGED'),
+    );
+    expect(failed).not.toBeNull();
+  }, 600_000);
+
   it('replays a passing seed to the same history, byte for byte', async () => {
     const a = await runStackSimulation({ seed: 3, members: 3 });
     const b = await runStackSimulation({ seed: 3, members: 3 });
