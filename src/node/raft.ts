@@ -75,8 +75,9 @@ export interface RaftOptions {
 
 /**
  * A Raft server: it owns a pure core and does its I/O. One loop does everything in order: feed
- * queued input to the core, persist its Ready in one synced batch (group commit), send, apply to
- * the FSM, advance. The public methods return promises that settle when the outcome is known.
+ * queued input to the core, persist its Ready in one batch (group commit; synced unless the core
+ * says a non-voter's Ready may wait, see `RaftCore.needsSync`), send, apply to the FSM, advance.
+ * The public methods return promises that settle when the outcome is known.
  */
 export class Raft extends TypedEmitter<RaftEvents> {
   /** Creates a new group on fresh storage (see {@link bootstrapStorage}). */

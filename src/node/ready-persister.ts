@@ -12,7 +12,7 @@ interface Waiting {
 }
 
 /**
- * Writes what Readies ask to persist, in order, one synced batch at a time. Readies that arrive
+ * Writes what Readies ask to persist, in order, one batch at a time. Readies that arrive
  * while a write runs are merged into the next one (group commit), and each Ready's promise
  * resolves once its state, and everything before it, is durable.
  *

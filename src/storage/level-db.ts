@@ -59,8 +59,8 @@ export type LevelOp =
 
 /**
  * Writes `ops` atomically through a chained batch, synced unless `sync` is false (then a later
- * synced write, which syncs LevelDB's write-ahead log up to itself, makes it durable). Measured with classic-level 3, this
- * costs about a third of the CPU time of `root.batch(array)` for the same operations (the array
+ * synced write, which syncs LevelDB's write-ahead log up to itself, makes it durable). Measured
+ * with classic-level 3, this costs about a third of the CPU time of `root.batch(array)` for the same operations (the array
  * form copies and re-checks every operation in JavaScript), which matters as every Ready writes one.
  */
 export async function writeOps(root: RootDb, ops: readonly LevelOp[], { sync = true } = {}): Promise<void> {

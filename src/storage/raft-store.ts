@@ -52,7 +52,7 @@ const INITIAL_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
 /**
  * Raft storage on LevelDB (classic-level): the log, the stable store, the hard state and the
  * snapshots of one node, in one database directory. Every write Raft relies on is synced before
- * its promise resolves; every record carries a CRC, and `open()` refuses (with `CORRUPTION`) a log
+ * its promise resolves (a `writeBatch` asked not to sync waits for the next synced write); every record carries a CRC, and `open()` refuses (with `CORRUPTION`) a log
  * that is damaged or has holes. An empty `location` keeps everything in memory (memory-level).
  *
  * ```ts

@@ -61,8 +61,8 @@ export interface BatchWriteOptions {
 }
 
 /**
- * A store that keeps both the log and the hard state, and can write a Ready's state in one synced,
- * atomic batch (group commit). The node uses it when present; otherwise it writes the hard state
+ * A store that keeps both the log and the hard state, and can write a Ready's state in one atomic
+ * batch, synced unless asked otherwise (group commit). The node uses it when present; otherwise it writes the hard state
  * first and the entries second, which is safe but slower.
  */
 export interface BatchingStore {
