@@ -126,6 +126,16 @@ export class RaftCore {
     return this.config.config;
   }
 
+  /** The index of {@link configuration} in the log (0: the initial one). */
+  get configurationIndex(): number {
+    return this.config.index;
+  }
+
+  /** The target of a leadership transfer in progress, or null. */
+  get transferTarget(): NodeId | null {
+    return this.leaderState?.transferTarget ?? null;
+  }
+
   status(): CoreStatus {
     const { id, roleValue: role, termValue: term, voteValue: vote, leaderValue: leader } = this;
     return describeCore(
@@ -134,7 +144,7 @@ export class RaftCore {
       { id, role, term, vote, leader },
       {
         snapshotIndex: this.snapshot.index,
-        transferTarget: this.leaderState?.transferTarget ?? null,
+        transferTarget: this.transferTarget,
         droppedMessages: { ...this.drops },
       },
     );

@@ -440,8 +440,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   /** The latest configuration (in effect once appended) and its index. */
   getConfiguration(): { configuration: Configuration; index: number } {
-    const s = this.core.status();
-    return { configuration: s.configuration, index: s.configurationIndex };
+    return { configuration: this.core.configuration, index: this.core.configurationIndex };
   }
 
   /** The newest committed configuration this node has applied, and its index. */
@@ -598,23 +597,24 @@ export class Raft extends TypedEmitter<RaftEvents> {
 
   /** Emits events for role, leader and configuration changes, and settles leadership transfers. */
   private publishState(): void {
-    const s = this.core.status();
-    if (s.role !== this.role) {
+    // Runs after every Ready: it reads the core's fields, not a whole status() picture.
+    const core = this.core;
+    if (core.role !== this.role) {
       const previous = this.role;
-      this.role = s.role;
-      this.emit('stateChange', { previous, current: s.role, term: s.term });
+      this.role = core.role;
+      this.emit('stateChange', { previous, current: core.role, term: core.term });
     }
-    if (s.leader !== this.leaderId) {
-      this.leaderId = s.leader;
-      if (s.leader !== null) this.lastLeaderContact = this.clock.now();
-      this.leaderWatch.changed(s.leader);
-      this.emit('leaderChange', { leader: s.leader, term: s.term });
+    if (core.leader !== this.leaderId) {
+      this.leaderId = core.leader;
+      if (core.leader !== null) this.lastLeaderContact = this.clock.now();
+      this.leaderWatch.changed(core.leader);
+      this.emit('leaderChange', { leader: core.leader, term: core.term });
     }
-    if (s.configurationIndex !== this.configIndex) {
-      this.configIndex = s.configurationIndex;
-      this.emit('peerChange', { configuration: s.configuration, index: s.configurationIndex });
+    if (core.configurationIndex !== this.configIndex) {
+      this.configIndex = core.configurationIndex;
+      this.emit('peerChange', { configuration: core.configuration, index: core.configurationIndex });
     }
-    this.transfers.settle(s);
+    this.transfers.settle(core);
   }
 
   // --- time -----------------------------------------------------------------------------------

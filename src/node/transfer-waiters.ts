@@ -11,7 +11,7 @@ export class TransferWaiters {
   }
 
   /** Settles the waiters once the core's status shows the transfer's outcome. */
-  settle(status: CoreStatus): void {
+  settle(status: Pick<CoreStatus, 'role' | 'transferTarget'>): void {
     if (this.waiters.length === 0) return;
     if (status.role !== 'leader') {
       for (const w of this.take()) w.resolve();
