@@ -349,7 +349,7 @@ export class RaftBinding {
 
   /**
    * The Raft node's counters, for monitoring: positions in the log, pending proposals, Readies
-   * handled, and entries and batches persisted (their ratio is the group-commit factor).
+   * handled, and entries and synced batches persisted (their ratio is the group-commit factor).
    */
   raftStats(): RaftStats {
     return this.running().stats();

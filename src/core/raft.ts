@@ -381,19 +381,19 @@ export class RaftCore {
   }
 
   /**
-   * Whether `ready`'s write must be synced before the runtime goes on. Only a non-voter's Ready
-   * that sends nothing may stay unsynced: a non-voter's log counts towards no commitment and no
-   * election (thesis §4.2.1), and a write nobody was told about may be lost in a power cut just as
-   * the messages that brought it could have been lost on the way. The runtime syncs whatever it
-   * left unsynced before it sends anything, so the leader's match index for a non-voter never runs
-   * ahead of that non-voter's disk.
+   * Whether `ready`'s write may wait for the next Ready whose write may not: true only for a
+   * non-voter's Ready that sends nothing. A non-voter's log counts towards no commitment and no
+   * election (thesis §4.2.1), and a write nobody was told about may be lost in a crash just as the
+   * messages that brought it could have been lost on the way. The next Ready that sends anything
+   * is written, with everything deferred before it, before it sends, so the leader's match index
+   * for a non-voter never runs ahead of that non-voter's disk.
    */
-  needsSync(ready: Ready): boolean {
+  mayDeferWrite(ready: Ready): boolean {
     return (
-      ready.snapshot !== null ||
-      ready.messages.length > 0 ||
-      ready.earlyMessages.length > 0 ||
-      suffrageOf(this.config.config, this.id) !== 'nonvoter'
+      ready.snapshot === null &&
+      ready.messages.length === 0 &&
+      ready.earlyMessages.length === 0 &&
+      suffrageOf(this.config.config, this.id) === 'nonvoter'
     );
   }
 

@@ -75,8 +75,8 @@ export interface RaftOptions {
 
 /**
  * A Raft server: it owns a pure core and does its I/O. One loop does everything in order: feed
- * queued input to the core, persist its Ready in one batch (group commit; synced unless the core
- * says a non-voter's Ready may wait, see `RaftCore.needsSync`), send, apply to the FSM, advance.
+ * queued input to the core, persist its Ready in one synced batch (group commit; a non-voter's
+ * Ready may wait for the next one's, see `RaftCore.mayDeferWrite`), send, apply to the FSM, advance.
  * The public methods return promises that settle when the outcome is known.
  */
 export class Raft extends TypedEmitter<RaftEvents> {
@@ -246,6 +246,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
         run: (task) => this.run(task),
         enqueue: (task) => this.enqueue(task),
         appliedIndex: () => this.appliedIndex,
+        written: () => this.persister.drained(),
         clock: this.clock,
         random: this.random,
         taken: (snapshot) => this.emit('snapshotTaken', snapshot),
@@ -484,7 +485,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       readies: this.readies,
       entries: this.persister.entries,
       batches: this.persister.batches,
-      unsyncedBatches: this.persister.unsyncedBatches,
+      deferredReadies: this.persister.deferredReadies,
       dropped: this.peerInput.dropped,
     });
   }
@@ -529,7 +530,6 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.sendAll(ready.earlyMessages);
     if (ready.snapshot !== null) await this.peerInput.installing(ready.snapshot);
     const persistLater = core.mayPersistLater(ready);
-    const sync = core.needsSync(ready);
     if (persistLater) {
       this.persister.persist(ready).then(
         () => {
@@ -542,7 +542,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
           }),
       );
     } else {
-      await this.persister.persist(ready, { sync });
+      await this.persister.persist(ready, { defer: core.mayDeferWrite(ready) });
       this.sendAll(ready.messages);
     }
     if (ready.snapshot !== null) {

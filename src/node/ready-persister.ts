@@ -5,14 +5,18 @@ import type { RaftStorage, StorageBatch } from '../storage/types.js';
 interface Waiting {
   /** What this Ready adds to the next write; null when it adds nothing. */
   readonly batch: StorageBatch | null;
-  /** Whether this Ready, and everything written before it, must be durable when it resolves. */
-  readonly sync: boolean;
-  resolve(): void;
-  reject(err: unknown): void;
+  /** Settles the Ready's promise once the write that holds its batch is durable; null: deferred. */
+  readonly settle: { resolve(): void; reject(err: unknown): void } | null;
 }
 
 /**
- * Writes what Readies ask to persist, in order, one batch at a time. Readies that arrive
+ * Deferred Readies (see {@link ReadyPersister.persist}) whose entries are written anyway once this
+ * many wait, so that memory and the next write stay bounded should no durable Ready come.
+ */
+export const MAX_DEFERRED_ENTRIES = 1024;
+
+/**
+ * Writes what Readies ask to persist, in order, one synced batch at a time. Readies that arrive
  * while a write runs are merged into the next one (group commit), and each Ready's promise
  * resolves once its state, and everything before it, is durable.
  *
@@ -22,22 +26,21 @@ interface Waiting {
  * it takes a disk write off the path of every commit: followers answer the leader's commit notice
  * without touching the disk.
  *
- * A Ready the core allows to stay unsynced (`RaftCore.needsSync`) is written without a sync; the
- * next Ready that must be durable syncs it too, with a write of its own when it has nothing else
- * to write, since LevelDB syncs its write-ahead log up to the synced write.
+ * A Ready the core lets wait (`RaftCore.mayDeferWrite`: a non-voter's that sends nothing) resolves
+ * at once, and its batch goes out merged into the write of the next Ready that must be durable.
  */
 export class ReadyPersister {
-  /** Batches written (synced or not), those left unsynced, and the entries in them (for stats). */
+  /** Synced batches written, and the entries in them; Readies whose write was deferred (for stats). */
   batches = 0;
-  unsyncedBatches = 0;
   entries = 0;
+  deferredReadies = 0;
   /** The newest hard state written or queued. */
   private queued: HardState;
   private held: HardState | null = null;
+  /** In order: Readies waiting for the next write, and deferred ones, whose promise has resolved. */
   private waiting: Waiting[] = [];
+  private deferredEntries = 0;
   private writing = false;
-  /** An unsynced batch was written since the last synced one. */
-  private unsynced = false;
   private failure: { err: unknown } | null = null;
 
   constructor(
@@ -48,24 +51,31 @@ export class ReadyPersister {
   }
 
   /**
-   * Resolves once `ready`'s state and everything persisted before it are written: durable, unless
-   * `sync` is false (then only readable, until a later synced write).
+   * Resolves once `ready`'s state and everything persisted before it are durable; with `defer`, at
+   * once, while its state waits in memory for the next durable Ready's write (a crash loses it).
    */
-  persist(ready: Ready, { sync = true }: { sync?: boolean } = {}): Promise<void> {
-    return this.enqueue(this.batchOf(ready), sync);
+  persist(ready: Ready, { defer = false }: { defer?: boolean } = {}): Promise<void> {
+    const batch = this.batchOf(ready);
+    if (!defer || this.failure !== null) return this.enqueue(batch);
+    if (batch !== null) {
+      this.waiting.push({ batch, settle: null });
+      this.deferredEntries += batch.entries.length;
+    }
+    this.deferredReadies++;
+    if (this.deferredEntries >= MAX_DEFERRED_ENTRIES) return this.enqueue(null);
+    return Promise.resolve();
   }
 
-  /** Resolves once every write queued so far is durable. */
+  /** Resolves once every Ready persisted so far, deferred or not, is durable. */
   drained(): Promise<void> {
-    return this.enqueue(null, true);
+    return this.enqueue(null);
   }
 
-  private enqueue(batch: StorageBatch | null, sync: boolean): Promise<void> {
+  private enqueue(batch: StorageBatch | null): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure.err);
-    const nothingToDo = batch === null && !(sync && this.unsynced);
-    if (nothingToDo && !this.writing && this.waiting.length === 0) return Promise.resolve();
+    if (batch === null && !this.writing && this.waiting.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ batch, sync, resolve, reject });
+      this.waiting.push({ batch, settle: { resolve, reject } });
       this.pump();
     });
   }
@@ -86,28 +96,24 @@ export class ReadyPersister {
   }
 
   private pump(): void {
-    if (this.writing || this.waiting.length === 0) return;
+    // Deferred batches alone wait: they go out with the next Ready that must be durable.
+    if (this.writing || !this.waiting.some((w) => w.settle !== null)) return;
     const group = this.waiting;
     this.waiting = [];
-    const sync = group.some((w) => w.sync);
-    const merged = mergeBatches(group.map((w) => w.batch));
-    // Syncing what earlier batches left unsynced takes a write: the hard state again will do.
-    const batch =
-      merged ?? (sync && this.unsynced ? { resetLog: false, entries: [], hardState: this.queued } : null);
+    this.deferredEntries = 0;
+    const batch = mergeBatches(group.map((w) => w.batch));
     this.writing = true;
     const written =
       batch === null
         ? Promise.resolve()
-        : this.storage.writeBatch(batch, { sync }).then(() => {
+        : this.storage.writeBatch(batch).then(() => {
             this.batches++;
             this.entries += batch.entries.length;
-            if (!sync) this.unsyncedBatches++;
-            this.unsynced = !sync;
           });
     written.then(
       () => {
         this.writing = false;
-        for (const w of group) w.resolve();
+        for (const w of group) w.settle?.resolve();
         this.pump();
       },
       (err: unknown) => {
@@ -116,7 +122,7 @@ export class ReadyPersister {
         this.failure = { err };
         const failed = [...group, ...this.waiting];
         this.waiting = [];
-        for (const w of failed) w.reject(err);
+        for (const w of failed) w.settle?.reject(err);
       },
     );
   }

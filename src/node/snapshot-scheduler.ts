@@ -20,6 +20,8 @@ export interface SnapshotContext {
   readonly run: <T>(task: (core: RaftCore) => T) => Promise<T>;
   readonly enqueue: (task: (core: RaftCore) => void) => void;
   readonly appliedIndex: () => number;
+  /** Resolves once every Ready persisted so far is on disk, deferred ones included. */
+  readonly written: () => Promise<void>;
   readonly clock: Clock;
   /** Spreads the members' snapshots apart (see {@link SnapshotScheduler.maybeStart}). */
   readonly random: RandomSource;
@@ -108,6 +110,9 @@ export class SnapshotScheduler {
       const record = await (await capture)();
       this.ctx.taken({ index, bytes: record.size, durationMs: this.ctx.clock.now() - startedAt });
       const { compactedTo } = await this.ctx.run((c) => c.snapshotTaken(index));
+      // A non-voter's deferred entries may reach below compactedTo: written after the deletion,
+      // they would come back as a stale prefix of the log.
+      await this.ctx.written();
       const first = await storage.firstIndex();
       // In slices, each its own storage operation: one deletion of thousands of entries would
       // hold the event loop (building the batch) and the log's writes (the store runs one at a

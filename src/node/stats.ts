@@ -21,10 +21,10 @@ export interface RaftStats {
   readonly pendingProposals: number;
   readonly readiesHandled: number;
   readonly entriesPersisted: number;
-  /** Batches written (a Ready's state each, or several merged), synced or not. */
+  /** Synced batches written (a Ready's state each, or several merged). */
   readonly batchesPersisted: number;
-  /** Of those, batches written without a sync: a non-voter's that sent nothing (`RaftCore.needsSync`). */
-  readonly batchesUnsynced: number;
+  /** A non-voter's Readies whose write waited for a later Ready's (`RaftCore.mayDeferWrite`). */
+  readonly readiesDeferred: number;
   /**
    * Peer messages dropped for breaking a rule or a bound, by reason: the core's (`PeerDropReason`)
    * and the node's (`NodeDropReason`). See docs/protocol.md, "Validation and drops".
@@ -37,11 +37,11 @@ export interface NodeCounters {
   readonly appliedIndex: number;
   readonly lastSnapshotIndex: number;
   readonly pendingProposals: number;
-  /** Readies handled, entries persisted, batches written and those of them left unsynced. */
+  /** Readies handled, entries persisted, synced batches written, Readies whose write waited. */
   readonly readies: number;
   readonly entries: number;
   readonly batches: number;
-  readonly unsyncedBatches: number;
+  readonly deferredReadies: number;
   readonly dropped: Readonly<Partial<Record<NodeDropReason, number>>>;
 }
 
@@ -64,7 +64,7 @@ export function nodeStats(s: CoreStatus, c: NodeCounters): RaftStats {
     readiesHandled: c.readies,
     entriesPersisted: c.entries,
     batchesPersisted: c.batches,
-    batchesUnsynced: c.unsyncedBatches,
+    readiesDeferred: c.deferredReadies,
     droppedMessages: { ...s.droppedMessages, ...c.dropped },
   };
 }

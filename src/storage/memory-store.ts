@@ -9,14 +9,7 @@ import {
 } from './log-rules.js';
 import { MemorySnapshots } from './memory-snapshots.js';
 import { resolveRetain, type StoreOptions } from './retention.js';
-import type {
-  BatchWriteOptions,
-  RaftStorage,
-  SnapshotRecord,
-  SnapshotSink,
-  StableKey,
-  StorageBatch,
-} from './types.js';
+import type { RaftStorage, SnapshotRecord, SnapshotSink, StableKey, StorageBatch } from './types.js';
 import {
   assertBytes,
   assertIndex,
@@ -151,8 +144,7 @@ export class MemoryStore implements RaftStorage {
     return n;
   }
 
-  /** Memory has no cache to sync: `options` change nothing here. */
-  async writeBatch(batch: StorageBatch, _options?: BatchWriteOptions): Promise<void> {
+  async writeBatch(batch: StorageBatch): Promise<void> {
     this.#assertOpen();
     const { resetLog, entries, hardState } = checkBatch(batch);
     const before = this.#bounds;

@@ -18,14 +18,7 @@ import { boundsAfterBatch, boundsAfterDelete, boundsAfterStore, type LogBounds }
 import { OpGate } from './op-gate.js';
 import { resolveRetain, type StoreOptions } from './retention.js';
 import { LevelSnapshots } from './snapshot-level.js';
-import type {
-  BatchWriteOptions,
-  RaftStorage,
-  SnapshotRecord,
-  SnapshotSink,
-  StableKey,
-  StorageBatch,
-} from './types.js';
+import type { RaftStorage, SnapshotRecord, SnapshotSink, StableKey, StorageBatch } from './types.js';
 import {
   assertBytes,
   assertIndex,
@@ -52,7 +45,7 @@ const INITIAL_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
 /**
  * Raft storage on LevelDB (classic-level): the log, the stable store, the hard state and the
  * snapshots of one node, in one database directory. Every write Raft relies on is synced before
- * its promise resolves (a `writeBatch` asked not to sync waits for the next synced write); every record carries a CRC, and `open()` refuses (with `CORRUPTION`) a log
+ * its promise resolves; every record carries a CRC, and `open()` refuses (with `CORRUPTION`) a log
  * that is damaged or has holes. An empty `location` keeps everything in memory (memory-level).
  *
  * ```ts
@@ -243,10 +236,10 @@ export class RaftStore implements RaftStorage {
   }
 
   /**
-   * Writes a Ready's log changes and hard state in one LevelDB batch, synced unless
-   * `options.sync` is false: after a crash either all of it is there or none of it is.
+   * Writes a Ready's log changes and hard state in one synced LevelDB batch: after a crash either
+   * all of it is there or none of it is.
    */
-  async writeBatch(batch: StorageBatch, options: BatchWriteOptions = {}): Promise<void> {
+  async writeBatch(batch: StorageBatch): Promise<void> {
     const { resetLog, entries, hardState } = checkBatch(batch);
     return this.#writeLog(async ({ root, log, stable }, bounds) => {
       const after = boundsAfterBatch(bounds, entries, resetLog);
@@ -263,7 +256,7 @@ export class RaftStore implements RaftStorage {
       if (hardState !== null) {
         ops.push({ type: 'put', sublevel: stable, key: HARD_STATE_KEY, value: encodeHardState(hardState) });
       }
-      await writeOps(root, ops, { sync: options.sync ?? true });
+      await writeOps(root, ops);
       return after;
     });
   }

@@ -49,24 +49,13 @@ export interface StorageBatch {
   readonly hardState: HardState | null;
 }
 
-/** How {@link BatchingStore.writeBatch} writes. */
-export interface BatchWriteOptions {
-  /**
-   * Default true: the batch is on stable storage when the promise resolves. With false it may sit
-   * in the operating system's cache: a process crash keeps it, a power loss may drop it together
-   * with every unsynced batch after it, never a synced one and never part of a batch. The next
-   * synced write makes it durable.
-   */
-  readonly sync?: boolean;
-}
-
 /**
- * A store that keeps both the log and the hard state, and can write a Ready's state in one atomic
- * batch, synced unless asked otherwise (group commit). The node uses it when present; otherwise it writes the hard state
+ * A store that keeps both the log and the hard state, and can write a Ready's state in one synced,
+ * atomic batch (group commit). The node uses it when present; otherwise it writes the hard state
  * first and the entries second, which is safe but slower.
  */
 export interface BatchingStore {
-  writeBatch(batch: StorageBatch, options?: BatchWriteOptions): Promise<void>;
+  writeBatch(batch: StorageBatch): Promise<void>;
   /** The persisted hard state, or the initial one (term 0, no vote, commit 0). */
   readHardState(): Promise<HardState>;
 }

@@ -32,19 +32,6 @@ export function batchingStoreConformance(name: string, open: StoreFactory): void
       expect(await store.readHardState()).toEqual(big);
     });
 
-    it('reads an unsynced batch back like a synced one, and keeps it under a synced one', async () => {
-      await store.writeBatch(
-        { resetLog: false, entries: entries(1, 3), hardState: hs(2, null, 1) },
-        { sync: false },
-      );
-      expect(await store.getLogs(1, 10)).toEqual(entries(1, 3));
-      expect(await store.readHardState()).toEqual(hs(2, null, 1));
-      await store.writeBatch({ resetLog: false, entries: entries(4, 4), hardState: null }, { sync: true });
-      expect(await store.getLogs(1, 10)).toEqual(entries(1, 4));
-      expect(await store.lastIndex()).toBe(4);
-      expect(await store.readHardState()).toEqual(hs(2, null, 1));
-    });
-
     it('appends entries and the hard state together', async () => {
       await store.writeBatch({ resetLog: false, entries: entries(1, 3), hardState: hs(1, 'a', 0) });
       await store.writeBatch({ resetLog: false, entries: entries(4, 6), hardState: hs(1, 'a', 3) });

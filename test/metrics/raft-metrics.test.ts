@@ -70,7 +70,7 @@ class FakeNode extends TypedEmitter<RaftEvents> {
     readiesHandled: 100,
     entriesPersisted: 41,
     batchesPersisted: 30,
-    batchesUnsynced: 0,
+    readiesDeferred: 0,
     droppedMessages: { malformed: 4, notMember: 1 },
     transferTarget: null,
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Ready } from '../../src/core/ready.js';
 import type { Entry, HardState } from '../../src/core/types.js';
-import { ReadyPersister } from '../../src/node/ready-persister.js';
+import { MAX_DEFERRED_ENTRIES, ReadyPersister } from '../../src/node/ready-persister.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import type { StorageBatch } from '../../src/storage/types.js';
 
@@ -26,19 +26,19 @@ function ready(fields: Partial<Pick<Ready, 'hardState' | 'entries'>>): Ready {
   };
 }
 
-/** A MemoryStore that records every batch written to it, and whether it was synced. */
-async function recordingStore(): Promise<{ store: MemoryStore; batches: StorageBatch[]; synced: boolean[] }> {
+/** A MemoryStore that records every batch written to it. */
+async function recordingStore(): Promise<{ store: MemoryStore; batches: StorageBatch[] }> {
   const store = new MemoryStore();
   const batches: StorageBatch[] = [];
-  const synced: boolean[] = [];
   const writeBatch = store.writeBatch.bind(store);
-  store.writeBatch = (batch, options) => {
+  store.writeBatch = (batch) => {
     batches.push(batch);
-    synced.push(options?.sync ?? true);
-    return writeBatch(batch, options);
+    return writeBatch(batch);
   };
-  return { store, batches, synced };
+  return { store, batches };
 }
+
+const terms = (list: readonly Entry[]) => list.map((e) => `${e.index}:${e.term}`);
 
 describe('ReadyPersister', () => {
   it('holds back a hard state that moves only the commit index, and writes it with the next write', async () => {
@@ -126,55 +126,67 @@ describe('ReadyPersister', () => {
     expect(batches).toEqual([]);
   });
 
-  describe('unsynced Readies (a non-voter that sends nothing)', () => {
-    it('writes them unsynced, and syncs them with a write of their own before a durable Ready that writes nothing', async () => {
-      const { store, batches, synced } = await recordingStore();
+  describe('deferred Readies (a non-voter that sends nothing)', () => {
+    it('resolves them at once and writes them with the next Ready that must be durable', async () => {
+      const { store, batches } = await recordingStore();
       const persister = new ReadyPersister(store, hs(2, null, 0));
       await persister.persist(ready({ entries: [entry(1), entry(2)], hardState: hs(2, null, 1) }), {
-        sync: false,
+        defer: true,
       });
-      await persister.persist(ready({ entries: [entry(3)] }), { sync: false });
-      expect(synced).toEqual([false, false]);
+      await persister.persist(ready({ entries: [entry(3)] }), { defer: true });
+      expect(batches).toEqual([]);
+      expect(await store.lastIndex()).toBe(0);
       // An answer to the leader goes out after this Ready: what it acknowledges must be durable.
       await persister.persist(ready({}));
-      expect(synced).toEqual([false, false, true]);
-      expect(batches[2]).toEqual({ resetLog: false, entries: [], hardState: hs(2, null, 1) });
-      // Nothing is left unsynced now: the next durable Ready with nothing to write writes nothing.
-      await persister.persist(ready({}));
-      expect(batches).toHaveLength(3);
-      expect(persister.batches).toBe(3);
-      expect(persister.unsyncedBatches).toBe(2);
+      expect(batches.map((b) => terms(b.entries))).toEqual([['1:1', '2:1', '3:1']]);
+      expect(batches[0]?.hardState).toEqual(hs(2, null, 1));
+      expect(persister.deferredReadies).toBe(2);
+      expect(persister.batches).toBe(1);
     });
 
-    it('syncs them with the next durable Ready that writes, without an extra write', async () => {
-      const { batches, synced, store } = await recordingStore();
-      const persister = new ReadyPersister(store, hs(2, null, 0));
-      await persister.persist(ready({ entries: [entry(1)] }), { sync: false });
-      await persister.persist(ready({ entries: [entry(2)] }));
-      expect(synced).toEqual([false, true]);
-      expect(batches.map((b) => b.entries.length)).toEqual([1, 1]);
-      expect(persister.unsyncedBatches).toBe(1);
-    });
-
-    it('syncs a merged write when any Ready in it must be durable', async () => {
-      const { store, batches, synced } = await recordingStore();
-      const persister = new ReadyPersister(store, hs(2, null, 0));
+    it('keeps the order of deferred and durable Readies that arrive while a write runs', async () => {
+      const { store, batches } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(1, null, 0));
       const first = persister.persist(ready({ entries: [entry(1)] }));
-      const merged = [
-        persister.persist(ready({ entries: [entry(2)] }), { sync: false }),
-        persister.persist(ready({}), { sync: true }),
-      ];
-      await Promise.all([first, ...merged]);
-      expect(batches.map((b) => b.entries.map((e) => e.index))).toEqual([[1], [2]]);
-      expect(synced).toEqual([true, true]);
+      const durable = persister.persist(ready({ entries: [entry(2), entry(3)] }));
+      // A newer leader's entry 3 replaces the one above: merged in arrival order, it must win.
+      await persister.persist(ready({ entries: [entry(3, 2)], hardState: hs(2, null, 0) }), { defer: true });
+      await Promise.all([first, durable, persister.persist(ready({}))]);
+      expect(batches.map((b) => terms(b.entries))).toEqual([['1:1'], ['2:1', '3:2']]);
+      expect(terms(await store.getLogs(1, 10))).toEqual(['1:1', '2:1', '3:2']);
+      expect(await store.readHardState()).toEqual(hs(2, null, 0));
     });
 
-    it('drained() syncs what was left unsynced', async () => {
-      const { store, synced } = await recordingStore();
+    it('drained() writes what was deferred', async () => {
+      const { store, batches } = await recordingStore();
       const persister = new ReadyPersister(store, hs(2, null, 0));
-      await persister.persist(ready({ entries: [entry(1)] }), { sync: false });
+      await persister.persist(ready({ entries: [entry(1)] }), { defer: true });
       await persister.drained();
-      expect(synced).toEqual([false, true]);
+      expect(batches.map((b) => terms(b.entries))).toEqual([['1:1']]);
+    });
+
+    it('writes them once MAX_DEFERRED_ENTRIES wait, though no durable Ready came', async () => {
+      const { batches, store } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(2, null, 0));
+      const half = MAX_DEFERRED_ENTRIES / 2;
+      const run = (from: number) => Array.from({ length: half }, (_, i) => entry(from + i));
+      await persister.persist(ready({ entries: run(1) }), { defer: true });
+      expect(batches).toEqual([]);
+      await persister.persist(ready({ entries: run(half + 1) }), { defer: true });
+      expect(batches.map((b) => b.entries.length)).toEqual([MAX_DEFERRED_ENTRIES]);
+    });
+
+    it('fails a deferred Ready after a failed write, like every later one', async () => {
+      const { store } = await recordingStore();
+      const persister = new ReadyPersister(store, hs(2, null, 0));
+      store.writeBatch = async () => {
+        throw new Error('disk full');
+      };
+      await persister.persist(ready({ entries: [entry(1)] }), { defer: true });
+      await expect(persister.persist(ready({}))).rejects.toThrow('disk full');
+      await expect(persister.persist(ready({ entries: [entry(2)] }), { defer: true })).rejects.toThrow(
+        'disk full',
+      );
     });
   });
 });

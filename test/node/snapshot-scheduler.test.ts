@@ -226,6 +226,22 @@ describe('SnapshotScheduler: compaction', () => {
     expect(await h.storage.firstIndex()).toBe(1101);
   });
 
+  it('waits for the deferred writes before it deletes: they may reach below the compaction point', async () => {
+    const { h, scheduler } = setup();
+    await fillLog(h.storage, 1, 40);
+    h.applied = 40;
+    h.compactedTo = 30;
+    const deferred = gate();
+    h.written = deferred.promise;
+    const done = scheduler.start();
+    await flush();
+    expect(h.coreTaken).toEqual([40]);
+    expect(h.deletes).toEqual([]);
+    deferred.open();
+    await done;
+    expect(h.deletes).toEqual([[1, 30]]);
+  });
+
   it.each([
     {
       case: 'a last slice of one entry',

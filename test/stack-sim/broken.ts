@@ -13,12 +13,13 @@ import type { ForwardRequest, ForwardResponse } from '../../src/transport/types.
  * - `pinnedForward`: a forward waits for the leader it was sent to, as long as a leader waits for a
  *   forwarded call: it neither follows a new leader nor is sent again after two election timeouts,
  *   so a call sent to a leader that died or whose answer was lost hangs.
- * - `syncNothing`: every member writes its Readies unsynced, voters too, so a crash (a power loss
- *   on the simulated disk) takes back entries and votes the member already acknowledged.
+ * - `ackBeforeWrite`: every member defers the write of every Ready as only a non-voter's silent
+ *   Ready may be deferred, so it answers for entries and votes before they are on its disk, and a
+ *   crash takes them back.
  */
-export type PlantedBug = 'dedupeByMember' | 'pinnedForward' | 'syncNothing';
+export type PlantedBug = 'dedupeByMember' | 'pinnedForward' | 'ackBeforeWrite';
 
-export const PLANTED_BUGS: readonly PlantedBug[] = ['dedupeByMember', 'pinnedForward', 'syncNothing'];
+export const PLANTED_BUGS: readonly PlantedBug[] = ['dedupeByMember', 'pinnedForward', 'ackBeforeWrite'];
 
 type WhileLeaderIs = <T>(
   leader: string,
@@ -49,11 +50,11 @@ export function plant(bug: PlantedBug): () => void {
         proto.whileLeaderIs = original;
       };
     }
-    case 'syncNothing': {
-      const original = RaftCore.prototype.needsSync;
-      RaftCore.prototype.needsSync = () => false;
+    case 'ackBeforeWrite': {
+      const original = RaftCore.prototype.mayDeferWrite;
+      RaftCore.prototype.mayDeferWrite = () => true;
       return () => {
-        RaftCore.prototype.needsSync = original;
+        RaftCore.prototype.mayDeferWrite = original;
       };
     }
   }

@@ -9,7 +9,7 @@ import { type StackStats, summarize } from './stats.js';
  * `npm run sim:stack -- --seeds N [--members 3|5] [--from F] [--observers N] [--voters N]` runs
  * seeds F..F+N-1 (default 1..N) for each group size (3 and 5 unless --members picks one), with
  * `--observers` more members joining as observers and `--voters` a voter budget for the group; `--seed S` replays one seed with its
- * trace, and `--history FILE` saves its history. `--bug dedupeByMember|pinnedForward|syncNothing` plants a bug.
+ * trace, and `--history FILE` saves its history. `--bug dedupeByMember|pinnedForward|ackBeforeWrite` plants a bug.
  * Ends with `sim:stack: <N> seeds, <V> violations` and exits 0 only when V is 0.
  */
 interface CliOptions {

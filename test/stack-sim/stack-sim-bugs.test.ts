@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CI_SEEDS, firstFailingSeed } from './run-seeds.js';
+import { CI_SEEDS, CI_SEEDS_5, firstFailingSeed } from './run-seeds.js';
 import { runStackSimulation } from './stack-sim.js';
 
 // The simulation must be able to fail: each planted bug (broken.ts) is caught within the seeds CI
@@ -26,8 +26,8 @@ describe('the stack simulation itself', () => {
     expect(failed).not.toBeNull();
   }, 600_000);
 
-  it('catches members that never sync: a power loss takes back what they acknowledged', async () => {
-    const failed = await firstFailingSeed(CI_SEEDS, { members: 3, bug: 'syncNothing' }, (v) =>
+  it('catches members that answer before their write: a crash takes back what they acknowledged', async () => {
+    const failed = await firstFailingSeed(CI_SEEDS_5, { members: 5, bug: 'ackBeforeWrite' }, (v) =>
       v.startsWith('DIVERGED'),
     );
     expect(failed).not.toBeNull();

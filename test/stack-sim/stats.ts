@@ -14,7 +14,7 @@ export interface StatsInput {
   nemesis: StackNemesis;
   network: InmemNetworkStats;
   links: LinkCounts;
-  disks: ReadonlyArray<{ landed: number; lost: number; undone: number }>;
+  disks: ReadonlyArray<{ landed: number; lost: number }>;
   openFailures: number;
   /** Voters promoted and lost voters demoted by the leaders under a voter budget. */
   budget: { promoted: number; demoted: number };
@@ -38,7 +38,6 @@ export function statsOf(input: StatsInput): StackStats {
     messagesCut: net.dropReasons.cut,
     ...input.links,
     writesLostInCrash: input.disks.reduce((n, d) => n + d.lost, 0),
-    unsyncedUndoneInCrash: input.disks.reduce((n, d) => n + d.undone, 0),
     openFailures: input.openFailures,
     budgetPromotions: input.budget.promoted,
     budgetDemotions: input.budget.demoted,

@@ -66,6 +66,8 @@ export function schedulerOnFakes(lastIndex = 20, draws: number[] = [2, 100]) {
     failed: [] as unknown[],
     enqueued: [] as ((core: RaftCore) => void)[],
     deletes: [] as [number, number][],
+    /** What the node's deferred writes still wait for: `written()` resolves with it. */
+    written: Promise.resolve() as Promise<void>,
     sends: [] as SendCall[],
     storage: new MemoryStore({ retainSnapshots: 10 }),
   };
@@ -106,6 +108,7 @@ export function schedulerOnFakes(lastIndex = 20, draws: number[] = [2, 100]) {
       run: async (task) => task(core),
       enqueue: (task) => h.enqueued.push(task),
       appliedIndex: () => h.applied,
+      written: () => h.written,
       clock: {
         now: () => h.now,
         setTimeout: (fire, ms) => {

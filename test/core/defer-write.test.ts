@@ -12,14 +12,14 @@ function appendOf(to: string, index: number): Message {
   });
 }
 
-/** Whether each Ready may stay unsynced, with what it carries: `entries/messages:sync`. */
-function describeReady(core: { needsSync(r: Ready): boolean }, ready: Ready): string {
+/** Whether a Ready's write may wait, with what it carries: `entries/messages:now|defer`. */
+function describeReady(core: { mayDeferWrite(r: Ready): boolean }, ready: Ready): string {
   const messages = ready.messages.length + ready.earlyMessages.length;
-  return `${ready.entries.length}/${messages}:${core.needsSync(ready) ? 'sync' : 'unsynced'}`;
+  return `${ready.entries.length}/${messages}:${core.mayDeferWrite(ready) ? 'defer' : 'now'}`;
 }
 
-describe('RaftCore.needsSync', () => {
-  it('lets a non-voter leave a Ready unsynced only while it sends nothing', () => {
+describe('RaftCore.mayDeferWrite', () => {
+  it("lets a non-voter defer a Ready's write only while it sends nothing", () => {
     const observer = newCore('d', config, { options: { nonvoterAckTicks: 2 } });
     const seen: string[] = [];
     for (let index = 1; index <= 3; index++) {
@@ -29,15 +29,15 @@ describe('RaftCore.needsSync', () => {
       observer.advance(ready);
     }
     // The first answer goes at once; the next two are held, and so may their writes be.
-    expect(seen).toEqual(['1/1:sync', '1/0:unsynced', '1/0:unsynced']);
+    expect(seen).toEqual(['1/1:now', '1/0:defer', '1/0:defer']);
     observer.tick();
     observer.tick();
     const release = observer.ready();
     expect(ofType(release.messages, 'appendResponse').map((m) => m.index)).toEqual([3]);
-    expect(observer.needsSync(release)).toBe(true);
+    expect(observer.mayDeferWrite(release)).toBe(false);
   });
 
-  it('syncs every Ready of a voter, also one that sends nothing: a lone leader counts its own log', () => {
+  it("never defers a voter's write, even of a Ready that sends nothing: a lone leader counts its own log", () => {
     const alone = newCore('a', ['a']);
     alone.campaign();
     drain(alone);
@@ -46,12 +46,12 @@ describe('RaftCore.needsSync', () => {
     const ready = alone.ready();
     expect(ready.entries).toHaveLength(1);
     expect(ready.messages.length + ready.earlyMessages.length).toBe(0);
-    expect(alone.needsSync(ready)).toBe(true);
+    expect(alone.mayDeferWrite(ready)).toBe(false);
   });
 
-  it('syncs a voter follower: its answer acknowledges the write', () => {
+  it("never defers a voter follower's write: its answer acknowledges it", () => {
     const voter = newCore('b', config);
     voter.step(appendOf('b', 1));
-    expect(describeReady(voter, voter.ready())).toBe('1/1:sync');
+    expect(describeReady(voter, voter.ready())).toBe('1/1:now');
   });
 });
