@@ -74,6 +74,26 @@ describe('the Raft node API', () => {
     expect(suffrage(followers[0] as string)).toBe('nonvoter');
   });
 
+  it("defers a non-voter's silent Readies, never past what the leader counts as its match", async () => {
+    const { c, leader } = await threeNodes();
+    await c.addEmpty('d');
+    await c.raft(leader).addNonvoter('d');
+    let last = 0;
+    for (let i = 0; i < 20; i++) last = (await c.apply(`k${i}=v`)).index;
+    await c.waitForConvergence(last);
+    expect(c.raft('d').stats().readiesDeferred).toBeGreaterThan(0);
+    for (const id of ['a', 'b', 'c']) expect(c.raft(id).stats().readiesDeferred).toBe(0);
+    const matched =
+      c
+        .raft(leader)
+        .followerProgress()
+        ?.find((p) => p.id === 'd')?.matchIndex ?? 0;
+    expect(matched).toBeGreaterThan(0);
+    // A crash loses what waits in memory, never what the non-voter acknowledged.
+    await c.kill('d');
+    expect(await c.member('d').storage.lastIndex()).toBeGreaterThanOrEqual(matched);
+  });
+
   it('refuses a membership change guarded by a stale configuration index', async () => {
     const { c, leader } = await threeNodes();
     const { index } = c.raft(leader).getConfiguration();
