@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { CoreOptions } from '../core/options.js';
+import type { RandomSource } from '../core/random.js';
 import { RaftError } from '../errors.js';
 
 /**
@@ -83,4 +85,20 @@ export function coreTiming(config: RaftConfig): {
   const electionTicks = Math.max(2, Math.round(config.electionTimeout / tickMs));
   const leaderLeaseTicks = Math.max(2, Math.round(config.leaderLeaseTimeout / tickMs));
   return { tickMs, electionTicks, heartbeatTicks: 1, leaderLeaseTicks };
+}
+
+/** The core's options for a node configured by `config`, drawing its election timeouts from `random`. */
+export function coreOptions(config: RaftConfig, random: RandomSource): CoreOptions {
+  const timing = coreTiming(config);
+  return {
+    id: config.localId,
+    random,
+    electionTicks: timing.electionTicks,
+    heartbeatTicks: timing.heartbeatTicks,
+    leaderLeaseTicks: timing.leaderLeaseTicks,
+    preVote: config.preVote,
+    maxEntriesPerMessage: config.maxAppendEntries,
+    trailingEntries: config.trailingLogs,
+    maxPromotionLag: config.maxPromotionLag,
+  };
 }

@@ -13,7 +13,7 @@ import { isLogger, type Logger, silentLogger } from '../logger.js';
 import { callPolicy, checkTimeout, type RetryDefaults, retry } from '../retry.js';
 import type { RaftStorage, SnapshotRecord } from '../storage/types.js';
 import type { Transport } from '../transport/types.js';
-import { coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
+import { coreOptions, coreTiming, parseRaftConfig, type RaftConfig, type RaftConfigInput } from './config.js';
 import { type CallOptions, withDeadline } from './deadline.js';
 import { type RaftEvents, TypedEmitter } from './events.js';
 import { ForwardServer, forwardRefusal, toWireError } from './forwarding.js';
@@ -178,20 +178,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
     this.transport = options.transport;
     this.timing = coreTiming(config);
     this.random = options.random ?? { int: (bound) => randomInt(bound) };
-    this.core = new RaftCore(
-      {
-        id: config.localId,
-        random: this.random,
-        electionTicks: this.timing.electionTicks,
-        heartbeatTicks: this.timing.heartbeatTicks,
-        leaderLeaseTicks: this.timing.leaderLeaseTicks,
-        preVote: config.preVote,
-        maxEntriesPerMessage: config.maxAppendEntries,
-        trailingEntries: config.trailingLogs,
-        maxPromotionLag: config.maxPromotionLag,
-      },
-      initial,
-    );
+    this.core = new RaftCore(coreOptions(config, this.random), initial);
     this.loop = new WorkLoop(
       this.core,
       () => this.handleNextReady(),
@@ -211,21 +198,7 @@ export class Raft extends TypedEmitter<RaftEvents> {
       pause: (ms) => this.leaderWatch.nextOrDelay(ms),
       clock: this.clock,
     };
-    this.proposer = new Proposer({
-      id: this.id,
-      clock: this.clock,
-      incarnation: Buffer.from((options.randomBytes ?? randomBytes)(8)).toString('hex'),
-      forwardToLeader: config.forwardToLeader,
-      role: () => this.role,
-      leader: () => this.leaderId,
-      transport: this.transport,
-      run: (task) => this.run(task),
-      proposals: this.proposals,
-      retry: this.retryDefaults,
-      resendAfterMs: this.resendAfterMs(),
-      forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
-      onLeaderChange: (listener) => this.leaderWatch.watch(listener),
-    });
+    this.proposer = this.createProposer(config, options);
     this.forwardServer = new ForwardServer(
       () => this.role === 'leader',
       () => this.leaderId,
@@ -260,6 +233,25 @@ export class Raft extends TypedEmitter<RaftEvents> {
       clock: this.clock,
       on: (event, listener) => this.on(event, listener),
       dropped: () => this.stats().droppedMessages,
+    });
+  }
+
+  /** The proposer: this node's calls, applied here as leader or forwarded to the leader. */
+  private createProposer(config: RaftConfig, options: RaftOptions): Proposer {
+    return new Proposer({
+      id: this.id,
+      clock: this.clock,
+      incarnation: Buffer.from((options.randomBytes ?? randomBytes)(8)).toString('hex'),
+      forwardToLeader: config.forwardToLeader,
+      role: () => this.role,
+      leader: () => this.leaderId,
+      transport: this.transport,
+      run: (task) => this.run(task),
+      proposals: this.proposals,
+      retry: this.retryDefaults,
+      resendAfterMs: this.resendAfterMs(),
+      forwardedTimeoutMs: Math.max(this.defaultTimeout(), 30_000),
+      onLeaderChange: (listener) => this.leaderWatch.watch(listener),
     });
   }
 
