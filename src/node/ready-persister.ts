@@ -60,8 +60,8 @@ export class ReadyPersister {
     if (batch !== null) {
       this.waiting.push({ batch, settle: null });
       this.deferredEntries += batch.entries.length;
+      this.deferredReadies++;
     }
-    this.deferredReadies++;
     if (this.deferredEntries >= MAX_DEFERRED_ENTRIES) return this.enqueue(null);
     return Promise.resolve();
   }
